@@ -1,0 +1,106 @@
+#pragma once
+// The one async database interface. Services and repositories talk to `Database` and never know
+// whether PostgreSQL or SQLite is behind it. Every call is an awaitable; the SQLite backend runs
+// its work on its own thread pool, the PostgreSQL backend drives libpq non-blocking on the I/O
+// threads. Errors surface as AppError (503 for unavailable/timeouts, 409 for unique violations,
+// 400 for foreign-key/check violations) with the driver's text only in internal_detail.
+//
+// SQL uses `$1, $2, ...` placeholders in both dialects. A `Query` is named: the name labels
+// metrics and logs and keys the per-connection prepared-statement cache.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace parley::db {
+
+enum class Dialect { postgres, sqlite };
+
+enum class Isolation { read_committed, repeatable_read, serializable };
+
+// A named SQL statement. Both strings must outlive every use (string literals in repositories).
+struct Query {
+  std::string_view name;
+  std::string_view sql;
+};
+
+// A bound parameter. Text is copied on bind; times are passed as RFC 3339 text or epoch integers
+// by the repositories, not as a separate type, so both dialects agree.
+using Value = std::variant<std::nullptr_t, std::int64_t, double, bool, std::string>;
+using Params = std::span<const Value>;
+
+// One result row; cells are text as the driver returned them (NULL is std::nullopt) and are
+// converted on access, so a row costs one allocation per non-null cell at most.
+class Row {
+ public:
+  Row(const std::vector<std::string>* columns, std::vector<std::optional<std::string>> cells)
+      : columns_(columns), cells_(std::move(cells)) {}
+
+  std::size_t size() const noexcept { return cells_.size(); }
+  bool is_null(std::size_t i) const { return !cells_.at(i).has_value(); }
+  // Throws AppError::internal on NULL or a value that does not convert.
+  std::int64_t int64(std::size_t i) const;
+  double float64(std::size_t i) const;
+  bool boolean(std::size_t i) const;  // accepts t/f (PostgreSQL) and 1/0 (SQLite)
+  const std::string& text(std::size_t i) const;
+  std::optional<std::int64_t> opt_int64(std::size_t i) const;
+  std::optional<std::string> opt_text(std::size_t i) const;
+  // Column index by name; throws AppError::internal when absent.
+  std::size_t index(std::string_view column) const;
+
+ private:
+  const std::vector<std::string>* columns_;
+  std::vector<std::optional<std::string>> cells_;
+};
+
+struct ResultSet {
+  std::shared_ptr<std::vector<std::string>> columns = std::make_shared<std::vector<std::string>>();
+  std::vector<Row> rows;
+  std::int64_t affected_rows = 0;
+
+  bool empty() const noexcept { return rows.empty(); }
+  const Row& one() const;  // throws AppError::not_found when empty
+};
+
+// Something that runs statements: a Database (autocommit) or an open Transaction.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) = 0;
+};
+
+// An open transaction. Leaving scope without commit() rolls back (the connection is returned to
+// its pool only after the rollback ran). Not thread-safe: one coroutine uses it at a time.
+class Transaction : public Executor {
+ public:
+  virtual boost::asio::awaitable<void> commit() = 0;
+  virtual boost::asio::awaitable<void> rollback() = 0;
+};
+
+class Database : public Executor {
+ public:
+  virtual Dialect dialect() const noexcept = 0;
+  virtual boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation = Isolation::read_committed) = 0;
+  // Streams rows in batches straight from a cursor; `on_batch` is awaited before the next batch is
+  // fetched, so memory is bounded by batch_size whatever the result size.
+  virtual boost::asio::awaitable<void> stream(Query query, Params params, std::size_t batch_size,
+                                              std::function<boost::asio::awaitable<void>(std::vector<Row>&)> on_batch) = 0;
+  // Cheap liveness probe for /readyz.
+  virtual boost::asio::awaitable<void> ping() = 0;
+  virtual void close() = 0;
+};
+
+// Runs `body` in a transaction, retrying serialization failures and deadlocks (SQLSTATE 40001,
+// 40P01; SQLITE_BUSY) up to `attempts` times with jittered backoff.
+boost::asio::awaitable<void> with_transaction(Database& db, Isolation isolation,
+                                              std::function<boost::asio::awaitable<void>(Transaction&)> body,
+                                              int attempts = 5);
+
+}  // namespace parley::db
