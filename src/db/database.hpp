@@ -26,6 +26,8 @@ enum class Dialect { postgres, sqlite };
 enum class Isolation { read_committed, repeatable_read, serializable };
 
 // A named SQL statement. Both strings must outlive every use (string literals in repositories).
+// An empty name marks a one-off statement (migrations, scripts, tools): backends run it without
+// putting it in their prepared-statement cache.
 struct Query {
   std::string_view name;
   std::string_view sql;
@@ -74,6 +76,11 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) = 0;
+  // Runs a multi-statement SQL script without parameters (a migration file). The default splits
+  // it with split_sql_script() (quotes, comments, dollar quotes and trigger bodies respected) and
+  // runs each statement through execute() as a one-off Query; backends override it with their
+  // native multi-statement call (sqlite3_exec, the PostgreSQL simple query protocol).
+  virtual boost::asio::awaitable<void> execute_script(std::string_view sql);
 };
 
 // An open transaction. Leaving scope without commit() rolls back (the connection is returned to
