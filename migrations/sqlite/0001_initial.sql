@@ -1,0 +1,472 @@
+-- Parley schema, SQLite 3.40 (the embedded default). Same tables, columns and constraints as
+-- migrations/postgres; differences are only where the dialects must differ:
+--   * ids are INTEGER PRIMARY KEY (rowid); messages use AUTOINCREMENT so ids are never reused;
+--   * times are TEXT in RFC 3339 UTC with milliseconds, strftime('%Y-%m-%dT%H:%M:%fZ','now'), which
+--     sorts lexically in time order and is exactly the API's wire format;
+--   * booleans are INTEGER 0/1 with a CHECK; JSON is TEXT with CHECK (json_valid(...));
+--   * inet/cidr are TEXT (validated by the application); regex CHECKs become GLOB patterns;
+--   * full-text search is an FTS5 external-content table kept in sync by triggers;
+--   * analytics_events is a plain table (no partitioning in SQLite).
+-- Every table is in 3NF; the few derived columns (messages.reply_count,
+-- messages.last_reply_at, user_event_counters) are documented in docs/database.md with the reason.
+-- Times are TEXT, RFC 3339 UTC with milliseconds (see above). Every index names the query
+-- it serves. Foreign keys always spell out ON DELETE.
+
+-- ---------------------------------------------------------------------------------------------
+-- Accounts
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  username      TEXT NOT NULL CHECK (length(username) BETWEEN 1 AND 32 AND username NOT GLOB '*[^A-Za-z0-9_.-]*'),
+  email         TEXT NOT NULL CHECK (email = lower(email) AND length(email) BETWEEN 3 AND 254 AND instr(email, '@') > 1),
+  password_hash TEXT,  -- NULL for accounts that only log in through OIDC
+  role          TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member', 'guest')),
+  is_active     INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+  is_bot        INTEGER NOT NULL DEFAULT 0 CHECK (is_bot IN (0, 1)),
+  display_name  TEXT NOT NULL DEFAULT '' CHECK (length(display_name) <= 64),
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  last_seen_at  TEXT
+);
+-- Login by username and the uniqueness rule: usernames are unique ignoring case.
+CREATE UNIQUE INDEX users_username_lower_key ON users (lower(username));
+-- Login by email, registration duplicate check (emails are stored lower-cased).
+CREATE UNIQUE INDEX users_email_key ON users (email);
+-- GET /admin/users?role=&active=: filter by role and state, newest first.
+CREATE INDEX users_role_active_idx ON users (role, is_active, id);
+
+CREATE TABLE user_settings (
+  user_id             INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  email_notifications TEXT NOT NULL DEFAULT 'mentions' CHECK (email_notifications IN ('all', 'mentions', 'none')),
+  timezone            TEXT NOT NULL DEFAULT 'UTC' CHECK (length(timezone) BETWEEN 1 AND 64),
+  updated_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- A refresh-token family is one login; every rotation adds a token to it. Reuse of a rotated token
+-- revokes the whole family.
+CREATE TABLE refresh_token_families (
+  id             INTEGER PRIMARY KEY,
+  user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  revoked_at     TEXT,
+  revoked_reason TEXT CHECK (revoked_reason IN ('logout', 'reuse_detected', 'deactivated', 'password_changed')),
+  user_agent     TEXT,
+  ip             TEXT,
+  CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))
+);
+-- Revoke every family of a user (deactivation, password change).
+CREATE INDEX refresh_token_families_user_idx ON refresh_token_families (user_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE refresh_tokens (
+  id         INTEGER PRIMARY KEY,
+  family_id  INTEGER NOT NULL REFERENCES refresh_token_families (id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL CHECK (length(token_hash) = 64),  -- SHA-256 hex; the token itself is never stored
+  issued_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at TEXT NOT NULL,
+  used_at    TEXT,  -- set when rotated; a second use is reuse
+  CHECK (expires_at > issued_at)
+);
+-- POST /auth/token/refresh: find the presented token.
+CREATE UNIQUE INDEX refresh_tokens_hash_key ON refresh_tokens (token_hash);
+-- FK support for family deletion and listing a family's tokens.
+CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+
+CREATE TABLE sessions (
+  id              INTEGER PRIMARY KEY,
+  user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  token_hash      TEXT NOT NULL CHECK (length(token_hash) = 64),
+  csrf_token_hash TEXT NOT NULL CHECK (length(csrf_token_hash) = 64),
+  created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at      TEXT NOT NULL,
+  last_used_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  revoked_at      TEXT,
+  ip              TEXT,
+  user_agent      TEXT,
+  CHECK (expires_at > created_at)
+);
+-- Session cookie authentication on every request.
+CREATE UNIQUE INDEX sessions_token_hash_key ON sessions (token_hash);
+-- End every session of a user (deactivation, password change).
+CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE personal_tokens (
+  id           INTEGER PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  token_prefix TEXT NOT NULL CHECK (token_prefix GLOB 'pat_*'),  -- shown in lists to tell tokens apart
+  token_hash   TEXT NOT NULL CHECK (length(token_hash) = 64),
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  last_used_at TEXT,
+  expires_at   TEXT,
+  revoked_at   TEXT
+);
+-- Bearer pat_... authentication on every request.
+CREATE UNIQUE INDEX personal_tokens_hash_key ON personal_tokens (token_hash);
+-- GET /auth/tokens: my tokens.
+CREATE INDEX personal_tokens_user_idx ON personal_tokens (user_id, id);
+
+-- One row per granted scope (a token has a set of scopes; a list in a column would break 1NF).
+CREATE TABLE personal_token_scopes (
+  token_id INTEGER NOT NULL REFERENCES personal_tokens (id) ON DELETE CASCADE,
+  scope    TEXT NOT NULL CHECK (length(scope) > 0 AND scope NOT GLOB '*[^a-z_:]*'),
+  PRIMARY KEY (token_id, scope)  -- scope check on authentication
+);
+
+CREATE TABLE oidc_identities (
+  id            INTEGER PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  provider      TEXT NOT NULL CHECK (length(provider) BETWEEN 1 AND 64),
+  subject       TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 255),
+  email         TEXT,
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  last_login_at TEXT
+);
+-- OIDC callback: find the account linked to (issuer, sub).
+CREATE UNIQUE INDEX oidc_identities_provider_subject_key ON oidc_identities (provider, subject);
+-- FK support; listing a user's linked providers.
+CREATE INDEX oidc_identities_user_idx ON oidc_identities (user_id);
+
+-- In-flight OIDC logins: state, nonce and PKCE verifier between /login and /callback.
+CREATE TABLE oidc_login_states (
+  state_hash    TEXT PRIMARY KEY CHECK (length(state_hash) = 64),  -- callback lookup by state
+  provider      TEXT NOT NULL,
+  nonce         TEXT NOT NULL,
+  code_verifier TEXT NOT NULL CHECK (length(code_verifier) BETWEEN 43 AND 128),
+  redirect_to   TEXT,
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at    TEXT NOT NULL
+);
+-- Purge of expired states.
+CREATE INDEX oidc_login_states_expires_idx ON oidc_login_states (expires_at);
+
+CREATE TABLE password_reset_tokens (
+  id         INTEGER PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL CHECK (length(token_hash) = 64),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at TEXT NOT NULL,
+  used_at    TEXT
+);
+-- POST /auth/password/reset/confirm: find the token.
+CREATE UNIQUE INDEX password_reset_tokens_hash_key ON password_reset_tokens (token_hash);
+-- FK support; invalidating a user's outstanding tokens when one is used.
+CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id);
+
+-- Idempotency-Key replays for writes other than messages (which use client_msg_id).
+CREATE TABLE idempotency_keys (
+  user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  key           TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+  request_hash  TEXT NOT NULL CHECK (length(request_hash) = 64),
+  status_code   INTEGER NOT NULL CHECK (status_code BETWEEN 100 AND 599),
+  response_body TEXT NOT NULL,
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  PRIMARY KEY (user_id, key)  -- replay lookup
+);
+-- Purge of keys older than the retention window.
+CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at);
+
+-- ---------------------------------------------------------------------------------------------
+-- Conversations
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE conversations (
+  id          INTEGER PRIMARY KEY,
+  kind        TEXT NOT NULL CHECK (kind IN ('direct', 'group', 'channel')),
+  visibility  TEXT NOT NULL DEFAULT 'private' CHECK (visibility IN ('public', 'private')),
+  name        TEXT CHECK (length(name) BETWEEN 1 AND 80),
+  topic       TEXT NOT NULL DEFAULT '' CHECK (length(topic) <= 250),
+  created_by  INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  archived_at TEXT,
+  -- "<smaller user id>:<larger user id>" for direct conversations, NULL otherwise.
+  direct_key  TEXT CHECK (direct_key GLOB '[0-9]*:[0-9]*' AND direct_key NOT GLOB '*[^0-9:]*'),
+  CHECK ((kind = 'direct') = (direct_key IS NOT NULL)),
+  CHECK (kind <> 'direct' OR visibility = 'private'),
+  CHECK (kind <> 'channel' OR name IS NOT NULL)
+);
+-- POST /conversations kind=direct: the existing conversation of the pair (and its uniqueness).
+CREATE UNIQUE INDEX conversations_direct_key ON conversations (direct_key) WHERE direct_key IS NOT NULL;
+-- GET /conversations/browse: public channels, not archived, by name.
+CREATE INDEX conversations_public_idx ON conversations (name) WHERE visibility = 'public' AND archived_at IS NULL;
+
+CREATE TABLE conversation_members (
+  conversation_id      INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  user_id              INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role                 TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'admin', 'member')),
+  joined_at            TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  last_read_message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
+  muted                INTEGER NOT NULL DEFAULT 0 CHECK (muted IN (0, 1)),
+  banned_at            TEXT,
+  PRIMARY KEY (conversation_id, user_id)  -- membership check on every conversation request; member list
+);
+-- GET /conversations, /unread: the conversations of one user.
+CREATE INDEX conversation_members_user_idx ON conversation_members (user_id, conversation_id) WHERE banned_at IS NULL;
+
+-- ---------------------------------------------------------------------------------------------
+-- Messages
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE messages (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,  -- monotonic, never reused: pagination cursor
+  conversation_id    INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  -- Users are deactivated, not deleted, while they have messages.
+  sender_id          INTEGER NOT NULL REFERENCES users (id) ON DELETE RESTRICT,
+  parent_id          INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+  body               TEXT NOT NULL CHECK (length(body) <= 10000),
+  html               TEXT NOT NULL,
+  mentions_everyone  INTEGER NOT NULL DEFAULT 0 CHECK (mentions_everyone IN (0, 1)),  -- @channel / @here
+  client_msg_id      TEXT CHECK (length(client_msg_id) BETWEEN 1 AND 64),
+  reply_count        INTEGER NOT NULL DEFAULT 0 CHECK (reply_count >= 0),
+  last_reply_at      TEXT,
+  created_at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  edited_at          TEXT,
+  deleted_at         TEXT,
+  CHECK (parent_id IS NULL OR parent_id <> id),
+  CHECK (deleted_at IS NULL OR (body = '' AND html = '')),
+  CHECK ((reply_count = 0) = (last_reply_at IS NULL))
+);
+-- POST /conversations/{id}/messages with client_msg_id: a retry returns the original message.
+CREATE UNIQUE INDEX messages_sender_client_msg_key ON messages (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+-- GET /conversations/{id}/messages (top level, before/after/around cursors), last_message of a
+-- conversation, unread counts (id > last_read_message_id).
+CREATE INDEX messages_conversation_idx ON messages (conversation_id, id) WHERE parent_id IS NULL;
+-- GET /conversations/{id}/messages?parent_id=: a thread, oldest first.
+CREATE INDEX messages_thread_idx ON messages (parent_id, id) WHERE parent_id IS NOT NULL;
+-- GET /conversations/{id}/messages?sender= and /search?sender=.
+CREATE INDEX messages_conversation_sender_idx ON messages (conversation_id, sender_id, id);
+-- GET /conversations/{id}/messages?since=&until=.
+CREATE INDEX messages_conversation_created_idx ON messages (conversation_id, created_at);
+-- GET /search: full-text match over bodies (FTS5, external content = messages, kept in sync by
+-- the triggers below; unicode61 without stemming, like PostgreSQL's 'simple' configuration).
+CREATE VIRTUAL TABLE messages_fts USING fts5(body, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+  INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+
+
+CREATE TABLE message_edits (
+  id            INTEGER PRIMARY KEY,
+  message_id    INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  editor_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE RESTRICT,
+  previous_body TEXT NOT NULL,
+  previous_html TEXT NOT NULL,
+  edited_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+-- GET /messages/{id}/history.
+CREATE INDEX message_edits_message_idx ON message_edits (message_id, id);
+
+CREATE TABLE reactions (
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  emoji      TEXT NOT NULL CHECK (length(emoji) BETWEEN 1 AND 64),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  PRIMARY KEY (message_id, emoji, user_id)  -- idempotent PUT/DELETE; counts per emoji of a page
+);
+-- FK support for user deletion.
+CREATE INDEX reactions_user_idx ON reactions (user_id);
+
+CREATE TABLE mentions (
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (message_id, user_id)  -- mentions of a page of messages
+);
+-- GET /unread mention_count: my mentions after my read marker.
+CREATE INDEX mentions_user_idx ON mentions (user_id, message_id);
+
+CREATE TABLE attachments (
+  id           INTEGER PRIMARY KEY,
+  uploader_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE RESTRICT,
+  filename     TEXT NOT NULL CHECK (length(filename) BETWEEN 1 AND 255 AND instr(filename, '/') = 0),
+  content_type TEXT NOT NULL CHECK (content_type LIKE '%/%'),
+  size         INTEGER NOT NULL CHECK (size >= 0),
+  sha256       TEXT NOT NULL CHECK (length(sha256) = 64),
+  storage_key  TEXT NOT NULL,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+-- Blob store lookups and garbage collection of unreferenced blobs.
+CREATE UNIQUE INDEX attachments_storage_key ON attachments (storage_key);
+-- FK support; a user's uploads.
+CREATE INDEX attachments_uploader_idx ON attachments (uploader_id, id);
+
+CREATE TABLE message_attachments (
+  message_id    INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  attachment_id INTEGER NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+  position      INTEGER NOT NULL DEFAULT 0 CHECK (position >= 0),
+  PRIMARY KEY (message_id, attachment_id)  -- attachments of a page of messages
+);
+-- GET /uploads/{id}/...: the conversations an attachment was posted in (download permission).
+CREATE INDEX message_attachments_attachment_idx ON message_attachments (attachment_id);
+
+-- ---------------------------------------------------------------------------------------------
+-- Real-time event log (per user, for resume after reconnect)
+-- ---------------------------------------------------------------------------------------------
+-- The last event id handed out per user: UPDATE ... RETURNING takes the row lock, so concurrent
+-- writers get distinct, increasing ids without a gap-prone sequence per user.
+CREATE TABLE user_event_counters (
+  user_id       INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  last_event_id INTEGER NOT NULL DEFAULT 0 CHECK (last_event_id >= 0)
+);
+
+CREATE TABLE user_events (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  event_id   INTEGER NOT NULL CHECK (event_id > 0),
+  type       TEXT NOT NULL CHECK (length(type) > 0 AND type NOT GLOB '*[^a-z_.]*'),
+  payload    TEXT NOT NULL CHECK (json_valid(payload)),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  PRIMARY KEY (user_id, event_id)  -- replay: events of a user after last_event_id
+);
+-- Retention purge of old events.
+CREATE INDEX user_events_created_idx ON user_events (created_at);
+
+-- ---------------------------------------------------------------------------------------------
+-- Webhooks
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE webhooks (
+  id                INTEGER PRIMARY KEY,
+  owner_id          INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  conversation_id   INTEGER REFERENCES conversations (id) ON DELETE CASCADE,  -- NULL: every conversation the owner sees
+  url               TEXT NOT NULL CHECK (url GLOB 'http://*' OR url GLOB 'https://*'),
+  secret_ciphertext TEXT NOT NULL,  -- HMAC key, encrypted with the server secret
+  is_active         INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+  created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+-- GET /webhooks: mine.
+CREATE INDEX webhooks_owner_idx ON webhooks (owner_id, id);
+-- Dispatch: the active webhooks of a conversation.
+CREATE INDEX webhooks_conversation_idx ON webhooks (conversation_id) WHERE is_active = 1;
+
+CREATE TABLE webhook_events (
+  webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event_type TEXT NOT NULL CHECK (event_type GLOB '?*.?*' AND event_type NOT GLOB '*[^a-z_.]*'),
+  PRIMARY KEY (webhook_id, event_type)  -- subscribed event types of a webhook
+);
+-- Dispatch: the webhooks subscribed to an event type.
+CREATE INDEX webhook_events_type_idx ON webhook_events (event_type, webhook_id);
+
+CREATE TABLE webhook_deliveries (
+  id               INTEGER PRIMARY KEY,
+  webhook_id       INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event_type       TEXT NOT NULL,
+  payload          TEXT NOT NULL CHECK (json_valid(payload)),
+  status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at  TEXT,
+  last_status_code INTEGER CHECK (last_status_code BETWEEN 100 AND 599),
+  last_error       TEXT,
+  created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  finished_at      TEXT,
+  CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL))
+);
+-- GET /webhooks/{id}/deliveries, newest first.
+CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, id);
+-- Retry scheduler: due pending deliveries.
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+
+-- Incoming webhooks: POST /hooks/{token} posts into a conversation as a bot user.
+CREATE TABLE incoming_webhooks (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  bot_user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_by      INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  name            TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 80),
+  token_hash      TEXT NOT NULL CHECK (length(token_hash) = 64),
+  created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  revoked_at      TEXT
+);
+-- POST /hooks/{token}: find the hook.
+CREATE UNIQUE INDEX incoming_webhooks_token_key ON incoming_webhooks (token_hash);
+-- FK support; hooks of a conversation.
+CREATE INDEX incoming_webhooks_conversation_idx ON incoming_webhooks (conversation_id);
+-- FK support for bot deletion.
+CREATE INDEX incoming_webhooks_bot_idx ON incoming_webhooks (bot_user_id);
+
+-- ---------------------------------------------------------------------------------------------
+-- Jobs (the database broker and the transactional outbox)
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY,
+  queue        TEXT NOT NULL CHECK (length(queue) > 0 AND queue NOT GLOB '*[^a-z_]*'),
+  kind         TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 100),
+  payload      TEXT NOT NULL CHECK (json_valid(payload)),
+  status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'succeeded', 'dead')),
+  attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  max_attempts INTEGER NOT NULL DEFAULT 10 CHECK (max_attempts > 0),
+  run_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  locked_until TEXT,
+  locked_by    TEXT,
+  last_error   TEXT,
+  dedupe_key   TEXT,
+  created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  finished_at  TEXT,
+  CHECK ((status = 'running') = (locked_until IS NOT NULL))
+);
+-- Worker claim: SELECT ... WHERE queue = $1 AND status = 'queued' AND run_at <= now()
+-- ORDER BY run_at FOR UPDATE SKIP LOCKED.
+CREATE INDEX jobs_claim_idx ON jobs (queue, run_at) WHERE status = 'queued';
+-- Reaper: running jobs whose lock expired (crashed worker).
+CREATE INDEX jobs_locked_idx ON jobs (locked_until) WHERE status = 'running';
+-- GET /admin/jobs/dead.
+CREATE INDEX jobs_dead_idx ON jobs (queue, id) WHERE status = 'dead';
+-- Enqueue-once: a job with a dedupe key exists at most once until it finishes.
+CREATE UNIQUE INDEX jobs_dedupe_key ON jobs (queue, dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'running');
+
+-- ---------------------------------------------------------------------------------------------
+-- Audit, analytics, IP rules
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY,
+  actor_id    INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  action      TEXT NOT NULL CHECK (action GLOB '?*.?*' AND action NOT GLOB '*[^a-z_.]*'),
+  target_type TEXT CHECK (target_type IN ('user', 'conversation', 'message', 'webhook', 'token', 'ip_rule', 'job')),
+  target_id   INTEGER,
+  ip          TEXT,
+  request_id  TEXT,
+  details     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  CHECK ((target_type IS NULL) = (target_id IS NULL))
+);
+-- GET /admin/audit-log?actor=: what one person did, newest first.
+CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, id);
+-- GET /admin/audit-log?target=: what was done to one object.
+CREATE INDEX audit_log_target_idx ON audit_log (target_type, target_id, id);
+-- GET /admin/audit-log?from=&to=: time window.
+CREATE INDEX audit_log_created_idx ON audit_log (created_at);
+
+-- Raw analytics events (a plain table here; partitioned by month on PostgreSQL).
+CREATE TABLE analytics_events (
+  id          INTEGER PRIMARY KEY,
+  occurred_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  name        TEXT NOT NULL CHECK (length(name) > 0 AND name NOT GLOB '*[^a-z_]*'),
+  user_id     INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  status_code INTEGER CHECK (status_code BETWEEN 100 AND 599),
+  duration_ms REAL CHECK (duration_ms >= 0),
+  properties  TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(properties))
+);
+-- Retention purge and time-window reports.
+CREATE INDEX analytics_events_occurred_idx ON analytics_events (occurred_at);
+-- Daily rollup job: events of one name in a day.
+CREATE INDEX analytics_events_name_idx ON analytics_events (name, occurred_at);
+
+CREATE TABLE analytics_daily (
+  day    TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+  metric TEXT NOT NULL CHECK (metric IN ('active_users', 'messages', 'signups', 'errors', 'requests', 'p95_latency_ms')),
+  value  REAL NOT NULL CHECK (value >= 0),
+  PRIMARY KEY (day, metric)  -- GET /admin/analytics/daily and /summary?from=&to=
+);
+
+CREATE TABLE ip_rules (
+  id         INTEGER PRIMARY KEY,
+  cidr       TEXT NOT NULL CHECK (instr(cidr, '/') > 1),
+  action     TEXT NOT NULL CHECK (action IN ('allow', 'deny')),
+  note       TEXT NOT NULL DEFAULT '',
+  created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  expires_at TEXT,
+  CHECK (expires_at IS NULL OR expires_at > created_at)
+);
+-- No index beyond the key: the middleware loads every unexpired rule into memory (a few hundred
+-- rows at most) and matches there; GET /admin/ip-rules reads them all too.
