@@ -21,6 +21,10 @@ AppError map_error(int extended, std::string detail) {
     default:
       break;
   }
+  // ON DELETE RESTRICT reports a plain or trigger constraint code, with the foreign-key message.
+  if ((extended & 0xff) == SQLITE_CONSTRAINT && detail.find("FOREIGN KEY constraint failed") != std::string::npos) {
+    return reference_violation(std::move(detail));
+  }
   switch (extended & 0xff) {
     case SQLITE_CONSTRAINT:  // CHECK, NOT NULL, RAISE(ABORT) in triggers
       return constraint_violation(std::move(detail));
