@@ -57,7 +57,7 @@ constexpr Query kPgForeignKeys{"erd.pg_foreign_keys",
                                "JOIN information_schema.constraint_column_usage u ON u.constraint_schema = tc.constraint_schema "
                                "AND u.constraint_name = tc.constraint_name "
                                "WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema() "
-                               "AND tc.table_name = $1 ORDER BY k.column_name"};
+                               "AND tc.table_name = $1 ORDER BY 1, 2"};
 
 // Mermaid attribute types are single words.
 std::string mermaid_type(std::string type) {
