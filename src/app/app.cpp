@@ -1,0 +1,90 @@
+#include "app/app.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+
+namespace parley {
+
+namespace asio = boost::asio;
+
+App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes)
+    : config_(std::move(config)),
+      logger_(std::move(logger)),
+      metrics_(registry_),
+      pool_(config_.threads) {
+  register_routes(extra_routes);
+  pipeline_ = build_pipeline(config_, *logger_, metrics_, router_);
+  http::ServerOptions options{
+      .host = config_.listen.host,
+      .port = config_.listen.port,
+      .tls_cert_file = config_.tls_cert_file,
+      .tls_key_file = config_.tls_key_file,
+      .max_header_bytes = config_.max_header_bytes,
+      .max_body_bytes = config_.max_body_bytes,
+      .max_connections = config_.max_connections,
+      .read_timeout = config_.read_timeout,
+      .idle_timeout = config_.idle_timeout,
+      .write_timeout = config_.write_timeout,
+      .ws_max_message_bytes = config_.ws_max_message_bytes,
+      .ws_ping_interval = config_.ws_ping_interval,
+      .ws_send_queue = config_.ws_send_queue,
+  };
+  server_ = std::make_unique<http::Server>(std::move(options), router_, *pipeline_, metrics_, *logger_);
+}
+
+App::~App() {
+  pool_.stop();
+  pool_.join();
+  logger_->flush();
+}
+
+void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
+  add_operations_routes(router_, health_, registry_);
+  if (extra_routes) extra_routes(router_);
+}
+
+std::uint16_t App::start() {
+  auto port = server_->start(pool_);
+  pool_.start();
+  return port;
+}
+
+void App::request_stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stop_requested_) return;
+    stop_requested_ = true;
+  }
+  asio::co_spawn(
+      pool_.primary(),
+      [this]() -> asio::awaitable<void> {
+        co_await server_->shutdown(config_.shutdown_grace);
+        {
+          std::lock_guard lock(stop_mutex_);
+          stopped_ = true;
+        }
+        stopped_cv_.notify_all();
+      },
+      asio::detached);
+}
+
+void App::wait() {
+  std::unique_lock lock(stop_mutex_);
+  stopped_cv_.wait(lock, [this] { return stopped_; });
+  lock.unlock();
+  pool_.stop();
+  pool_.join();
+}
+
+void App::wait_for_signals_and_stop() {
+  asio::signal_set signals(pool_.primary(), SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    logger_->info("received signal {}; shutting down (grace {}ms)", signal, config_.shutdown_grace.count());
+    request_stop();
+  });
+  wait();
+}
+
+}  // namespace parley

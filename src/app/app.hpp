@@ -1,0 +1,69 @@
+#pragma once
+// The composition root: builds every service in dependency order and owns them. No globals; each
+// component receives what it needs by reference from here.
+#include "app/health.hpp"
+#include "core/config.hpp"
+#include "http/io_pool.hpp"
+#include "http/metrics.hpp"
+#include "http/middleware.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+#include <prometheus/registry.h>
+#include <spdlog/logger.h>
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <memory>
+
+namespace parley {
+
+class App {
+ public:
+  // `extra_routes` lets tests mount endpoints of their own; production passes nothing.
+  App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Starts the I/O threads and the listener; returns the bound port.
+  std::uint16_t start();
+  // Begins a graceful shutdown (thread-safe, idempotent); wait() returns once it is done.
+  void request_stop();
+  // Blocks until the app stopped; installs SIGINT/SIGTERM handlers that call request_stop().
+  void wait_for_signals_and_stop();
+  // Blocks until a requested stop has completed.
+  void wait();
+
+  const Config& config() const noexcept { return config_; }
+  const http::Router& router() const noexcept { return router_; }
+  spdlog::logger& logger() noexcept { return *logger_; }
+  HealthChecks& health() noexcept { return health_; }
+
+ private:
+  void register_routes(const std::function<void(http::Router&)>& extra_routes);
+
+  Config config_;
+  std::shared_ptr<spdlog::logger> logger_;
+  prometheus::Registry registry_;
+  http::HttpMetrics metrics_;
+  HealthChecks health_;
+  http::Router router_;
+  std::unique_ptr<http::Pipeline> pipeline_;
+  http::IoPool pool_;
+  std::unique_ptr<http::Server> server_;
+  std::mutex stop_mutex_;
+  std::condition_variable stopped_cv_;
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+};
+
+// The middleware pipeline in its one true order (app/pipeline.cpp).
+std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
+                                               http::HttpMetrics& metrics, const http::Router& router);
+
+// Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
+void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
+
+}  // namespace parley

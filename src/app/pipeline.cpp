@@ -1,0 +1,31 @@
+#include "app/app.hpp"
+#include "http/middlewares.hpp"
+
+namespace parley {
+
+std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
+                                               http::HttpMetrics& metrics, const http::Router& router) {
+  std::vector<std::unique_ptr<http::Middleware>> chain;
+  // Outermost: sees every request and the final status, including errors and early answers.
+  chain.push_back(http::make_metrics_middleware(metrics));
+  // Before anything that logs or answers, so every response and log line carries the id.
+  chain.push_back(http::make_request_id_middleware());
+  // Resolves the client address once, for the log and for later IP rules and rate limits.
+  chain.push_back(http::make_client_ip_middleware(config.trusted_proxies));
+  // Logs after the error layer has produced the final status.
+  if (config.access_log) chain.push_back(http::make_access_log_middleware(logger, config.effective_log_format() == "json"));
+  // Outside the error layer so problem responses get the headers too.
+  chain.push_back(http::make_security_headers_middleware());
+  // Everything inside may throw AppError; this turns it into problem+json.
+  chain.push_back(http::make_error_middleware(logger));
+  // Host check before any work: a wrong Host is a misrouted or forged request.
+  chain.push_back(http::make_allowed_hosts_middleware(config.allowed_hosts));
+  // Preflights are answered before content checks (they carry no body and no Accept contract).
+  chain.push_back(http::make_cors_middleware(config.cors_origins));
+  // Last: 415/406 need the matched route's declared media types.
+  chain.push_back(http::make_content_type_middleware());
+  return std::make_unique<http::Pipeline>(std::move(chain),
+                                          [&router](http::Request& req) { return router.dispatch(req); });
+}
+
+}  // namespace parley

@@ -1,0 +1,68 @@
+// Operations and documentation routes. Every route of Parley is declared in plain code in the
+// route files of this folder, each with the metadata its OpenAPI entry needs.
+#include "app/app.hpp"
+#include "http/openapi.hpp"
+
+#include <boost/json.hpp>
+
+namespace parley {
+
+namespace json = boost::json;
+using http::Method;
+using http::Request;
+using http::Response;
+using http::RouteDoc;
+namespace schema = http::schema;
+
+void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry) {
+  router.add(
+      Method::get, "/healthz",
+      [](Request&) -> boost::asio::awaitable<Response> {
+        static const std::string body = R"({"status":"ok"})";
+        co_return Response{200, std::string(http::kJsonType), {}, body};
+      },
+      RouteDoc{.summary = "Liveness: the process is up and serving",
+               .tags = {"operations"},
+               .responses = {{200, "Alive", schema::object({{"status", schema::string()}})}},
+               .consumes = {}});
+
+  router.add(
+      Method::get, "/readyz",
+      [&health](Request&) -> boost::asio::awaitable<Response> {
+        auto report = co_await health.run(std::chrono::seconds(2));
+        json::object body{{"status", report.ready ? "ready" : "not_ready"}, {"checks", std::move(report.checks)}};
+        Response response = Response::json(body, report.ready ? 200 : 503);
+        if (!report.ready) response.set_header("Retry-After", "5");
+        co_return response;
+      },
+      RouteDoc{.summary = "Readiness: every dependency (database, cache, broker) is reachable",
+               .tags = {"operations"},
+               .responses = {{200, "Ready", schema::object({{"status", schema::string()}, {"checks", schema::object({})}})},
+                             {503, "A dependency is down", json::value()}},
+               .consumes = {}});
+
+  router.add(
+      Method::get, "/metrics",
+      [&registry](Request&) -> boost::asio::awaitable<Response> {
+        co_return Response::text(http::render_metrics(registry), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      RouteDoc{.summary = "Prometheus metrics in the text exposition format",
+               .tags = {"operations"},
+               .responses = {{200, "Metrics", schema::string()}},
+               .consumes = {},
+               .produces = "text/plain"});
+
+  router.add(
+      Method::get, "/api/schema.json",
+      [&router](Request&) -> boost::asio::awaitable<Response> {
+        co_return Response::json(
+            http::build_openapi(router, {.title = "Parley API", .version = PARLEY_VERSION,
+                                         .description = "Self-hosted messaging backend: REST, GraphQL and WebSocket."}));
+      },
+      RouteDoc{.summary = "This API's OpenAPI 3.1 document",
+               .tags = {"documentation"},
+               .responses = {{200, "OpenAPI document", schema::object({})}},
+               .consumes = {}});
+}
+
+}  // namespace parley

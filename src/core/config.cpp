@@ -1,0 +1,360 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <thread>
+
+namespace parley {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = trim(text.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+template <typename Int>
+std::optional<Int> parse_int(std::string_view text) {
+  Int value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+  return std::nullopt;
+}
+
+std::string show_ms(std::chrono::milliseconds ms) {
+  if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
+  return std::to_string(ms.count()) + "ms";
+}
+
+bool valid_cidr(std::string_view text) {
+  auto slash = text.find('/');
+  auto addr = text.substr(0, slash);
+  bool v6 = addr.find(':') != std::string_view::npos;
+  if (addr.empty()) return false;
+  if (slash != std::string_view::npos) {
+    auto bits = parse_int<int>(text.substr(slash + 1));
+    if (!bits || *bits < 0 || *bits > (v6 ? 128 : 32)) return false;
+  }
+  if (v6) return addr.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  int dots = 0;
+  std::string_view rest = addr;
+  while (true) {
+    auto dot = rest.find('.');
+    auto octet = parse_int<int>(rest.substr(0, dot));
+    if (!octet || *octet < 0 || *octet > 255) return false;
+    if (dot == std::string_view::npos) break;
+    ++dots;
+    rest.remove_prefix(dot + 1);
+  }
+  return dots == 3;
+}
+
+using Apply = std::function<std::optional<std::string>(Config&, std::string_view)>;
+using Show = std::function<std::string(const Config&)>;
+
+template <typename Field>
+Apply duration_field(Field field) {
+  return [field](Config& c, std::string_view v) -> std::optional<std::string> {
+    auto d = parse_duration(v);
+    if (!d || d->count() <= 0) return "a positive duration such as 500ms, 15s or 2m";
+    c.*field = *d;
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Apply size_field(Field field, std::size_t min) {
+  return [field, min](Config& c, std::string_view v) -> std::optional<std::string> {
+    auto n = parse_size(v);
+    if (!n || *n < min) return "a size of at least " + std::to_string(min) + " bytes, such as 65536, 64KiB or 1MiB";
+    c.*field = *n;
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Apply bool_field(Field field) {
+  return [field](Config& c, std::string_view v) -> std::optional<std::string> {
+    auto b = parse_bool(v);
+    if (!b) return "a boolean: 1/0, true/false, yes/no, on/off";
+    c.*field = *b;
+    return std::nullopt;
+  };
+}
+
+template <typename Field>
+Apply string_field(Field field) {
+  return [field](Config& c, std::string_view v) -> std::optional<std::string> {
+    c.*field = std::string(v);
+    return std::nullopt;
+  };
+}
+
+std::vector<Setting> make_settings() {
+  return {
+      {"PARLEY_ENV", "development", "development or production (log format, `check --deploy` rules)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "development" && v != "production") return "development or production";
+         c.environment = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.environment; }},
+      {"PARLEY_DEBUG", "0", "debug mode: detailed logs; never in production", false, bool_field(&Config::debug),
+       [](const Config& c) { return std::string(c.debug ? "1" : "0"); }},
+      {"PARLEY_SECRET_KEY", "", "signing secret (at least 32 characters in production)", true,
+       string_field(&Config::secret_key), [](const Config& c) { return mask_secret(c.secret_key); }},
+      {"PARLEY_ALLOWED_HOSTS", "", "comma-separated host names this server answers for (empty = any)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         c.allowed_hosts = split_list(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return join(c.allowed_hosts); }},
+      {"PARLEY_LISTEN", "127.0.0.1:8000", "address to listen on, host:port (port 0 = any free port)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto colon = v.rfind(':');
+         if (colon == std::string_view::npos || colon == 0) return "host:port, such as 127.0.0.1:8000 or [::]:8000";
+         auto port = parse_int<std::uint16_t>(v.substr(colon + 1));
+         if (!port) return "host:port with a port from 0 to 65535";
+         auto host = v.substr(0, colon);
+         if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+         c.listen = {std::string(host), *port};
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.listen.host + ":" + std::to_string(c.listen.port); }},
+      {"PARLEY_THREADS", "0", "I/O threads (0 = one per core)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<unsigned>(v);
+         if (!n || *n > 256) return "a number of threads from 0 to 256";
+         c.threads = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.threads); }},
+      {"PARLEY_TLS_CERT", "", "PEM certificate chain file; enables TLS on the listener", false,
+       string_field(&Config::tls_cert_file), [](const Config& c) { return c.tls_cert_file; }},
+      {"PARLEY_TLS_KEY", "", "PEM private key file for PARLEY_TLS_CERT", false, string_field(&Config::tls_key_file),
+       [](const Config& c) { return c.tls_key_file; }},
+      {"PARLEY_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is trusted", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto items = split_list(v);
+         for (const auto& item : items) {
+           if (!valid_cidr(item)) return "comma-separated CIDR blocks such as 10.0.0.0/8,127.0.0.1";
+         }
+         c.trusted_proxies = std::move(items);
+         return std::nullopt;
+       },
+       [](const Config& c) { return join(c.trusted_proxies); }},
+      {"PARLEY_CORS_ORIGINS", "", "comma-separated origins allowed by CORS, or *", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto items = split_list(v);
+         for (const auto& item : items) {
+           if (item != "*" && !item.starts_with("http://") && !item.starts_with("https://"))
+             return "origins such as https://app.example.com, or *";
+         }
+         c.cors_origins = std::move(items);
+         return std::nullopt;
+       },
+       [](const Config& c) { return join(c.cors_origins); }},
+      {"PARLEY_MAX_HEADER_BYTES", "16KiB", "largest request head accepted (431 beyond)", false,
+       size_field(&Config::max_header_bytes, 1024), [](const Config& c) { return std::to_string(c.max_header_bytes); }},
+      {"PARLEY_MAX_BODY_BYTES", "1MiB", "largest request body accepted (413 beyond)", false,
+       size_field(&Config::max_body_bytes, 1024), [](const Config& c) { return std::to_string(c.max_body_bytes); }},
+      {"PARLEY_MAX_CONNECTIONS", "10000", "open connections per process (503 beyond)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::size_t>(v);
+         if (!n || *n == 0) return "a positive number";
+         c.max_connections = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.max_connections); }},
+      {"PARLEY_READ_TIMEOUT", "15s", "time allowed to receive one whole request once it started", false,
+       duration_field(&Config::read_timeout), [](const Config& c) { return show_ms(c.read_timeout); }},
+      {"PARLEY_IDLE_TIMEOUT", "60s", "keep-alive connection idle time before it is closed", false,
+       duration_field(&Config::idle_timeout), [](const Config& c) { return show_ms(c.idle_timeout); }},
+      {"PARLEY_WRITE_TIMEOUT", "30s", "time allowed to send one response", false,
+       duration_field(&Config::write_timeout), [](const Config& c) { return show_ms(c.write_timeout); }},
+      {"PARLEY_SHUTDOWN_GRACE", "10s", "time in-flight requests get to finish on SIGTERM", false,
+       duration_field(&Config::shutdown_grace), [](const Config& c) { return show_ms(c.shutdown_grace); }},
+      {"PARLEY_WS_MAX_MESSAGE", "64KiB", "largest WebSocket message accepted (close 1009 beyond)", false,
+       size_field(&Config::ws_max_message_bytes, 128),
+       [](const Config& c) { return std::to_string(c.ws_max_message_bytes); }},
+      {"PARLEY_WS_PING_INTERVAL", "30s", "WebSocket keep-alive ping interval (peer gone after two)", false,
+       duration_field(&Config::ws_ping_interval), [](const Config& c) { return show_ms(c.ws_ping_interval); }},
+      {"PARLEY_WS_SEND_QUEUE", "256", "frames queued per WebSocket before it closes with 4008", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::size_t>(v);
+         if (!n || *n == 0 || *n > 65536) return "a number from 1 to 65536";
+         c.ws_send_queue = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.ws_send_queue); }},
+      {"PARLEY_DATABASE_URL", "sqlite:var/parley.db", "sqlite:<path> or postgresql://user:pass@host:port/db", true,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!v.starts_with("sqlite:") && !v.starts_with("postgresql://") && !v.starts_with("postgres://"))
+           return "sqlite:<path> or postgresql://user:password@host:port/database";
+         if (v == "sqlite:") return "sqlite:<path> with a file path";
+         c.database_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) {
+         // Show the URL with its password masked.
+         auto at = c.database_url.find('@');
+         auto scheme_end = c.database_url.find("://");
+         if (at == std::string::npos || scheme_end == std::string::npos) return c.database_url;
+         auto colon = c.database_url.find(':', scheme_end + 3);
+         if (colon == std::string::npos || colon > at) return c.database_url;
+         return c.database_url.substr(0, colon + 1) + "********" + c.database_url.substr(at);
+       }},
+      {"PARLEY_AUTO_MIGRATE", "1 for SQLite, 0 otherwise", "apply pending migrations when serve/all start", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto b = parse_bool(v);
+         if (!b) return "a boolean: 1/0, true/false, yes/no, on/off";
+         c.auto_migrate = *b;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::string(c.effective_auto_migrate() ? "1" : "0"); }},
+      {"PARLEY_MIGRATIONS_DIR", "<source>/migrations", "folder holding postgres/ and sqlite/ migration files", false,
+       string_field(&Config::migrations_dir), [](const Config& c) { return c.migrations_dir; }},
+      {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         if (std::find(std::begin(kLevels), std::end(kLevels), v) == std::end(kLevels))
+           return "one of trace, debug, info, warn, error, off";
+         c.log_level = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.log_level; }},
+      {"PARLEY_LOG_FORMAT", "text in development, json in production", "text (readable) or json (one object a line)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "text" && v != "json") return "text or json";
+         c.log_format = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.effective_log_format(); }},
+      {"PARLEY_ACCESS_LOG", "1", "one log line per request", false, bool_field(&Config::access_log),
+       [](const Config& c) { return std::string(c.access_log ? "1" : "0"); }},
+  };
+}
+
+}  // namespace
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = make_settings();
+  return table;
+}
+
+Config::Loaded Config::load(const Lookup& lookup) {
+  Loaded loaded;
+  for (const auto& setting : settings()) {
+    auto raw = lookup(setting.name);
+    if (!raw) continue;
+    if (auto expected = setting.apply(loaded.config, trim(*raw))) {
+      std::string shown = setting.secret ? mask_secret(*raw) : "'" + *raw + "'";
+      loaded.problems.push_back(std::string(setting.name) + ": expected " + *expected + ", got " + shown);
+    }
+  }
+  if (loaded.config.tls_cert_file.empty() != loaded.config.tls_key_file.empty())
+    loaded.problems.emplace_back("PARLEY_TLS_CERT and PARLEY_TLS_KEY: set both or neither");
+  if (loaded.config.threads == 0) loaded.config.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (loaded.config.migrations_dir.empty()) loaded.config.migrations_dir = std::string(PARLEY_SOURCE_DIR) + "/migrations";
+  return loaded;
+}
+
+Config::Lookup Config::process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+std::vector<std::string> deploy_problems(const Config& c) {
+  std::vector<std::string> problems;
+  if (c.environment != "production") problems.emplace_back("PARLEY_ENV: must be production");
+  if (c.debug) problems.emplace_back("PARLEY_DEBUG: must be off in production");
+  if (c.secret_key.size() < 32) {
+    problems.emplace_back("PARLEY_SECRET_KEY: must be set to at least 32 characters (e.g. `openssl rand -base64 48`)");
+  } else {
+    std::string distinct = c.secret_key;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    if (distinct.size() < 10) problems.emplace_back("PARLEY_SECRET_KEY: too little variety; use a random value");
+  }
+  if (c.allowed_hosts.empty() ||
+      std::find(c.allowed_hosts.begin(), c.allowed_hosts.end(), "*") != c.allowed_hosts.end())
+    problems.emplace_back("PARLEY_ALLOWED_HOSTS: list the host names this deployment serves");
+  if (!c.tls_enabled() && c.trusted_proxies.empty())
+    problems.emplace_back("PARLEY_TLS_CERT/PARLEY_TRUSTED_PROXIES: serve TLS yourself or sit behind a trusted TLS proxy");
+  if (std::find(c.cors_origins.begin(), c.cors_origins.end(), "*") != c.cors_origins.end())
+    problems.emplace_back("PARLEY_CORS_ORIGINS: '*' is not allowed in production");
+  if (c.uses_sqlite()) problems.emplace_back("PARLEY_DATABASE_URL: use PostgreSQL in production");
+  return problems;
+}
+
+std::string mask_secret(std::string_view value) {
+  if (value.empty()) return "(unset)";
+  return "******** (" + std::to_string(value.size()) + " characters)";
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  text = trim(text);
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  auto number = parse_int<std::int64_t>(text.substr(0, digits));
+  auto unit = text.substr(digits);
+  if (!number) return std::nullopt;
+  if (unit == "ms") return std::chrono::milliseconds(*number);
+  if (unit.empty() || unit == "s") return std::chrono::milliseconds(*number * 1000);
+  if (unit == "m") return std::chrono::milliseconds(*number * 60'000);
+  if (unit == "h") return std::chrono::milliseconds(*number * 3'600'000);
+  return std::nullopt;
+}
+
+std::optional<std::size_t> parse_size(std::string_view text) {
+  text = trim(text);
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15) return std::nullopt;
+  auto number = parse_int<std::size_t>(text.substr(0, digits));
+  std::string unit(text.substr(digits));
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!number) return std::nullopt;
+  if (unit.empty() || unit == "b") return *number;
+  if (unit == "k" || unit == "kb" || unit == "kib") return *number << 10;
+  if (unit == "m" || unit == "mb" || unit == "mib") return *number << 20;
+  if (unit == "g" || unit == "gb" || unit == "gib") return *number << 30;
+  return std::nullopt;
+}
+
+}  // namespace parley

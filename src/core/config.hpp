@@ -1,0 +1,101 @@
+#pragma once
+// Parley's configuration: 12-factor, from PARLEY_* environment variables only.
+//
+// Config::load reads every variable in the settings table (config.cpp), applies defaults, and
+// collects a problem per invalid value naming the variable and the expected form; it never
+// throws for bad input. `settings()` is the single table that `parley check`, the README and
+// the validation all follow.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8000;
+};
+
+struct Config {
+  // Runtime environment: "development" (readable logs, relaxed defaults) or "production".
+  std::string environment = "development";
+  bool debug = false;
+  std::string secret_key;
+  std::vector<std::string> allowed_hosts;
+
+  ListenAddress listen;
+  unsigned threads = 0;  // 0 = one per core
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::vector<std::string> trusted_proxies;  // CIDR blocks whose X-Forwarded-For is believed
+  std::vector<std::string> cors_origins;     // exact origins, or "*"
+
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds read_timeout{15000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds shutdown_grace{10000};
+
+  std::size_t ws_max_message_bytes = 64 * 1024;
+  std::chrono::milliseconds ws_ping_interval{30000};
+  std::size_t ws_send_queue = 256;
+
+  std::string database_url = "sqlite:var/parley.db";
+  std::optional<bool> auto_migrate;  // unset = on for SQLite, off otherwise
+  std::string migrations_dir;        // empty = the source tree's migrations/
+
+  std::string log_level = "info";
+  std::string log_format;  // "text" | "json"; empty = text in development, json in production
+  bool access_log = true;
+
+  bool tls_enabled() const { return !tls_cert_file.empty(); }
+  bool uses_sqlite() const { return database_url.starts_with("sqlite:"); }
+  bool effective_auto_migrate() const { return auto_migrate.value_or(uses_sqlite()); }
+  std::string effective_log_format() const {
+    return !log_format.empty() ? log_format : (environment == "production" ? "json" : "text");
+  }
+
+  // Reads the environment through `lookup` (std::getenv in production, a map in tests).
+  using Lookup = std::function<std::optional<std::string>(std::string_view name)>;
+  struct Loaded;
+  static Loaded load(const Lookup& lookup);
+  static Lookup process_environment();
+};
+
+struct Config::Loaded {
+  Config config;
+  std::vector<std::string> problems;  // "PARLEY_X: expected ..., got '...'"
+};
+
+// One row of the settings table.
+struct Setting {
+  std::string_view name;
+  std::string_view default_text;
+  std::string_view help;
+  bool secret = false;
+  // Applies a raw value; returns the expected form when it does not parse.
+  std::function<std::optional<std::string>(Config&, std::string_view)> apply;
+  // The effective value as text, for `parley check`.
+  std::function<std::string(const Config&)> show;
+};
+
+const std::vector<Setting>& settings();
+
+// Production rules for `parley check --deploy`: problems that make a deployment unsafe.
+std::vector<std::string> deploy_problems(const Config& config);
+
+// Masks a secret for display: "" -> "(unset)", otherwise "********" plus its length.
+std::string mask_secret(std::string_view value);
+
+// Parses "250ms", "15s", "2m", "1h" or a plain number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// Parses "1048576", "64k", "25MiB", "1m" (binary units).
+std::optional<std::size_t> parse_size(std::string_view text);
+
+}  // namespace parley

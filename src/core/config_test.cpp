@@ -1,0 +1,102 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace parley {
+namespace {
+
+Config::Loaded load(std::map<std::string, std::string> env) {
+  return Config::load([&](std::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+TEST(Config, DefaultsWithoutEnvironment) {
+  auto loaded = load({});
+  EXPECT_TRUE(loaded.problems.empty());
+  EXPECT_EQ(loaded.config.listen.host, "127.0.0.1");
+  EXPECT_EQ(loaded.config.listen.port, 8000);
+  EXPECT_GE(loaded.config.threads, 1u);
+  EXPECT_TRUE(loaded.config.uses_sqlite());
+  EXPECT_TRUE(loaded.config.effective_auto_migrate());
+  EXPECT_EQ(loaded.config.effective_log_format(), "text");
+}
+
+TEST(Config, ParsesTypedValues) {
+  auto loaded = load({{"PARLEY_LISTEN", "[::1]:0"},
+                      {"PARLEY_READ_TIMEOUT", "250ms"},
+                      {"PARLEY_MAX_BODY_BYTES", "2MiB"},
+                      {"PARLEY_CORS_ORIGINS", "https://a.example, http://localhost:3000"},
+                      {"PARLEY_ENV", "production"}});
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems.front();
+  EXPECT_EQ(loaded.config.listen.host, "::1");
+  EXPECT_EQ(loaded.config.listen.port, 0);
+  EXPECT_EQ(loaded.config.read_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(loaded.config.max_body_bytes, 2u << 20);
+  EXPECT_EQ(loaded.config.cors_origins.size(), 2u);
+  EXPECT_EQ(loaded.config.effective_log_format(), "json");
+}
+
+TEST(Config, ProblemsNameTheVariableAndTheExpectedForm) {
+  auto loaded = load({{"PARLEY_LISTEN", "nonsense"},
+                      {"PARLEY_READ_TIMEOUT", "soon"},
+                      {"PARLEY_DEBUG", "maybe"},
+                      {"PARLEY_TRUSTED_PROXIES", "10.0.0.0/33"},
+                      {"PARLEY_DATABASE_URL", "mysql://x"}});
+  ASSERT_EQ(loaded.problems.size(), 5u);
+  EXPECT_NE(loaded.problems[0].find("PARLEY_DEBUG: expected a boolean"), std::string::npos);
+  bool saw_listen = false;
+  for (const auto& p : loaded.problems) saw_listen |= p.starts_with("PARLEY_LISTEN: expected host:port");
+  EXPECT_TRUE(saw_listen);
+}
+
+TEST(Config, SecretsAreMaskedInProblems) {
+  auto loaded = load({{"PARLEY_DATABASE_URL", "mysql://root:hunter2@db/x"}});
+  ASSERT_EQ(loaded.problems.size(), 1u);
+  EXPECT_EQ(loaded.problems[0].find("hunter2"), std::string::npos);
+}
+
+TEST(Config, TlsNeedsBothFiles) {
+  auto loaded = load({{"PARLEY_TLS_CERT", "/tmp/cert.pem"}});
+  ASSERT_EQ(loaded.problems.size(), 1u);
+  EXPECT_NE(loaded.problems[0].find("set both"), std::string::npos);
+}
+
+TEST(Config, DeployRulesRejectUnsafeSettings) {
+  auto unsafe = load({{"PARLEY_DEBUG", "1"}}).config;
+  auto problems = deploy_problems(unsafe);
+  EXPECT_GE(problems.size(), 5u);
+
+  auto safe = load({{"PARLEY_ENV", "production"},
+                    {"PARLEY_SECRET_KEY", "k2v9Qx7LmN3pR8sT1uW4yZ6aB0cD5eF-gHjK"},
+                    {"PARLEY_ALLOWED_HOSTS", "chat.example.com"},
+                    {"PARLEY_TRUSTED_PROXIES", "10.0.0.0/8"},
+                    {"PARLEY_DATABASE_URL", "postgresql://parley:pw@db:5432/parley"}})
+                  .config;
+  EXPECT_TRUE(deploy_problems(safe).empty());
+}
+
+TEST(Config, DatabasePasswordMaskedWhenShown) {
+  auto loaded = load({{"PARLEY_DATABASE_URL", "postgresql://parley:hunter2@db:5432/parley"}});
+  for (const auto& s : settings()) {
+    if (s.name == "PARLEY_DATABASE_URL") {
+      EXPECT_EQ(s.show(loaded.config), "postgresql://parley:********@db:5432/parley");
+    }
+  }
+}
+
+TEST(Config, DurationsAndSizes) {
+  EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
+  EXPECT_EQ(parse_duration("7"), std::chrono::milliseconds(7000));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration("1d"));
+  EXPECT_EQ(parse_size("64k"), 65536u);
+  EXPECT_FALSE(parse_size("12 apples"));
+}
+
+}  // namespace
+}  // namespace parley

@@ -1,0 +1,110 @@
+#include "core/logging.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/details/thread_pool.h>
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <chrono>
+#include <cstdio>
+#include <unistd.h>
+
+namespace parley {
+namespace {
+
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string line;
+    line.reserve(msg.payload.size() + 96);
+    line += R"({"ts":")";
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char stamp[64];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    line += stamp;
+    line += R"(","level":")";
+    auto level = spdlog::level::to_string_view(msg.level);
+    line.append(level.data(), level.size());
+    line += R"(","logger":")";
+    append_json_escaped(line, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
+    line += '"';
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
+      if (payload.size() > 2) {
+        line += ',';
+        line.append(payload.substr(1));
+      } else {
+        line += '}';
+      }
+    } else {
+      line += R"(,"msg":")";
+      append_json_escaped(line, payload);
+      line += R"("})";
+    }
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+}  // namespace
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options) {
+  spdlog::sink_ptr sink;
+  if (options.format == "text" && isatty(STDERR_FILENO)) {
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
+  // async_logger holds its thread pool only weakly, so one holder owns both and the returned
+  // pointer aliases into it. The queue drops the oldest record rather than block an I/O thread.
+  struct Holder {
+    std::shared_ptr<spdlog::details::thread_pool> pool;
+    std::shared_ptr<spdlog::async_logger> logger;
+  };
+  auto holder = std::make_shared<Holder>();
+  holder->pool = std::make_shared<spdlog::details::thread_pool>(16384, 1);
+  holder->logger = std::make_shared<spdlog::async_logger>(options.name, sink, holder->pool,
+                                                          spdlog::async_overflow_policy::overrun_oldest);
+  std::shared_ptr<spdlog::logger> logger(holder, holder->logger.get());
+  if (options.format == "json") {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %n: %v");
+  }
+  logger->set_level(spdlog::level::from_str(options.level));
+  logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+}  // namespace parley

@@ -1,0 +1,27 @@
+#pragma once
+// Logging with spdlog. `make_logger` builds the process logger the App owns and passes around
+// (no global registry). Records go through an asynchronous queue so I/O threads only format.
+//
+// Formats: "text" gives readable lines for development; "json" gives one JSON object a line with
+// ts, level, logger and msg. A message that is itself a JSON object (starts with '{', as the access
+// log writes) is merged into the record instead of being quoted, so its fields stay queryable.
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace parley {
+
+struct LogOptions {
+  std::string level = "info";
+  std::string format = "text";  // "text" | "json"
+  std::string name = "parley";
+};
+
+std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options);
+
+// Appends `text` to `out` escaped as the inside of a JSON string.
+void append_json_escaped(std::string& out, std::string_view text);
+
+}  // namespace parley

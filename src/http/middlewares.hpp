@@ -1,0 +1,40 @@
+#pragma once
+// The standard middleware set. Each factory documents what its layer does; the order they run in
+// is decided in one place, app/pipeline.cpp.
+#include "http/middleware.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace parley::http {
+
+class HttpMetrics;
+
+// Counts requests and observes latency by route template and status; tracks in-flight requests.
+std::unique_ptr<Middleware> make_metrics_middleware(HttpMetrics& metrics);
+// Accepts a sane incoming X-Request-Id (1-128 of [A-Za-z0-9._:-]) or makes one; echoes it back.
+std::unique_ptr<Middleware> make_request_id_middleware();
+// Sets req.client_ip: the peer, or the nearest untrusted X-Forwarded-For hop when the peer is one
+// of the trusted proxies (CIDRs). Throws std::invalid_argument for a malformed CIDR.
+std::unique_ptr<Middleware> make_client_ip_middleware(const std::vector<std::string>& trusted_proxies);
+// One structured line per request: method, route template, path, status, bytes, duration,
+// request id, user id, client IP.
+std::unique_ptr<Middleware> make_access_log_middleware(spdlog::logger& logger, bool json);
+// nosniff, CSP, Referrer-Policy, X-Frame-Options, Cache-Control: no-store (unless the handler set
+// one), and HSTS when the request arrived over TLS.
+std::unique_ptr<Middleware> make_security_headers_middleware();
+// Turns AppError (and any other exception, as a 500 that hides its text) into RFC 9457 problem+json.
+std::unique_ptr<Middleware> make_error_middleware(spdlog::logger& logger);
+// Answers CORS preflights for the configured origins and decorates their actual responses.
+std::unique_ptr<Middleware> make_cors_middleware(std::vector<std::string> origins);
+// 415 for a body the route does not accept, 406 when Accept excludes what the route produces.
+std::unique_ptr<Middleware> make_content_type_middleware();
+// 400 for a Host header outside the configured allowed hosts (empty list = any host).
+std::unique_ptr<Middleware> make_allowed_hosts_middleware(std::vector<std::string> hosts);
+
+}  // namespace parley::http

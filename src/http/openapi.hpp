@@ -1,0 +1,31 @@
+#pragma once
+#include "http/router.hpp"
+
+#include <boost/json/object.hpp>
+
+namespace parley::http {
+
+struct ApiInfo {
+  std::string title = "Parley API";
+  std::string version;
+  std::string description;
+};
+
+// The OpenAPI 3.1 document for every route in `router`, built from the route table's metadata.
+boost::json::object build_openapi(const Router& router, const ApiInfo& info);
+
+// Problems with route documentation (missing summary, tags or responses); empty when complete.
+std::vector<std::string> undocumented_routes(const Router& router);
+
+// Helpers for writing schemas in route declarations.
+namespace schema {
+boost::json::value object(std::initializer_list<std::pair<std::string_view, boost::json::value>> properties,
+                          std::initializer_list<std::string_view> required = {});
+boost::json::value string(std::string_view format = {});
+boost::json::value integer();
+boost::json::value boolean();
+boost::json::value array(boost::json::value items);
+boost::json::value ref(std::string_view component);  // {"$ref": "#/components/schemas/<component>"}
+}  // namespace schema
+
+}  // namespace parley::http

@@ -1,0 +1,124 @@
+#include "http/request.hpp"
+
+#include "http/raw_request.hpp"
+#include "http/response.hpp"
+
+#include <charconv>
+
+namespace parley::http {
+
+namespace bhttp = boost::beast::http;
+
+std::string_view method_name(Method m) noexcept {
+  switch (m) {
+    case Method::get: return "GET";
+    case Method::head: return "HEAD";
+    case Method::post: return "POST";
+    case Method::put: return "PUT";
+    case Method::patch: return "PATCH";
+    case Method::del: return "DELETE";
+    case Method::options: return "OPTIONS";
+    case Method::other: break;
+  }
+  return "OTHER";
+}
+
+Method parse_method(std::string_view name) noexcept {
+  if (name == "GET") return Method::get;
+  if (name == "HEAD") return Method::head;
+  if (name == "POST") return Method::post;
+  if (name == "PUT") return Method::put;
+  if (name == "PATCH") return Method::patch;
+  if (name == "DELETE") return Method::del;
+  if (name == "OPTIONS") return Method::options;
+  return Method::other;
+}
+
+Request::Request(const RawRequest& raw) : raw_(&raw) {
+  auto target = raw.message.target();
+  target_ = std::string_view(target.data(), target.size());
+  auto method = raw.message.method_string();
+  method_ = parse_method(std::string_view(method.data(), method.size()));
+  auto q = target_.find('?');
+  path_ = target_.substr(0, q);
+  if (q != std::string_view::npos) query_ = target_.substr(q + 1);
+}
+
+std::string_view Request::method_text() const noexcept {
+  auto m = raw_->message.method_string();
+  return {m.data(), m.size()};
+}
+
+std::string_view Request::header(std::string_view name) const {
+  auto it = raw_->message.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == raw_->message.end()) return {};
+  auto v = it->value();
+  return {v.data(), v.size()};
+}
+
+bool Request::has_header(std::string_view name) const {
+  return raw_->message.find(boost::beast::string_view(name.data(), name.size())) != raw_->message.end();
+}
+
+const std::string& Request::body() const noexcept { return raw_->message.body(); }
+
+bool Request::keep_alive() const noexcept { return raw_->message.keep_alive(); }
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  std::string_view rest = query_;
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    auto key = pair.substr(0, eq);
+    if (key == name) {
+      auto value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      return percent_decode(value, true);
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string_view Request::param(std::string_view name) const {
+  for (const auto& [n, v] : path_params) {
+    if (n == name) return v;
+  }
+  return {};
+}
+
+std::int64_t Request::int_param(std::string_view name) const {
+  auto text = param(name);
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      auto hex = [](char h) -> int {
+        if (h >= '0' && h <= '9') return h - '0';
+        if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+        if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace parley::http

@@ -1,0 +1,69 @@
+#pragma once
+// A request as middleware and handlers see it: a view over the parsed message plus the
+// per-request context the pipeline fills in (request id, matched route, path parameters,
+// client address, authenticated user). Not thread-safe; lives for one request on one thread.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::http {
+
+struct RawRequest;
+struct Route;
+class WsEndpoint;
+
+enum class Method { get, head, post, put, patch, del, options, other };
+
+std::string_view method_name(Method m) noexcept;
+Method parse_method(std::string_view name) noexcept;
+
+class Request {
+ public:
+  explicit Request(const RawRequest& raw);
+
+  Method method() const noexcept { return method_; }
+  std::string_view method_text() const noexcept;
+  std::string_view target() const noexcept { return target_; }
+  std::string_view path() const noexcept { return path_; }    // raw (still percent-encoded)
+  std::string_view query() const noexcept { return query_; }  // without '?'
+  // First value of a header, ASCII case-insensitive; empty when absent.
+  std::string_view header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+  const std::string& body() const noexcept;
+  bool keep_alive() const noexcept;
+
+  // First value of a query parameter, percent-decoded ('+' is a space); nullopt when absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+
+  // --- context, filled by the server, the router and middleware ---
+  std::string request_id;
+  std::string peer_ip;    // the TCP peer
+  std::string client_ip;  // peer, or the X-Forwarded-For hop when the peer is a trusted proxy
+  bool secure = false;    // arrived over TLS
+  const Route* route = nullptr;  // set by the router's match; null for 404/405
+  std::string allow;             // for 405: the methods the path supports
+  std::vector<std::pair<std::string_view, std::string>> path_params;
+  std::optional<std::int64_t> user_id;
+  std::shared_ptr<WsEndpoint> upgrade;  // set by a WebSocket route: the server upgrades after the chain
+
+  // A path parameter by name (declared in the route template); empty when absent.
+  std::string_view param(std::string_view name) const;
+  // A `{name:int}` parameter; the router only matches digits that fit, so this cannot fail for them.
+  std::int64_t int_param(std::string_view name) const;
+
+ private:
+  const RawRequest* raw_;
+  Method method_;
+  std::string_view target_;
+  std::string_view path_;
+  std::string_view query_;
+};
+
+// Percent-decodes `in`; returns nullopt for malformed escapes. `plus_is_space` for query strings.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+
+}  // namespace parley::http

@@ -1,0 +1,95 @@
+#pragma once
+// Routes are listed in plain code in one place (app/routes.cpp); each carries the metadata the
+// OpenAPI document needs. Templates use typed segments: `/conversations/{id:int}` matches positive
+// integers below 2^53 only, `{name}` any one non-empty segment (percent-decoded).
+//
+// Matching happens before the middleware chain (so metrics, logs and content-type checks know the
+// route); dispatch happens at the end of the chain and answers 404, 405 with Allow, HEAD for GET
+// routes and OPTIONS with Allow.
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/websocket.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace parley::http {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+// Builds the endpoint for an accepted upgrade; may throw AppError (e.g. 401) to refuse it.
+using WsFactory = std::function<boost::asio::awaitable<std::shared_ptr<WsEndpoint>>(Request&)>;
+
+enum class Auth { none, user, admin };
+
+struct ResponseDoc {
+  int status;
+  std::string description;
+  boost::json::value schema;  // null = no body
+};
+
+struct RouteDoc {
+  std::string summary;
+  std::vector<std::string> tags;
+  Auth auth = Auth::none;
+  boost::json::value request_schema;  // null = no body
+  std::vector<ResponseDoc> responses;
+  // Media types the route accepts for a body; the content-type middleware enforces it (415).
+  std::vector<std::string> consumes = {"application/json"};
+  // Media type of success responses; the content-type middleware checks Accept against it (406).
+  std::string produces = "application/json";
+};
+
+struct Segment {
+  enum class Kind { literal, string, integer } kind;
+  std::string text;  // literal text, or the parameter name
+};
+
+struct Route {
+  Method method;
+  std::string path;  // the template, e.g. "/api/v1/conversations/{id:int}"
+  std::vector<Segment> segments;
+  Handler handler;
+  WsFactory websocket;  // set for WebSocket routes (method GET)
+  RouteDoc doc;
+  std::size_t index = 0;  // position in the table, stable for the process (metrics cache key)
+};
+
+// The status a WebSocket route's dispatch returns; req.upgrade then holds the endpoint.
+inline constexpr int kSwitchingProtocols = 101;
+
+class Router {
+ public:
+  Route& add(Method method, std::string path, Handler handler, RouteDoc doc);
+  Route& websocket(std::string path, WsFactory factory, RouteDoc doc);
+
+  // Sets req.route and req.path_params, or req.allow when only the method is wrong.
+  void match(Request& req) const;
+  // Runs the matched route; 404/405 as AppError; OPTIONS -> 204 with Allow; HEAD -> GET's response.
+  // For a WebSocket route, stores the endpoint in req.upgrade and returns status 101.
+  boost::asio::awaitable<Response> dispatch(Request& req) const;
+
+  const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
+
+ private:
+  bool match_segments(const Route& route, std::string_view path, Request* req) const;
+  std::string allowed_methods(std::string_view path) const;
+
+  std::vector<std::unique_ptr<Route>> routes_;
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  // Templates without parameters, by exact path: the common case costs one hash lookup.
+  std::unordered_map<std::string, std::vector<const Route*>, PathHash, std::equal_to<>> static_routes_;
+  std::vector<const Route*> param_routes_;
+};
+
+std::vector<Segment> compile_template(std::string_view path);  // throws std::invalid_argument
+
+}  // namespace parley::http

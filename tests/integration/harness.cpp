@@ -1,0 +1,147 @@
+#include "harness.hpp"
+
+#include "core/logging.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <stdexcept>
+#include <thread>
+
+namespace parley::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+Config test_config(const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> merged{{"PARLEY_LISTEN", "127.0.0.1:0"},
+                                            {"PARLEY_THREADS", "2"},
+                                            {"PARLEY_LOG_LEVEL", "warn"},
+                                            {"PARLEY_SHUTDOWN_GRACE", "5s"}};
+  for (const auto& [k, v] : env) merged[k] = v;
+  auto loaded = Config::load([&](std::string_view name) -> std::optional<std::string> {
+    auto it = merged.find(std::string(name));
+    if (it == merged.end()) return std::nullopt;
+    return it->second;
+  });
+  if (!loaded.problems.empty()) throw std::runtime_error("test config: " + loaded.problems.front());
+  return loaded.config;
+}
+
+TestServer::TestServer(Config config, std::function<void(http::Router&)> extra_routes) {
+  auto logger = make_logger({.level = config.log_level, .format = "text", .name = "test"});
+  app_ = std::make_unique<App>(std::move(config), logger, std::move(extra_routes));
+  port_ = app_->start();
+}
+
+TestServer::~TestServer() { stop(); }
+
+void TestServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  app_->request_stop();
+  app_->wait();
+}
+
+std::string HttpResult::header(const std::string& name) const {
+  std::string lower = name;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = headers.find(lower);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+boost::json::value HttpResult::json() const { return boost::json::parse(body); }
+
+namespace {
+
+HttpResult to_result(const bhttp::response<bhttp::string_body>& response) {
+  HttpResult result;
+  result.status = static_cast<int>(response.result_int());
+  for (const auto& field : response) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    result.headers[name] = std::string(field.value());
+  }
+  result.body = response.body();
+  return result;
+}
+
+}  // namespace
+
+HttpResult http_request(std::uint16_t port, std::string method, std::string target,
+                        std::map<std::string, std::string> headers, std::string body) {
+  RawConnection connection(port);
+  bhttp::request<bhttp::string_body> request;
+  request.method_string(method);
+  request.target(target);
+  request.version(11);
+  request.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port));
+  if (!body.empty() && headers.find("Content-Type") == headers.end()) request.set(bhttp::field::content_type, "application/json");
+  for (const auto& [k, v] : headers) request.set(k, v);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  std::ostringstream wire;
+  wire << request;
+  connection.send(wire.str());
+  return connection.read_response();
+}
+
+RawConnection::RawConnection(std::uint16_t port) : socket_(io_), buffer_(std::make_shared<beast::flat_buffer>()) {
+  socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+void RawConnection::send(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes.data(), bytes.size())); }
+
+HttpResult RawConnection::read_response(std::chrono::milliseconds timeout) {
+  auto& buffer = *std::static_pointer_cast<beast::flat_buffer>(buffer_);
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  boost::system::error_code result = asio::error::would_block;
+  bhttp::async_read(socket_, buffer, parser, [&](boost::system::error_code ec, std::size_t) { result = ec; });
+  io_.restart();
+  io_.run_for(timeout);
+  if (result == asio::error::would_block) {
+    socket_.cancel();
+    io_.restart();
+    io_.run();
+    throw std::runtime_error("timed out waiting for a response");
+  }
+  if (result) throw std::runtime_error("reading the response failed: " + result.message());
+  return to_result(parser.get());
+}
+
+bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::array<char, 4096> scratch{};
+  while (std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code result = asio::error::would_block;
+    socket_.async_read_some(asio::buffer(scratch), [&](boost::system::error_code ec, std::size_t) { result = ec; });
+    io_.restart();
+    io_.run_for(deadline - std::chrono::steady_clock::now());
+    if (result == asio::error::would_block) {
+      socket_.cancel();
+      io_.restart();
+      io_.run();
+      return false;
+    }
+    if (result) return true;  // eof or reset: the server closed it
+  }
+  return false;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+}  // namespace parley::testing

@@ -1,0 +1,69 @@
+#pragma once
+// Integration-test harness: the real server (App) on port 0 in this process, and real blocking
+// HTTP, raw-TCP and WebSocket clients on the test thread.
+#include "app/app.hpp"
+#include "core/config.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parley::testing {
+
+// Config for tests: loopback, port 0, two threads, quiet logs; `env` overrides PARLEY_* values.
+Config test_config(const std::map<std::string, std::string>& env = {});
+
+class TestServer {
+ public:
+  explicit TestServer(Config config = test_config(), std::function<void(http::Router&)> extra_routes = {});
+  ~TestServer();
+  std::uint16_t port() const noexcept { return port_; }
+  App& app() noexcept { return *app_; }
+  // Graceful stop; blocks until done.
+  void stop();
+
+ private:
+  std::unique_ptr<App> app_;
+  std::uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-cased names
+  std::string body;
+  std::string header(const std::string& name) const;
+  boost::json::value json() const;
+};
+
+// One request on a fresh connection.
+HttpResult http_request(std::uint16_t port, std::string method, std::string target,
+                        std::map<std::string, std::string> headers = {}, std::string body = {});
+
+// A raw TCP connection for tests that need byte-level control.
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port);
+  void send(std::string_view bytes);
+  // Reads one complete HTTP response (Content-Length framed). Throws on timeout or close.
+  HttpResult read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // True when the server closes the connection within `timeout` (reads and discards data).
+  bool closed_by_peer(std::chrono::milliseconds timeout);
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<void> buffer_;  // a beast::flat_buffer, kept across reads for pipelined responses
+};
+
+// Polls `condition` until it holds or `deadline` passes; never a fixed sleep.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
+}  // namespace parley::testing
