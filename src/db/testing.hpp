@@ -11,7 +11,8 @@
 namespace parley::db::testing {
 
 // Runs `task` on `io` until it finishes and returns its result (or rethrows its exception).
-// io.run() returns once the task and everything it waits for are done.
+// The io_context is stopped when the task completes, so background loops (pool health checks)
+// do not keep it running; work they left queued resumes at the next run.
 template <typename T>
 T run_awaitable(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
   std::exception_ptr error;
@@ -19,6 +20,7 @@ T run_awaitable(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
   boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
     error = e;
     if (!e) result.emplace(std::move(value));
+    io.stop();
   });
   io.restart();
   io.run();
@@ -28,7 +30,10 @@ T run_awaitable(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
 
 inline void run_awaitable(boost::asio::io_context& io, boost::asio::awaitable<void> task) {
   std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { error = e; });
+  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) {
+    error = e;
+    io.stop();
+  });
   io.restart();
   io.run();
   if (error) std::rethrow_exception(error);
