@@ -105,11 +105,9 @@ bool Router::match_segments(const Route& route, std::string_view path, Request* 
         break;
       case Segment::Kind::string: {
         if (part.empty()) return false;
-        if (req) {
-          auto decoded = percent_decode(part, false);
-          if (!decoded || decoded->find('/') != std::string::npos) return false;
-          req->path_params.emplace_back(seg.text, std::move(*decoded));
-        }
+        auto decoded = percent_decode(part, false);
+        if (!decoded || decoded->find('/') != std::string::npos) return false;
+        if (req) req->path_params.emplace_back(seg.text, std::move(*decoded));
         break;
       }
     }

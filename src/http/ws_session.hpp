@@ -69,15 +69,15 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
         co_await endpoint_->on_message(*this, message, !ws_.got_text());
         buffer.consume(buffer.size());
       }
+      reader_done_ = true;  // the socket is closed or failed: nothing left to write
     } catch (const AppError& e) {
-      close(e.status() >= 500 ? 1011 : 1008, e.public_message());
       close_code = e.status() >= 500 ? 1011 : 1008;
+      request_close(close_code, e.public_message());
     } catch (const std::exception& e) {
       logger_.error("websocket endpoint failed: {}", e.what());
-      close(1011, "internal error");
       close_code = 1011;
+      request_close(close_code, "internal error");
     }
-    reader_done_ = true;
     wake_.cancel();
     endpoint_->on_close(close_code);
   }
@@ -97,15 +97,21 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
 
   void close(std::uint16_t code, std::string reason) override {
     boost::asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, reason = std::move(reason)] {
-      if (self->close_requested_) return;
-      self->close_requested_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code), reason);
-      self->wake_.cancel();
+      self->request_close(code, reason);
     });
   }
 
   void drain() override { close(1001, "server shutting down"); }
 
  private:
+  // On the session's executor: the writer sends a close frame with `code` next.
+  void request_close(std::uint16_t code, const std::string& reason) {
+    if (close_requested_) return;
+    close_requested_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code),
+                                                             reason.substr(0, 120));
+    wake_.cancel();
+  }
+
   static boost::asio::awaitable<void> writer(std::shared_ptr<WsSession> self) {
     constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
     auto& ws = self->ws_;

@@ -97,9 +97,10 @@ RawConnection::RawConnection(std::uint16_t port) : socket_(io_), buffer_(std::ma
 
 void RawConnection::send(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes.data(), bytes.size())); }
 
-HttpResult RawConnection::read_response(std::chrono::milliseconds timeout) {
+HttpResult RawConnection::read_response(std::chrono::milliseconds timeout, bool head) {
   auto& buffer = *std::static_pointer_cast<beast::flat_buffer>(buffer_);
   bhttp::response_parser<bhttp::string_body> parser;
+  parser.skip(head);
   parser.body_limit(64 * 1024 * 1024);
   boost::system::error_code result = asio::error::would_block;
   bhttp::async_read(socket_, buffer, parser, [&](boost::system::error_code ec, std::size_t) { result = ec; });

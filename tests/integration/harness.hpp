@@ -53,7 +53,8 @@ class RawConnection {
   explicit RawConnection(std::uint16_t port);
   void send(std::string_view bytes);
   // Reads one complete HTTP response (Content-Length framed). Throws on timeout or close.
-  HttpResult read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // `head`: the response answers a HEAD request, so it has no body whatever its Content-Length.
+  HttpResult read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool head = false);
   // True when the server closes the connection within `timeout` (reads and discards data).
   bool closed_by_peer(std::chrono::milliseconds timeout);
 

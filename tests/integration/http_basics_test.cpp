@@ -1,16 +1,279 @@
+// The server core against a real listener: routing, limits, pipelining, keep-alive, headers,
+// errors, CORS, content negotiation and the OpenAPI document.
 #include "harness.hpp"
+#include "http/openapi.hpp"
+#include "test_routes.hpp"
 
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace parley::testing {
 namespace {
 
-TEST(HttpBasics, HealthzAnswersJson) {
-  TestServer server;
-  auto r = http_request(server.port(), "GET", "/healthz");
+class HttpServer : public ::testing::Test {
+ protected:
+  explicit HttpServer(std::map<std::string, std::string> env = {})
+      : gate_(std::make_shared<Gate>()),
+        server_(test_config(env), [gate = gate_](http::Router& r) { add_test_routes(r, gate); }) {}
+  std::uint16_t port() const { return server_.port(); }
+
+  std::shared_ptr<Gate> gate_;
+  TestServer server_;
+};
+
+TEST_F(HttpServer, HealthzAnswersJson) {
+  auto r = http_request(port(), "GET", "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("Content-Type"), "application/json; charset=utf-8");
   EXPECT_EQ(r.json().at("status"), "ok");
+}
+
+TEST_F(HttpServer, ReadyzReportsChecks) {
+  auto r = http_request(port(), "GET", "/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json().at("status"), "ready");
+}
+
+TEST_F(HttpServer, UnknownPathIs404Problem) {
+  auto r = http_request(port(), "GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  auto body = r.json().as_object();
+  EXPECT_EQ(body.at("status"), 404);
+  EXPECT_EQ(body.at("code"), "not_found");
+  EXPECT_EQ(body.at("type"), "https://parley.dev/errors/not-found");
+  EXPECT_EQ(std::string_view(body.at("request_id").as_string()), r.header("X-Request-Id"));
+}
+
+TEST_F(HttpServer, WrongMethodIs405WithAllow) {
+  auto r = http_request(port(), "DELETE", "/healthz");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "GET, HEAD, OPTIONS");
+}
+
+TEST_F(HttpServer, HeadHasLengthButNoBody) {
+  RawConnection c(port());
+  c.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = c.read_response(std::chrono::seconds(5), true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), "15");
+  EXPECT_EQ(head.body, "");
+  // The next response starts right after the HEAD response's headers: no stray body bytes.
+  auto get = c.read_response();
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.body, R"({"status":"ok"})");
+}
+
+TEST_F(HttpServer, OptionsListsAllowedMethods) {
+  auto r = http_request(port(), "OPTIONS", "/test/items/5");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("Allow"), "GET, HEAD, OPTIONS");
+}
+
+TEST_F(HttpServer, TypedParametersMatchOnlyTheirType) {
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/42").json().at("id"), 42);
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/abc").status, 404);
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/0").status, 404);
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/007").status, 404);
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/9007199254740992").status, 404);  // 2^53
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/9007199254740991").status, 200);
+  EXPECT_EQ(http_request(port(), "GET", "/test/names/hello%20world").json().at("name"), "hello world");
+  EXPECT_EQ(http_request(port(), "GET", "/test/names/a%2Fb").status, 404);  // no smuggled slash
+  EXPECT_EQ(http_request(port(), "GET", "/test/items/42/").status, 404);
+}
+
+TEST_F(HttpServer, SecurityHeadersOnEveryResponse) {
+  for (const char* path : {"/healthz", "/nope"}) {
+    auto r = http_request(port(), "GET", path);
+    EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r.header("Cache-Control"), "no-store") << path;
+    EXPECT_EQ(r.header("X-Frame-Options"), "DENY") << path;
+    EXPECT_EQ(r.header("Referrer-Policy"), "no-referrer") << path;
+    EXPECT_NE(r.header("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos) << path;
+    EXPECT_EQ(r.header("Strict-Transport-Security"), "") << "no HSTS over plain HTTP";
+  }
+}
+
+TEST_F(HttpServer, RequestIdIsAcceptedWhenSaneAndReplacedOtherwise) {
+  auto kept = http_request(port(), "GET", "/healthz", {{"X-Request-Id", "abc-123.def"}});
+  EXPECT_EQ(kept.header("X-Request-Id"), "abc-123.def");
+  auto replaced = http_request(port(), "GET", "/healthz", {{"X-Request-Id", "bad id with spaces"}});
+  EXPECT_EQ(replaced.header("X-Request-Id").size(), 32u);
+  auto generated = http_request(port(), "GET", "/healthz");
+  EXPECT_EQ(generated.header("X-Request-Id").size(), 32u);
+  EXPECT_NE(generated.header("X-Request-Id"), replaced.header("X-Request-Id"));
+}
+
+TEST_F(HttpServer, ValidationErrorsUseDrfShape) {
+  auto r = http_request(port(), "POST", "/test/echo", {}, R"({"username":"A!","age":200,"extra":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+  auto body = r.json().as_object();
+  EXPECT_EQ(body.at("code"), "validation_failed");
+  EXPECT_EQ(body.at("title"), "Invalid input");
+  auto errors = body.at("errors").as_object();
+  EXPECT_TRUE(errors.contains("username"));
+  EXPECT_TRUE(errors.contains("age"));
+  EXPECT_EQ(errors.at("extra").as_array().at(0), "Unknown field.");
+
+  auto ok = http_request(port(), "POST", "/test/echo", {}, R"({"username":"alice","kind":"a"})");
+  EXPECT_EQ(ok.status, 201);
+  EXPECT_EQ(ok.json().at("username"), "alice");
+}
+
+TEST_F(HttpServer, MalformedJsonIs400) {
+  auto r = http_request(port(), "POST", "/test/echo", {}, R"({"username": )");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json().at("code"), "malformed_json");
+}
+
+TEST_F(HttpServer, WrongContentTypeIs415AndWrongAcceptIs406) {
+  auto r = http_request(port(), "POST", "/test/echo", {{"Content-Type", "text/plain"}}, "hello");
+  EXPECT_EQ(r.status, 415);
+  auto latin1 = http_request(port(), "POST", "/test/echo", {{"Content-Type", "application/json; charset=latin1"}},
+                             R"({"username":"alice"})");
+  EXPECT_EQ(latin1.status, 415);
+  auto xml = http_request(port(), "GET", "/healthz", {{"Accept", "application/xml"}});
+  EXPECT_EQ(xml.status, 406);
+  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Accept", "application/*;q=0.9"}}).status, 200);
+  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Accept", "*/*"}}).status, 200);
+}
+
+TEST_F(HttpServer, UnexpectedExceptionsBecome500WithoutLeakingDetails) {
+  auto r = http_request(port(), "GET", "/test/crash");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("passwd"), std::string::npos);
+  EXPECT_EQ(r.json().at("code"), "internal_error");
+}
+
+TEST_F(HttpServer, KeepAliveServesManyRequestsOnOneConnection) {
+  RawConnection c(port());
+  for (int i = 0; i < 20; ++i) {
+    c.send("GET /test/items/" + std::to_string(i + 1) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.read_response();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.json().at("id"), i + 1);
+  }
+}
+
+TEST_F(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
+  RawConnection c(port());
+  std::string batch;
+  for (int i = 1; i <= 10; ++i) batch += "GET /test/items/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  c.send(batch);
+  for (int i = 1; i <= 10; ++i) {
+    auto r = c.read_response();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.json().at("id"), i);
+  }
+}
+
+TEST_F(HttpServer, ConnectionCloseIsHonoured) {
+  RawConnection c(port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto r = c.read_response();
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer(std::chrono::seconds(2)));
+}
+
+TEST_F(HttpServer, MalformedRequestGets400AndTheConnectionCloses) {
+  RawConnection c(port());
+  c.send("GET /healthz HTTP/1.1\r\nHost x no colon\r\n\r\n");
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json().at("code"), "malformed_request");
+  EXPECT_TRUE(c.closed_by_peer(std::chrono::seconds(2)));
+}
+
+TEST_F(HttpServer, OversizedHeadersGet431) {
+  RawConnection c(port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_TRUE(c.closed_by_peer(std::chrono::seconds(2)));
+}
+
+TEST_F(HttpServer, OversizedBodyGets413BeforeItIsRead) {
+  RawConnection c(port());
+  c.send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{");
+  auto r = c.read_response();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.json().at("code"), "payload_too_large");
+}
+
+TEST_F(HttpServer, OpenApiDocumentCoversEveryRoute) {
+  auto r = http_request(port(), "GET", "/api/schema.json");
+  ASSERT_EQ(r.status, 200);
+  auto doc = r.json().as_object();
+  EXPECT_EQ(doc.at("openapi"), "3.1.0");
+  auto& paths = doc.at("paths").as_object();
+  for (const auto& route : server_.app().router().routes()) {
+    std::string path;
+    for (const auto& seg : route->segments)
+      path += "/" + (seg.kind == http::Segment::Kind::literal ? seg.text : "{" + seg.text + "}");
+    EXPECT_TRUE(paths.contains(path)) << route->path;
+  }
+  EXPECT_TRUE(paths.at("/test/items/{id}").at("get").at("parameters").at(0).at("schema").at("type") == "integer");
+}
+
+TEST_F(HttpServer, EveryRouteIsDocumented) {
+  auto problems = http::undocumented_routes(server_.app().router());
+  EXPECT_TRUE(problems.empty()) << problems.front();
+}
+
+TEST_F(HttpServer, MetricsCountRequestsByRouteTemplate) {
+  http_request(port(), "GET", "/test/items/7");
+  http_request(port(), "GET", "/test/items/8");
+  auto r = http_request(port(), "GET", "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"(parley_http_requests_total{method="GET",route="/test/items/{id:int}",status="200"} 2)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("parley_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(r.body.find("parley_http_open_connections"), std::string::npos);
+}
+
+class CorsServer : public HttpServer {
+ protected:
+  CorsServer() : HttpServer({{"PARLEY_CORS_ORIGINS", "https://app.example.com"}}) {}
+};
+
+TEST_F(CorsServer, PreflightFromAllowedOriginIsAnswered) {
+  auto r = http_request(port(), "OPTIONS", "/test/echo",
+                        {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"},
+                         {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_EQ(r.header("Access-Control-Allow-Credentials"), "true");
+  EXPECT_NE(r.header("Access-Control-Allow-Methods").find("POST"), std::string::npos);
+  EXPECT_NE(r.header("Access-Control-Allow-Headers").find("Content-Type"), std::string::npos);
+  EXPECT_EQ(r.header("Vary"), "Origin");
+}
+
+TEST_F(CorsServer, PreflightFromOtherOriginIsRefused) {
+  auto r = http_request(port(), "OPTIONS", "/test/echo",
+                        {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "");
+}
+
+TEST_F(CorsServer, ActualRequestsCarryCorsHeaders) {
+  auto r = http_request(port(), "GET", "/healthz", {{"Origin", "https://app.example.com"}});
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_NE(r.header("Access-Control-Expose-Headers").find("X-Request-Id"), std::string::npos);
+  auto other = http_request(port(), "GET", "/healthz", {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(other.header("Access-Control-Allow-Origin"), "");
+}
+
+class AllowedHostsServer : public HttpServer {
+ protected:
+  AllowedHostsServer() : HttpServer({{"PARLEY_ALLOWED_HOSTS", "chat.example.com"}}) {}
+};
+
+TEST_F(AllowedHostsServer, ForeignHostIsRefused) {
+  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Host", "evil.example"}}).status, 400);
+  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Host", "chat.example.com:8000"}}).status, 200);
 }
 
 }  // namespace

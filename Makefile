@@ -1,0 +1,56 @@
+# Parley's two commands for newcomers: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+RELEASE_DIR := build/release
+DEBUG_DIR := build/debug
+SANITIZE_DIR := build/sanitize
+
+.PHONY: run test bench sanitize-test format lint bootstrap build-release build-debug clean
+
+bootstrap:
+	@scripts/bootstrap
+
+$(RELEASE_DIR)/build.ninja:
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+
+$(DEBUG_DIR)/build.ninja:
+	cmake -S . -B $(DEBUG_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+
+$(SANITIZE_DIR)/build.ninja:
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DPARLEY_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+build-release: bootstrap $(RELEASE_DIR)/build.ninja
+	cmake --build $(RELEASE_DIR) --target parley -j $(JOBS)
+
+build-debug: bootstrap $(DEBUG_DIR)/build.ninja
+	cmake --build $(DEBUG_DIR) -j $(JOBS)
+
+# Serves the embedded default (SQLite under ./var, in-process cache and queue) on :8000.
+run: build-release
+	@mkdir -p var
+	exec $(RELEASE_DIR)/parley all
+
+# Builds once, starts the test servers in a private folder, runs every suite, stops the servers.
+test: build-debug
+	@scripts/run-tests $(DEBUG_DIR)
+
+sanitize-test: bootstrap $(SANITIZE_DIR)/build.ninja
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/run-tests $(SANITIZE_DIR)
+
+bench:
+	@scripts/bootstrap --bench
+	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(RELEASE_DIR) -j $(JOBS)
+	@bench/http.sh $(RELEASE_DIR)/parley
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+lint: build-debug
+	@git ls-files 'src/*.cpp' | grep -v '_test\.cpp$$' | xargs clang-tidy -p $(DEBUG_DIR) --quiet
+
+clean:
+	rm -rf build
