@@ -1,8 +1,13 @@
 #include "app/app.hpp"
 
+#include "app/database.hpp"
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
 
 namespace parley {
 
@@ -12,7 +17,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
     : config_(std::move(config)),
       logger_(std::move(logger)),
       metrics_(registry_),
-      pool_(config_.threads) {
+      pool_(config_.threads),
+      log_flush_timer_(pool_.primary()) {
   register_routes(extra_routes);
   pipeline_ = build_pipeline(config_, *logger_, metrics_, router_);
   http::ServerOptions options{
@@ -45,8 +51,23 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
 }
 
 std::uint16_t App::start() {
-  auto port = server_->start(pool_);
   pool_.start();
+  database_ = open_database(config_, pool_);
+  health_.add("database", [this]() { return database_->ping(); });
+  asio::co_spawn(pool_.primary(), prepare_schema(config_, *database_, *logger_), asio::use_future).get();
+  auto port = server_->start(pool_);
+  // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
+  asio::co_spawn(
+      pool_.primary(),
+      [this]() -> asio::awaitable<void> {
+        for (;;) {
+          log_flush_timer_.expires_after(std::chrono::milliseconds(250));
+          auto [ec] = co_await log_flush_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+          logger_->flush();
+          if (ec) co_return;
+        }
+      },
+      asio::detached);
   return port;
 }
 
@@ -60,6 +81,8 @@ void App::request_stop() {
       pool_.primary(),
       [this]() -> asio::awaitable<void> {
         co_await server_->shutdown(config_.shutdown_grace);
+        log_flush_timer_.cancel();
+        if (database_) database_->close();
         {
           std::lock_guard lock(stop_mutex_);
           stopped_ = true;

@@ -3,12 +3,14 @@
 // component receives what it needs by reference from here.
 #include "app/health.hpp"
 #include "core/config.hpp"
+#include "db/database.hpp"
 #include "http/io_pool.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <prometheus/registry.h>
 #include <spdlog/logger.h>
 
@@ -27,7 +29,8 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // Starts the I/O threads and the listener; returns the bound port.
+  // Starts the I/O threads, opens the database and brings its schema up to date (or refuses with
+  // pending migrations, see PARLEY_AUTO_MIGRATE), then starts the listener; returns the bound port.
   std::uint16_t start();
   // Begins a graceful shutdown (thread-safe, idempotent); wait() returns once it is done.
   void request_stop();
@@ -40,6 +43,7 @@ class App {
   const http::Router& router() const noexcept { return router_; }
   spdlog::logger& logger() noexcept { return *logger_; }
   HealthChecks& health() noexcept { return health_; }
+  db::Database& database() noexcept { return *database_; }
 
  private:
   void register_routes(const std::function<void(http::Router&)>& extra_routes);
@@ -51,8 +55,11 @@ class App {
   HealthChecks health_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
+  // Declared before the pool so that it outlives the I/O contexts whose handlers may refer to it.
+  std::unique_ptr<db::Database> database_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
+  boost::asio::steady_timer log_flush_timer_;
   std::mutex stop_mutex_;
   std::condition_variable stopped_cv_;
   bool stop_requested_ = false;

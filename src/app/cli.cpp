@@ -1,6 +1,10 @@
 #include "app/cli.hpp"
 
 #include "app/app.hpp"
+#include "app/database.hpp"
+#include "core/error.hpp"
+#include "db/erd.hpp"
+#include "db/migrations.hpp"
 #include "core/logging.hpp"
 #include "http/openapi.hpp"
 
@@ -8,6 +12,10 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <fstream>
 #include <iostream>
 
 namespace parley {
@@ -74,6 +82,50 @@ int with_idle_app(F&& f) {
   return f(app);
 }
 
+// Opens the configured database on a private one-thread pool and runs `task` against it; for
+// the commands that work on the database without serving.
+template <typename F>
+int with_database(F&& task) {
+  auto config = load_config();
+  if (!config) return 2;
+  try {
+    http::IoPool pool(1);
+    pool.start();
+    auto database = open_database(*config, pool);
+    int status = boost::asio::co_spawn(pool.primary(), task(*config, *database), boost::asio::use_future).get();
+    database->close();
+    pool.stop();
+    pool.join();
+    return status;
+  } catch (const AppError& e) {
+    std::cerr << "parley: " << e.public_message() << (e.internal_detail().empty() ? "" : " (" + e.internal_detail() + ")")
+              << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "parley: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+boost::asio::awaitable<int> migrate(const Config& config, db::Database& database) {
+  db::Migrator migrator(database, db::migrations_dir(config.migrations_dir, database.dialect()));
+  int applied = co_await migrator.migrate();
+  std::cout << (applied == 0 ? std::string("No migrations to apply.") : "Applied " + std::to_string(applied) + " migration(s).")
+            << "\n";
+  co_return 0;
+}
+
+boost::asio::awaitable<int> show_migrations(const Config& config, db::Database& database) {
+  db::Migrator migrator(database, db::migrations_dir(config.migrations_dir, database.dialect()));
+  int problems = 0;
+  for (const auto& m : co_await migrator.status()) {
+    std::cout << fmt::format("[{}] {:04d} {:<32} {}\n", m.state == db::MigrationState::applied ? 'X' : ' ', m.version,
+                             m.name, db::to_string(m.state));
+    problems += m.state == db::MigrationState::changed || m.state == db::MigrationState::missing_file;
+  }
+  co_return problems == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -87,6 +139,11 @@ int run_cli(int argc, char** argv) {
   auto* routes_cmd = cli.add_subcommand("routes", "Print the route table");
   auto* openapi_cmd = cli.add_subcommand("openapi", "Print the OpenAPI 3.1 document");
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
+  auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations (safe to run from many replicas)");
+  auto* showmigrations_cmd = cli.add_subcommand("showmigrations", "List migrations and whether each is applied");
+  std::string erd_output = "docs/erd.md";
+  auto* erd_cmd = cli.add_subcommand("erd", "Write the Mermaid ERD of the live schema");
+  erd_cmd->add_option("-o,--output", erd_output, "File to write ('-' for stdout)");
   CLI11_PARSE(cli, argc, argv);
 
   if (*serve_cmd || *all_cmd) {
@@ -108,6 +165,20 @@ int run_cli(int argc, char** argv) {
       std::cout << boost::json::serialize(http::build_openapi(app.router(), {.title = "Parley API", .version = PARLEY_VERSION}))
                 << "\n";
       return 0;
+    });
+  }
+  if (*migrate_cmd) return with_database(migrate);
+  if (*showmigrations_cmd) return with_database(show_migrations);
+  if (*erd_cmd) {
+    return with_database([&erd_output](const Config&, db::Database& database) -> boost::asio::awaitable<int> {
+      auto erd = co_await db::render_erd(database);
+      if (erd_output == "-") {
+        std::cout << erd;
+      } else {
+        std::ofstream(erd_output) << erd;
+        std::cout << "Wrote " << erd_output << "\n";
+      }
+      co_return 0;
     });
   }
   if (*version_cmd) {

@@ -244,6 +244,18 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return std::string(c.effective_auto_migrate() ? "1" : "0"); }},
       {"PARLEY_MIGRATIONS_DIR", "<source>/migrations", "folder holding postgres/ and sqlite/ migration files", false,
        string_field(&Config::migrations_dir), [](const Config& c) { return c.migrations_dir; }},
+      {"PARLEY_DB_POOL_MAX", "10", "PostgreSQL connections per process at most", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::size_t>(v);
+         if (!n || *n == 0 || *n > 1000) return "a number from 1 to 1000";
+         c.db_pool_max = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.db_pool_max); }},
+      {"PARLEY_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL cancels statements running longer (503)", false,
+       duration_field(&Config::db_statement_timeout), [](const Config& c) { return show_ms(c.db_statement_timeout); }},
+      {"PARLEY_DB_ACQUIRE_TIMEOUT", "5s", "wait for a free connection before answering 503", false,
+       duration_field(&Config::db_acquire_timeout), [](const Config& c) { return show_ms(c.db_acquire_timeout); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -49,6 +49,9 @@ struct Config {
   std::string database_url = "sqlite:var/parley.db";
   std::optional<bool> auto_migrate;  // unset = on for SQLite, off otherwise
   std::string migrations_dir;        // empty = the source tree's migrations/
+  std::size_t db_pool_max = 10;
+  std::chrono::milliseconds db_statement_timeout{30000};
+  std::chrono::milliseconds db_acquire_timeout{5000};
 
   std::string log_level = "info";
   std::string log_format;  // "text" | "json"; empty = text in development, json in production

@@ -6,9 +6,10 @@
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
 #include <unistd.h>
 
@@ -55,6 +56,40 @@ class JsonFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// stderr without a flush per line: records collect in a buffer written when it holds 64 KiB or
+// when the oldest record in it is 100 ms old; flush() (the App's periodic flush, and every record
+// at warn or above) writes at once. One write(2) per batch instead of one fflush per line is what
+// keeps the access log cheap under load.
+class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    if (buffer_.empty()) oldest_ = std::chrono::steady_clock::now();
+    buffer_.append(formatted.data(), formatted.size());
+    if (buffer_.size() >= kLimit || std::chrono::steady_clock::now() - oldest_ > kMaxAge) flush_();
+  }
+
+  void flush_() override {
+    std::size_t written = 0;
+    while (written < buffer_.size()) {
+      auto n = ::write(STDERR_FILENO, buffer_.data() + written, buffer_.size() - written);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        break;  // stderr is gone; dropping the batch beats blocking the logger forever
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kLimit = 64 * 1024;
+  static constexpr auto kMaxAge = std::chrono::milliseconds(100);
+  std::string buffer_;
+  std::chrono::steady_clock::time_point oldest_;
+};
+
 }  // namespace
 
 void append_json_escaped(std::string& out, std::string_view text) {
@@ -84,7 +119,7 @@ std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options) {
   if (options.format == "text" && isatty(STDERR_FILENO)) {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sink = std::make_shared<BufferedStderrSink>();
   }
   // async_logger holds its thread pool only weakly, so one holder owns both and the returned
   // pointer aliases into it. The queue drops the oldest record rather than block an I/O thread.

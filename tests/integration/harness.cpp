@@ -22,7 +22,8 @@ Config test_config(const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> merged{{"PARLEY_LISTEN", "127.0.0.1:0"},
                                             {"PARLEY_THREADS", "2"},
                                             {"PARLEY_LOG_LEVEL", "warn"},
-                                            {"PARLEY_SHUTDOWN_GRACE", "5s"}};
+                                            {"PARLEY_SHUTDOWN_GRACE", "5s"},
+                                            {"PARLEY_DATABASE_URL", "sqlite::memory:"}};
   for (const auto& [k, v] : env) merged[k] = v;
   auto loaded = Config::load([&](std::string_view name) -> std::optional<std::string> {
     auto it = merged.find(std::string(name));
