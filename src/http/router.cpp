@@ -52,7 +52,15 @@ std::vector<Segment> compile_template(std::string_view path) {
         throw std::invalid_argument("unknown parameter type in " + std::string(path));
       }
     } else {
+      if (part.find_first_of("{}") != std::string_view::npos)
+        throw std::invalid_argument("stray brace in " + std::string(path) + "; a parameter is a whole segment");
       segments.push_back({Segment::Kind::literal, std::string(part)});
+    }
+    if (segments.back().kind != Segment::Kind::literal) {
+      for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+        if (segments[i].kind != Segment::Kind::literal && segments[i].text == segments.back().text)
+          throw std::invalid_argument("duplicate parameter name in " + std::string(path));
+      }
     }
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
