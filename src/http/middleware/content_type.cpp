@@ -13,25 +13,56 @@ std::string_view trim(std::string_view s) {
 
 std::string_view media_type(std::string_view header) { return trim(header.substr(0, header.find(';'))); }
 
-// True when the media range `range` ("*/*", "application/*", "application/json") covers `type`.
-bool range_covers(std::string_view range, std::string_view type) {
-  if (range == "*/*") return true;
-  if (range.size() > 2 && range.ends_with("/*")) return type.starts_with(range.substr(0, range.size() - 1));
-  return iequals(range, type);
+// How specifically the media range `range` ("*/*", "application/*", "application/json") covers
+// `type`: 2 exact, 1 subtype wildcard, 0 any; -1 when it does not cover it.
+int coverage(std::string_view range, std::string_view type) {
+  if (range == "*/*") return 0;
+  if (range.size() > 2 && range.ends_with("/*")) {
+    auto prefix = range.substr(0, range.size() - 1);  // "application/"
+    return type.size() > prefix.size() && iequals(type.substr(0, prefix.size()), prefix) ? 1 : -1;
+  }
+  return iequals(range, type) ? 2 : -1;
 }
 
+// The q parameter of one Accept element ("application/json;q=0.5"); 1 when absent or unreadable.
+// Only zero matters here: "q=0", "q=0.", "q=0.0", "q=0.000" all refuse the range (RFC 9110 12.4.2).
+bool refuses(std::string_view item) {
+  auto semi = item.find(';');
+  while (semi != std::string_view::npos) {
+    item.remove_prefix(semi + 1);
+    semi = item.find(';');
+    auto param = trim(item.substr(0, semi));
+    if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') continue;
+    auto value = trim(param.substr(2));
+    if (value.empty() || value[0] != '0') return false;
+    for (char c : value.substr(1)) {
+      if (c != '.' && c != '0') return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+// True when Accept allows `produces`: the most specific range covering it decides, so
+// "application/json;q=0, */*" refuses JSON (RFC 9110 12.5.1).
 bool accept_allows(std::string_view accept, std::string_view produces) {
   auto type = media_type(produces);
+  int best = -1;
+  bool allowed = false;
   while (!accept.empty()) {
     auto comma = accept.find(',');
     auto item = accept.substr(0, comma);
-    auto range = media_type(item);
-    bool refused = item.find("q=0") != std::string_view::npos && item.find("q=0.") == std::string_view::npos;
-    if (!refused && range_covers(range, type)) return true;
+    int level = coverage(media_type(item), type);
+    if (level > best) {
+      best = level;
+      allowed = !refuses(item);
+    } else if (level == best && level >= 0) {
+      allowed = allowed || !refuses(item);
+    }
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
-  return false;
+  return allowed;
 }
 
 class ContentTypeMiddleware final : public Middleware {
