@@ -1,0 +1,115 @@
+#pragma once
+// Messages (tables messages, message_edits): idempotent insert by (sender, client_msg_id),
+// id-cursor pages of a conversation or of a thread, edits with history, soft delete.
+//
+// Several operations run more than one statement (a reply also bumps its parent's reply_count and
+// last_reply_at; an edit writes the history row first). Pass an open Transaction to make them
+// atomic; with a Database each statement commits on its own.
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.hpp"
+
+namespace parley::db::repositories {
+
+struct Message {
+  std::int64_t id = 0;
+  std::int64_t conversation_id = 0;
+  std::int64_t sender_id = 0;
+  std::optional<std::int64_t> parent_id;
+  std::string body;  // "" once deleted
+  std::string html;  // "" once deleted
+  bool mentions_everyone = false;
+  std::optional<std::string> client_msg_id;
+  std::int64_t reply_count = 0;
+  std::optional<std::string> last_reply_at;
+  std::string created_at;
+  std::optional<std::string> edited_at;
+  std::optional<std::string> deleted_at;
+
+  bool deleted() const noexcept { return deleted_at.has_value(); }
+};
+
+struct NewMessage {
+  std::int64_t conversation_id = 0;
+  std::int64_t sender_id = 0;
+  std::optional<std::int64_t> parent_id;  // a top-level message of the same conversation
+  std::string body;
+  std::string html;
+  bool mentions_everyone = false;
+  std::optional<std::string> client_msg_id;
+};
+
+struct InsertedMessage {
+  Message message;
+  bool created = false;  // false: a retry; `message` is the original
+};
+
+// What a page holds: exactly one of before/after/around, or none for the default (the newest
+// top-level messages; the oldest replies of a thread).
+struct PageQuery {
+  std::optional<std::int64_t> parent_id;  // set: the thread of this message; unset: top level
+  std::optional<std::int64_t> before;     // ids < before, the newest of them
+  std::optional<std::int64_t> after;      // ids > after, the oldest of them
+  std::optional<std::int64_t> around;     // limit/2 ids < around, and ids >= around
+  int limit = 50;                         // clamped to 1..200
+};
+
+struct MessagePage {
+  std::vector<Message> messages;  // ascending id
+  bool has_older = false;         // messages with smaller ids exist in the same scope
+  bool has_newer = false;         // messages with larger ids exist in the same scope
+};
+
+struct MessageEdit {
+  std::int64_t id = 0;
+  std::int64_t message_id = 0;
+  std::int64_t editor_id = 0;
+  std::string previous_body;
+  std::string previous_html;
+  std::string edited_at;
+};
+
+class MessageRepository {
+ public:
+  explicit MessageRepository(Dialect dialect);
+
+  // Inserts a message. With a client_msg_id, a retry by the same sender returns the original
+  // (created = false) whatever its body; the same client_msg_id in another conversation is 409.
+  // A reply increments its parent's reply_count and sets last_reply_at. Throws AppError 400 when
+  // parent_id is not a top-level message of the conversation; 400 on a CHECK (body too long).
+  boost::asio::awaitable<InsertedMessage> insert(Executor& db, const NewMessage& message);
+  boost::asio::awaitable<std::optional<Message>> find(Executor& db, std::int64_t id);
+  // A page of top-level messages or of a thread, by id cursor (see PageQuery). Deleted messages
+  // keep their place (deleted_at set, body and html empty).
+  boost::asio::awaitable<MessagePage> page(Executor& db, std::int64_t conversation_id, const PageQuery& query);
+  // Replaces body and html, sets edited_at and records the previous version. nullopt when the
+  // message does not exist or is deleted. Authorization is the caller's.
+  boost::asio::awaitable<std::optional<Message>> edit(Executor& db, std::int64_t id, std::int64_t editor_id,
+                                                      std::string_view body, std::string_view html);
+  // Earlier versions, oldest first.
+  boost::asio::awaitable<std::vector<MessageEdit>> history(Executor& db, std::int64_t message_id);
+  // Soft delete: body and html become "", deleted_at is set; the edit history and reactions of
+  // the message are removed with its content. Idempotent (a deleted message is returned as is).
+  // nullopt when the message does not exist.
+  boost::asio::awaitable<std::optional<Message>> soft_delete(Executor& db, std::int64_t id);
+
+ private:
+  // Up to `limit` messages of the page's scope (query.parent_id set: that thread) with ids
+  // < cursor, newest first (older = true), or > cursor, oldest first.
+  boost::asio::awaitable<std::vector<Message>> fetch(Executor& db, std::int64_t conversation_id,
+                                                     const PageQuery& query, bool older, std::int64_t cursor,
+                                                     std::int64_t limit);
+
+  struct Queries {
+    Query insert, find, find_by_client_msg_id, bump_parent, top_before, top_after, thread_before, thread_after, edit,
+        history, soft_delete;
+  };
+  Queries q_;
+};
+
+}  // namespace parley::db::repositories
