@@ -20,7 +20,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       pool_(config_.threads),
       log_flush_timer_(pool_.primary()) {
   register_routes(extra_routes);
-  pipeline_ = build_pipeline(config_, *logger_, metrics_, router_);
+  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,
@@ -64,6 +64,7 @@ std::uint16_t App::start() {
           log_flush_timer_.expires_after(std::chrono::milliseconds(250));
           auto [ec] = co_await log_flush_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
           logger_->flush();
+          access_log_.flush();
           if (ec) co_return;
         }
       },

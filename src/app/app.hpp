@@ -4,6 +4,7 @@
 #include "app/health.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
+#include "http/access_log_sink.hpp"
 #include "http/io_pool.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
@@ -52,6 +53,7 @@ class App {
   std::shared_ptr<spdlog::logger> logger_;
   prometheus::Registry registry_;
   http::HttpMetrics metrics_;
+  http::AccessLogSink access_log_;
   HealthChecks health_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
@@ -68,7 +70,8 @@ class App {
 
 // The middleware pipeline in its one true order (app/pipeline.cpp).
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
-                                               http::HttpMetrics& metrics, const http::Router& router);
+                                               http::AccessLogSink& access_log, http::HttpMetrics& metrics,
+                                               const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
 void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);

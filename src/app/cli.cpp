@@ -136,6 +136,8 @@ int run_cli(int argc, char** argv) {
   bool deploy = false;
   auto* check_cmd = cli.add_subcommand("check", "Print the effective configuration and every problem");
   check_cmd->add_flag("--deploy", deploy, "Also apply the production rules");
+  bool markdown = false;
+  check_cmd->add_flag("--markdown", markdown, "Print the table of every setting (for the README) and exit");
   auto* routes_cmd = cli.add_subcommand("routes", "Print the route table");
   auto* openapi_cmd = cli.add_subcommand("openapi", "Print the OpenAPI 3.1 document");
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
@@ -149,6 +151,13 @@ int run_cli(int argc, char** argv) {
   if (*serve_cmd || *all_cmd) {
     auto config = load_config();
     return config ? serve(*config) : 2;
+  }
+  if (*check_cmd && markdown) {
+    std::cout << "| Variable | Default | Meaning |\n|---|---|---|\n";
+    for (const auto& s : settings())
+      std::cout << "| `" << s.name << "` | " << (s.default_text.empty() ? "(empty)" : "`" + std::string(s.default_text) + "`")
+                << " | " << s.help << (s.secret ? " (secret: masked in output)" : "") << " |\n";
+    return 0;
   }
   if (*check_cmd) return check(deploy);
   if (*routes_cmd) {

@@ -4,7 +4,8 @@
 namespace parley {
 
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
-                                               http::HttpMetrics& metrics, const http::Router& router) {
+                                               http::AccessLogSink& access_log, http::HttpMetrics& metrics,
+                                               const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
   chain.push_back(http::make_metrics_middleware(metrics));
@@ -13,7 +14,7 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   // Resolves the client address once, for the log and for later IP rules and rate limits.
   chain.push_back(http::make_client_ip_middleware(config.trusted_proxies));
   // Logs after the error layer has produced the final status.
-  if (config.access_log) chain.push_back(http::make_access_log_middleware(logger, config.effective_log_format() == "json"));
+  if (config.access_log) chain.push_back(http::make_access_log_middleware(access_log, config.effective_log_format() == "json"));
   // Outside the error layer so problem responses get the headers too.
   chain.push_back(http::make_security_headers_middleware());
   // Everything inside may throw AppError; this turns it into problem+json.

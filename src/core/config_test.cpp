@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 namespace parley {
 namespace {
@@ -96,6 +98,15 @@ TEST(Config, DurationsAndSizes) {
   EXPECT_FALSE(parse_duration("1d"));
   EXPECT_EQ(parse_size("64k"), 65536u);
   EXPECT_FALSE(parse_size("12 apples"));
+}
+
+TEST(Config, ReadmeDocumentsEverySetting) {
+  std::ifstream readme(std::string(PARLEY_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << readme.rdbuf();
+  for (const auto& s : settings()) {
+    EXPECT_NE(text.str().find("`" + std::string(s.name) + "`"), std::string::npos) << s.name << " missing from README";
+  }
 }
 
 }  // namespace

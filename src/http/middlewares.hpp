@@ -14,6 +14,7 @@ class logger;
 namespace parley::http {
 
 class HttpMetrics;
+class AccessLogSink;
 
 // Counts requests and observes latency by route template and status; tracks in-flight requests.
 std::unique_ptr<Middleware> make_metrics_middleware(HttpMetrics& metrics);
@@ -24,7 +25,7 @@ std::unique_ptr<Middleware> make_request_id_middleware();
 std::unique_ptr<Middleware> make_client_ip_middleware(const std::vector<std::string>& trusted_proxies);
 // One structured line per request: method, route template, path, status, bytes, duration,
 // request id, user id, client IP.
-std::unique_ptr<Middleware> make_access_log_middleware(spdlog::logger& logger, bool json);
+std::unique_ptr<Middleware> make_access_log_middleware(AccessLogSink& sink, bool json);
 // nosniff, CSP, Referrer-Policy, X-Frame-Options, Cache-Control: no-store (unless the handler set
 // one), and HSTS when the request arrived over TLS.
 std::unique_ptr<Middleware> make_security_headers_middleware();
