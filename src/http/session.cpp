@@ -58,10 +58,13 @@ template <class Stream>
 class HttpSession final : public Drainable, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(std::shared_ptr<Server::State> state, Stream stream, std::string peer_ip)
-      : state_(std::move(state)), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {}
+      : state_(std::move(state)), stream_(std::move(stream)), executor_(stream_.get_executor()),
+        peer_ip_(std::move(peer_ip)) {}
 
   void drain() override {
-    asio::post(stream_.get_executor(), [weak = this->weak_from_this()] {
+    // Not stream_.get_executor(): after a WebSocket upgrade stream_ is moved-from, and a moved-from
+    // beast::ssl_stream has no executor to give.
+    asio::post(executor_, [weak = this->weak_from_this()] {
       if (auto self = weak.lock()) self->on_drain();
     });
   }
@@ -185,6 +188,7 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
 
   std::shared_ptr<Server::State> state_;
   Stream stream_;
+  asio::any_io_executor executor_;  // the connection's io_context, valid for the session's lifetime
   std::string peer_ip_;
   beast::flat_buffer buffer_;
   std::string out_;
