@@ -49,8 +49,8 @@ bench:
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
-lint: build-debug
-	@git ls-files 'src/*.cpp' | grep -v '_test\.cpp$$' | xargs clang-tidy -p $(DEBUG_DIR) --quiet
+lint: bootstrap
+	@scripts/lint
 
 clean:
 	rm -rf build
