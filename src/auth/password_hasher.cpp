@@ -154,12 +154,11 @@ std::string PasswordHasher::hash_blocking(std::string_view password) const {
   std::array<unsigned char, kSaltBytes> salt{};
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("RAND_bytes failed");
 
-  std::string encoded(argon2_encodedlen(params_.iterations, params_.memory_kib, params_.parallelism, kSaltBytes,
-                                        kHashBytes, Argon2_id),
-                      '\0');
+  std::string encoded(
+      argon2_encodedlen(params_.iterations, params_.memory_kib, params_.parallelism, kSaltBytes, kHashBytes, Argon2_id),
+      '\0');
   int rc = argon2id_hash_encoded(params_.iterations, params_.memory_kib, params_.parallelism, password.data(),
-                                 password.size(), salt.data(), salt.size(), kHashBytes, encoded.data(),
-                                 encoded.size());
+                                 password.size(), salt.data(), salt.size(), kHashBytes, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2id_hash_encoded: ") + argon2_error_message(rc));
   encoded.resize(encoded.find('\0'));  // the buffer is sized for the terminator
   return encoded;
@@ -189,8 +188,7 @@ bool PasswordHasher::needs_rehash(std::string_view encoded) const {
   if (!phc) return true;
   return phc->algorithm != "argon2id" || phc->version != ARGON2_VERSION_13 ||
          phc->params.memory_kib < params_.memory_kib || phc->params.iterations < params_.iterations ||
-         phc->params.parallelism != params_.parallelism || phc->salt_bytes < kSaltBytes ||
-         phc->hash_bytes < kHashBytes;
+         phc->params.parallelism != params_.parallelism || phc->salt_bytes < kSaltBytes || phc->hash_bytes < kHashBytes;
 }
 
 // The jobs are named locals, not temporaries inside the co_await expression: GCC 12 destroys a

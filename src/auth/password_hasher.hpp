@@ -39,7 +39,7 @@ struct Argon2Params {
 // The fields of an Argon2 PHC string: $argon2id$v=19$m=19456,t=2,p=1$<salt b64>$<hash b64>
 // (standard Base64 alphabet without padding). salt_bytes / hash_bytes are the decoded lengths.
 struct PhcArgon2 {
-  std::string algorithm;  // "argon2id", "argon2i" or "argon2d"
+  std::string algorithm;      // "argon2id", "argon2i" or "argon2d"
   std::uint32_t version = 0;  // 19 (0x13); 16 (0x10) when "v=" is absent, as libargon2 writes it
   Argon2Params params;
   std::size_t salt_bytes = 0;

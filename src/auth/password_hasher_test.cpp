@@ -19,9 +19,11 @@ std::string hash_with(std::uint32_t t, std::uint32_t m, std::uint32_t p, std::st
                       argon2_type type = Argon2_id, std::size_t salt_len = 16, std::size_t hash_len = 32) {
   std::array<unsigned char, 32> salt{};
   salt.fill(7);
-  std::string out(argon2_encodedlen(t, m, p, static_cast<std::uint32_t>(salt_len), static_cast<std::uint32_t>(hash_len), type), '\0');
-  int rc = argon2_hash(t, m, p, password.data(), password.size(), salt.data(), salt_len, nullptr, hash_len,
-                       out.data(), out.size(), type, ARGON2_VERSION_13);
+  std::string out(
+      argon2_encodedlen(t, m, p, static_cast<std::uint32_t>(salt_len), static_cast<std::uint32_t>(hash_len), type),
+      '\0');
+  int rc = argon2_hash(t, m, p, password.data(), password.size(), salt.data(), salt_len, nullptr, hash_len, out.data(),
+                       out.size(), type, ARGON2_VERSION_13);
   if (rc != ARGON2_OK) throw std::runtime_error(argon2_error_message(rc));
   out.resize(out.find('\0'));
   return out;
@@ -114,7 +116,7 @@ TEST_F(PasswordHasherTest, NeedsRehashWhenParametersAreBelowCurrent) {
   EXPECT_TRUE(hasher_->needs_rehash(hash_with(2, 19456, 1, "x", Argon2_i)));
   EXPECT_TRUE(hasher_->needs_rehash(hash_with(2, 19456, 1, "x", Argon2_id, 8)));       // short salt
   EXPECT_TRUE(hasher_->needs_rehash(hash_with(2, 19456, 1, "x", Argon2_id, 16, 16)));  // short hash
-  EXPECT_TRUE(hasher_->needs_rehash("$2b$12$abcdefghijklmnopqrstuv"));                // bcrypt
+  EXPECT_TRUE(hasher_->needs_rehash("$2b$12$abcdefghijklmnopqrstuv"));                 // bcrypt
   EXPECT_TRUE(hasher_->needs_rehash(""));
   // Stronger than current: kept.
   EXPECT_FALSE(hasher_->needs_rehash(hash_with(3, 19456, 1, "x")));
@@ -152,11 +154,12 @@ TEST(PasswordPhcParse, ParsesAndRejects) {
   ASSERT_TRUE(old.has_value());
   EXPECT_EQ(old->version, 16u);
 
-  for (std::string_view bad : {"", "$", "argon2id$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ", "$argon2x$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ",
-                               "$argon2id$v=19$t=1,m=1,p=1$c29tZQ$c29tZQ", "$argon2id$v=19$m=1,t=1$c29tZQ$c29tZQ",
-                               "$argon2id$v=19$m=-1,t=1,p=1$c29tZQ$c29tZQ", "$argon2id$v=19$m=99999999999,t=1,p=1$c29tZQ$c29tZQ",
-                               "$argon2id$v=19$m=1,t=1,p=1$c29t!Q$c29tZQ", "$argon2id$v=19$m=1,t=1,p=1$c29tZQ==$c29tZQ",
-                               "$argon2id$v=19$m=1,t=1,p=1$c29tZQ$", "$argon2id$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ$x"}) {
+  for (std::string_view bad :
+       {"", "$", "argon2id$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ", "$argon2x$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ",
+        "$argon2id$v=19$t=1,m=1,p=1$c29tZQ$c29tZQ", "$argon2id$v=19$m=1,t=1$c29tZQ$c29tZQ",
+        "$argon2id$v=19$m=-1,t=1,p=1$c29tZQ$c29tZQ", "$argon2id$v=19$m=99999999999,t=1,p=1$c29tZQ$c29tZQ",
+        "$argon2id$v=19$m=1,t=1,p=1$c29t!Q$c29tZQ", "$argon2id$v=19$m=1,t=1,p=1$c29tZQ==$c29tZQ",
+        "$argon2id$v=19$m=1,t=1,p=1$c29tZQ$", "$argon2id$v=19$m=1,t=1,p=1$c29tZQ$c29tZQ$x"}) {
     EXPECT_FALSE(parse_phc_argon2(bad).has_value()) << bad;
   }
 }
