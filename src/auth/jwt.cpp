@@ -326,13 +326,21 @@ KeySet::KeySet(Ed25519Key current) : current_(std::move(current)) {
 
 KeySet KeySet::generate() { return KeySet(Ed25519Key::generate()); }
 
+bool KeySet::contains(std::string_view kid) const noexcept {
+  return kid == current_.kid() ||
+         std::any_of(retired_.begin(), retired_.end(), [&](const RetiredKey& r) { return r.key.kid() == kid; }) ||
+         std::any_of(upcoming_.begin(), upcoming_.end(), [&](const Ed25519Key& k) { return k.kid() == kid; });
+}
+
 void KeySet::add_retired(Ed25519Key key, Clock::time_point retired_at, Clock::time_point verify_until) {
   if (verify_until < retired_at) throw AppError::internal("retired JWT key: verify_until is before retired_at");
-  const auto same_kid = [&](const RetiredKey& r) { return r.key.kid() == key.kid(); };
-  if (key.kid() == current_.kid() || std::any_of(retired_.begin(), retired_.end(), same_kid)) {
-    throw AppError::internal("retired JWT key " + key.kid() + " duplicates a key already in the set");
-  }
+  if (contains(key.kid())) throw AppError::internal("JWT key " + key.kid() + " is already in the key set");
   retired_.push_back(RetiredKey{std::move(key), retired_at, verify_until});
+}
+
+void KeySet::add_upcoming(Ed25519Key key) {
+  if (contains(key.kid())) throw AppError::internal("JWT key " + key.kid() + " is already in the key set");
+  upcoming_.push_back(std::move(key));
 }
 
 void KeySet::rotate(Ed25519Key next, Clock::time_point now, Clock::time_point verify_until) {
@@ -344,6 +352,7 @@ void KeySet::rotate(Ed25519Key next, Clock::time_point now, Clock::time_point ve
   if (std::any_of(retired_.begin(), retired_.end(), same_kid)) {
     throw AppError::internal("JWT key rotation to retired key " + next.kid());
   }
+  std::erase_if(upcoming_, [&](const Ed25519Key& k) { return k.kid() == next.kid(); });
   retired_.push_back(RetiredKey{std::exchange(current_, std::move(next)), now, verify_until});
 }
 
@@ -438,12 +447,15 @@ Claims JwtService::verify(std::string_view token, TokenType expected, Clock::tim
   const auto kid = string_member(header, "kid");
   if (!kid) reject("kid is missing");
 
-  // The key: current, or retired and still inside its verify_until.
+  // The key: current, upcoming, or retired and still inside its verify_until.
   const Ed25519Key* key = nullptr;
   const RetiredKey* retired = nullptr;
   if (*kid == keys_.current().kid()) {
     key = &keys_.current();
   } else {
+    for (const Ed25519Key& upcoming : keys_.upcoming()) {
+      if (upcoming.kid() == *kid) key = &upcoming;
+    }
     for (const RetiredKey& r : keys_.retired()) {
       if (r.key.kid() == *kid) {
         if (now > r.verify_until) reject("kid names a retired key past its verify_until");

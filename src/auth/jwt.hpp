@@ -99,16 +99,26 @@ class KeySet {
   // AppError::internal if its kid equals the current key's or another retired key's, or if
   // verify_until < retired_at.
   void add_retired(Ed25519Key key, Clock::time_point retired_at, Clock::time_point verify_until);
+  // Adds an upcoming verify-only key: the next signing key, published to every replica before any
+  // replica signs with it (two-phase rotation, so a rolling restart fails no request). Throws
+  // AppError::internal if its kid is already in the set.
+  void add_upcoming(Ed25519Key key);
   // Rotation: `next` (with a private key) becomes the current key; the previous current key is
-  // retired at `now` and verifies until `verify_until`. Throws like the constructor/add_retired.
+  // retired at `now` and verifies until `verify_until`; `next` leaves the upcoming keys if it was
+  // one. Throws like the constructor and add_retired, leaving the set unchanged.
   void rotate(Ed25519Key next, Clock::time_point now, Clock::time_point verify_until);
 
   const Ed25519Key& current() const noexcept { return current_; }
   const std::vector<RetiredKey>& retired() const noexcept { return retired_; }
+  const std::vector<Ed25519Key>& upcoming() const noexcept { return upcoming_; }
 
  private:
+  // Whether `kid` names the current, a retired or an upcoming key.
+  bool contains(std::string_view kid) const noexcept;
+
   Ed25519Key current_;
   std::vector<RetiredKey> retired_;
+  std::vector<Ed25519Key> upcoming_;
 };
 
 enum class TokenType { access, refresh };
@@ -166,13 +176,14 @@ class JwtService {
   // Verifies `token` as a token of type `expected` at time `now` and returns its claims.
   // Checks, in order: size <= max_token_bytes; exactly three non-empty base64url segments (strict:
   // no padding, canonical); header is a JSON object with no duplicate members and exactly the
-  // members alg, typ, kid; alg == "EdDSA" exactly; kid names the current key or a retired key
-  // whose verify_until has not passed; the Ed25519 signature; payload is a JSON object without
-  // duplicate members; typ == token_typ(expected); iss == issuer; aud == audience or an array
-  // holding it; sub, jti non-empty strings; exp, nbf, iat integers; exp > now - leeway;
-  // nbf <= now + leeway; iat <= now + leeway; iat <= nbf < exp... (see jwt.cpp); exp - iat within
-  // the configured lifetime; fam present exactly for refresh tokens; a retired key's token was
-  // issued before its retirement.
+  // members alg, typ, kid; alg == "EdDSA" exactly; kid names the current key, an upcoming key or
+  // a retired key whose verify_until has not passed; the Ed25519 signature (nothing in the payload
+  // is parsed before it); typ == token_typ(expected); payload is a JSON object without duplicate
+  // members; iss == issuer; aud == audience or an array of strings holding it; sub, jti non-empty
+  // strings of at most 256 bytes; exp, nbf, iat integer NumericDates; exp > now - leeway;
+  // nbf <= now + leeway; iat <= now + leeway; exp > iat; exp - iat <= the type's configured
+  // lifetime; a retired key's token has iat <= retired_at + leeway; fam present (non-empty) in
+  // refresh tokens and absent from access tokens.
   // Throws AppError 401 (see the header comment) on any failure; never anything else for bad input.
   Claims verify(std::string_view token, TokenType expected, Clock::time_point now) const;
 

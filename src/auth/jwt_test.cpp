@@ -622,6 +622,30 @@ TEST_F(JwtTest, RetiredPublicKeyFromPemVerifies) {
   EXPECT_EQ(verifier.verify(old_token, TokenType::access, kNow + seconds(120)).subject, "42");
 }
 
+TEST_F(JwtTest, UpcomingKeyVerifiesBeforeItSigns) {
+  // Phase 1: every replica learns the next key's public half; phase 2: a replica signs with it.
+  const Ed25519Key next = Ed25519Key::generate();
+  KeySet old_replica_keys = keys_;
+  old_replica_keys.add_upcoming(Ed25519Key::from_public_pem(next.public_pem()));
+  const JwtService old_replica(old_replica_keys, test_config());
+
+  KeySet new_replica_keys = keys_;
+  new_replica_keys.rotate(next, kNow, kNow + seconds(30 * 24 * 3600 + 30));
+  const JwtService new_replica(new_replica_keys, test_config());
+
+  const std::string from_new = new_replica.issue({.subject = "42"}, kNow).token;
+  EXPECT_EQ(old_replica.verify(from_new, TokenType::access, kNow).kid, next.kid());
+  const std::string from_old = old_replica.issue({.subject = "42"}, kNow).token;
+  EXPECT_EQ(new_replica.verify(from_old, TokenType::access, kNow).kid, key().kid());
+  // Without phase 1, an old replica does not know the new key.
+  expect_refused(from_new, "unknown kid");
+
+  // Rotating to an upcoming key moves it out of the upcoming list.
+  old_replica_keys.rotate(next, kNow, kNow + seconds(60));
+  EXPECT_TRUE(old_replica_keys.upcoming().empty());
+  EXPECT_EQ(old_replica_keys.current().kid(), next.kid());
+}
+
 TEST(KeySetTest, RefusesPublicOnlyCurrentKeyAndDuplicateKids) {
   const Ed25519Key pair = Ed25519Key::generate();
   const Ed25519Key public_only = Ed25519Key::from_public_pem(pair.public_pem());
@@ -632,6 +656,8 @@ TEST(KeySetTest, RefusesPublicOnlyCurrentKeyAndDuplicateKids) {
   set.add_retired(other, kNow, kNow + seconds(1));
   EXPECT_THROW(set.add_retired(other, kNow, kNow + seconds(1)), AppError);
   EXPECT_THROW(set.add_retired(Ed25519Key::generate(), kNow, kNow - seconds(1)), AppError);
+  EXPECT_THROW(set.add_upcoming(other), AppError);  // already retired
+  EXPECT_THROW(set.add_upcoming(pair), AppError);   // the current key
   EXPECT_THROW(set.rotate(pair, kNow, kNow + seconds(1)), AppError);           // same key
   EXPECT_THROW(set.rotate(public_only, kNow, kNow + seconds(1)), AppError);    // cannot sign
   EXPECT_THROW(set.rotate(Ed25519Key::from_private_pem(other.private_pem()), kNow, kNow + seconds(1)), AppError);
