@@ -2,7 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <exception>
 
 #include "core/error.hpp"
 #include "db/repositories/auth_test_support.hpp"
@@ -92,6 +100,36 @@ TEST_P(RefreshTokenRepoTest, RotatesOnceThenReportsReuse) {
 
   EXPECT_EQ(run(tokens_.rotate(*db_, successor->token.id + 100, fake_hash(4), clock_.at(1h))).status,
             RotateStatus::not_found);
+}
+
+// Two refreshes racing with the same token, each in its own transaction: on PostgreSQL the second
+// UPDATE waits for the first's row lock and then matches nothing; SQLite serializes the writers.
+TEST_P(RefreshTokenRepoTest, ConcurrentRotationsHaveExactlyOneWinner) {
+  namespace asio = boost::asio;
+  User ann = make_user("ann");
+  CreatedRefreshFamily created = login(ann.id, 1);
+  std::array<RotateStatus, 2> results{RotateStatus::not_found, RotateStatus::not_found};
+  auto rotate_in_tx = [&](int i) -> asio::awaitable<void> {
+    auto tx = co_await db_->begin();
+    RotateResult r = co_await tokens_.rotate(*tx, created.token.id, fake_hash(10 + i), clock_.at(1h));
+    co_await tx->commit();
+    results[static_cast<std::size_t>(i)] = r.status;
+  };
+  run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto [order, e0, e1] = co_await asio::experimental::make_parallel_group(
+                               asio::co_spawn(ex, rotate_in_tx(0), asio::deferred),
+                               asio::co_spawn(ex, rotate_in_tx(1), asio::deferred))
+                               .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    if (e0) std::rethrow_exception(e0);
+    if (e1) std::rethrow_exception(e1);
+  }());
+  std::sort(results.begin(), results.end());
+  EXPECT_EQ(results, (std::array<RotateStatus, 2>{RotateStatus::rotated, RotateStatus::already_used}));
+  int successors = 0;
+  for (int i : {10, 11}) successors += run(tokens_.find_by_hash(*db_, fake_hash(i), clock_.now())) ? 1 : 0;
+  EXPECT_EQ(successors, 1);
 }
 
 TEST_P(RefreshTokenRepoTest, RotationRolledBackLeavesTokenUnused) {
