@@ -14,7 +14,9 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   // Resolves the client address once, for the log and for later IP rules and rate limits.
   chain.push_back(http::make_client_ip_middleware(config.trusted_proxies));
   // Logs after the error layer has produced the final status.
-  if (config.access_log) chain.push_back(http::make_access_log_middleware(access_log, config.effective_log_format() == "json"));
+  // The access log is written at info level: PARLEY_LOG_LEVEL=warn (or above) silences it too.
+  bool info_enabled = config.log_level == "trace" || config.log_level == "debug" || config.log_level == "info";
+  if (config.access_log && info_enabled) chain.push_back(http::make_access_log_middleware(access_log, config.effective_log_format() == "json"));
   // Outside the error layer so problem responses get the headers too.
   chain.push_back(http::make_security_headers_middleware());
   // Everything inside may throw AppError; this turns it into problem+json.

@@ -4,8 +4,9 @@
 #include "http/raw_request.hpp"
 #include "http/request.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
+#include "core/testing.hpp"
+
+#include <boost/beast/core/string.hpp>
 
 #include <exception>
 #include <initializer_list>
@@ -16,20 +17,7 @@
 
 namespace parley::http::testing {
 
-// Runs `task` on a fresh io_context until it finishes; returns its result or rethrows its exception.
-template <typename T>
-T run_awaitable(boost::asio::awaitable<T> task) {
-  boost::asio::io_context io;
-  std::exception_ptr error;
-  std::optional<T> result;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result.emplace(std::move(value));
-  });
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
+using parley::testing::run_awaitable;
 
 // A parsed-looking request: method, target, headers and body, HTTP/1.1.
 inline RawRequest make_raw(std::string_view method, std::string_view target,
