@@ -94,7 +94,8 @@ TEST(PersonalToken, ManyAreDistinctAndUseEveryByteValue) {
   for (int i = 0; i < kCount; ++i) {
     const std::string token = generate_personal_token();
     seen.insert(token);
-    for (unsigned char c : *base64url_decode(token.substr(4))) byte_values.insert(c);
+    const std::string secret = base64url_decode(token.substr(4)).value();
+    for (unsigned char c : secret) byte_values.insert(c);
   }
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kCount));
   // 64000 random bytes miss a given value with probability (255/256)^64000 ~ 1e-109.
