@@ -79,7 +79,9 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
-std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) { return {key, [](EVP_PKEY* k) { EVP_PKEY_free(k); }}; }
+std::shared_ptr<EVP_PKEY> own(EVP_PKEY* key) {
+  return {key, [](EVP_PKEY* k) { EVP_PKEY_free(k); }};
+}
 
 // Passphrase callback that refuses: an encrypted key fails to load instead of prompting on a tty.
 int no_passphrase(char*, int, int, void*) { return -1; }
@@ -208,9 +210,7 @@ std::int64_t required_numeric_date(const json::object& object, std::string_view 
   return seconds_since_epoch;
 }
 
-std::int64_t to_numeric_date(Clock::time_point t) {
-  return std::chrono::floor<seconds>(t.time_since_epoch()).count();
-}
+std::int64_t to_numeric_date(Clock::time_point t) { return std::chrono::floor<seconds>(t.time_since_epoch()).count(); }
 
 Clock::time_point from_numeric_date(std::int64_t n) { return Clock::time_point(seconds(n)); }
 
@@ -244,8 +244,7 @@ Ed25519Key::Ed25519Key(std::shared_ptr<evp_pkey_st> key, bool has_private)
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int digest_length = 0;
-  if (EVP_Digest(raw_public_.data(), raw_public_.size(), digest.data(), &digest_length, EVP_sha256(), nullptr) !=
-      1) {
+  if (EVP_Digest(raw_public_.data(), raw_public_.size(), digest.data(), &digest_length, EVP_sha256(), nullptr) != 1) {
     openssl_failure("EVP_Digest(sha256)");
   }
   kid_ = base64url_encode(std::span<const std::uint8_t>(digest.data(), 8));
@@ -311,9 +310,9 @@ bool Ed25519Key::verify(std::string_view message, std::string_view signature) co
     ERR_clear_error();
     return false;
   }
-  const bool ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                                   signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                                   message.size()) == 1;
+  const bool ok =
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   ERR_clear_error();
   return ok;
 }

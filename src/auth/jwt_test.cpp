@@ -148,8 +148,8 @@ TEST_F(JwtTest, AccessTokenRoundTrip) {
 }
 
 TEST_F(JwtTest, RefreshTokenRoundTripCarriesTheFamily) {
-  const IssuedToken issued =
-      service_.issue({.type = TokenType::refresh, .subject = "7", .family = "fam-1"}, kNow + std::chrono::milliseconds(900));
+  const IssuedToken issued = service_.issue({.type = TokenType::refresh, .subject = "7", .family = "fam-1"},
+                                            kNow + std::chrono::milliseconds(900));
   const auto parts = segments(issued.token);
   EXPECT_EQ(decode_segment(parts[0]).at("typ"), "refresh+jwt");
   EXPECT_EQ(decode_segment(parts[1]).at("fam"), "fam-1");
@@ -182,9 +182,7 @@ TEST_F(JwtTest, IssueRefusesRequestsThatBreakTheContract) {
 }
 
 TEST_F(JwtTest, ServiceRefusesIncompleteConfiguration) {
-  auto expect_bad = [&](JwtConfig config) {
-    EXPECT_THROW(JwtService(keys_, std::move(config)), AppError);
-  };
+  auto expect_bad = [&](JwtConfig config) { EXPECT_THROW(JwtService(keys_, std::move(config)), AppError); };
   JwtConfig c = test_config();
   c.issuer.clear();
   expect_bad(c);
@@ -439,7 +437,8 @@ TEST_F(JwtTest, PaddingAndNonCanonicalBase64AreRefused) {
   const auto parts = segments(service_.issue({.subject = "42"}, kNow).token);
   expect_refused(parts[0] + "." + parts[1] + "." + parts[2] + "==", "signature is not strict base64url");
   expect_refused(parts[0] + "=." + parts[1] + "." + parts[2], "header is not strict base64url");
-  expect_refused(parts[0] + "." + parts[1] + "=." + parts[2], "signature does not verify");  // payload: signed text changed
+  expect_refused(parts[0] + "." + parts[1] + "=." + parts[2],
+                 "signature does not verify");  // payload: signed text changed
   // The signature's last character carries 4 unused bits; a lax decoder maps 16 encodings to the
   // same bytes (a malleable token). Only the canonical one is accepted.
   std::string sig = parts[2];
@@ -608,8 +607,8 @@ TEST_F(JwtTest, RetiredKeyCannotMintNewTokens) {
   p["iat"] = kNowS + 600;
   p["nbf"] = kNowS + 600;
   p["exp"] = kNowS + 1500;
-  const std::string token = forge_raw(json::serialize(header()), json::serialize(p),
-                                      [&](const std::string& in) { return old_key.sign(in); });
+  const std::string token =
+      forge_raw(json::serialize(header()), json::serialize(p), [&](const std::string& in) { return old_key.sign(in); });
   expect_refused_by(after, token, "issued by a retired key after its retirement", TokenType::access,
                     kNow + seconds(700));
 }
@@ -656,10 +655,10 @@ TEST(KeySetTest, RefusesPublicOnlyCurrentKeyAndDuplicateKids) {
   set.add_retired(other, kNow, kNow + seconds(1));
   EXPECT_THROW(set.add_retired(other, kNow, kNow + seconds(1)), AppError);
   EXPECT_THROW(set.add_retired(Ed25519Key::generate(), kNow, kNow - seconds(1)), AppError);
-  EXPECT_THROW(set.add_upcoming(other), AppError);  // already retired
-  EXPECT_THROW(set.add_upcoming(pair), AppError);   // the current key
-  EXPECT_THROW(set.rotate(pair, kNow, kNow + seconds(1)), AppError);           // same key
-  EXPECT_THROW(set.rotate(public_only, kNow, kNow + seconds(1)), AppError);    // cannot sign
+  EXPECT_THROW(set.add_upcoming(other), AppError);                           // already retired
+  EXPECT_THROW(set.add_upcoming(pair), AppError);                            // the current key
+  EXPECT_THROW(set.rotate(pair, kNow, kNow + seconds(1)), AppError);         // same key
+  EXPECT_THROW(set.rotate(public_only, kNow, kNow + seconds(1)), AppError);  // cannot sign
   EXPECT_THROW(set.rotate(Ed25519Key::from_private_pem(other.private_pem()), kNow, kNow + seconds(1)), AppError);
   // A failed rotation changed nothing.
   EXPECT_EQ(set.current().kid(), pair.kid());
@@ -729,9 +728,9 @@ TEST(Ed25519KeyTest, RefusesOtherKeysGarbageAndEncryptedPem) {
   EVP_PKEY* ed = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   bio = BIO_new(BIO_s_mem());
   static char passphrase[] = "correct horse battery staple";
-  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio, ed, EVP_aes_256_cbc(), passphrase, sizeof passphrase - 1, nullptr,
-                                          nullptr),
-            1);
+  ASSERT_EQ(
+      PEM_write_bio_PKCS8PrivateKey(bio, ed, EVP_aes_256_cbc(), passphrase, sizeof passphrase - 1, nullptr, nullptr),
+      1);
   data = nullptr;
   const long encrypted_size = BIO_get_mem_data(bio, &data);
   const std::string encrypted(data, static_cast<std::size_t>(encrypted_size));

@@ -140,8 +140,8 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   if (key.size() > static_cast<std::size_t>(INT_MAX)) throw AppError::internal("hmac_sha256_hex: key too large");
   std::array<std::uint8_t, EVP_MAX_MD_SIZE> mac{};
   unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), as_bytes(message).data(), message.size(),
-           mac.data(), &length) == nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), as_bytes(message).data(), message.size(), mac.data(),
+           &length) == nullptr) {
     ERR_clear_error();
     throw AppError::internal("HMAC(sha256) failed");
   }
