@@ -12,14 +12,14 @@ using boost::asio::awaitable;
 #define PARLEY_AUDIT_COLUMNS(TIME) \
   "id, actor_id, action, target_type, target_id, ip, request_id, details, " TIME("created_at")
 
-#define PARLEY_SQL_RECORD(TIME, NOW)                                                                    \
-  "INSERT INTO audit_log (actor_id, action, target_type, target_id, ip, request_id, details) "         \
+#define PARLEY_SQL_RECORD(TIME, NOW)                                                           \
+  "INSERT INTO audit_log (actor_id, action, target_type, target_id, ip, request_id, details) " \
   "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " PARLEY_AUDIT_COLUMNS(TIME)
 // ($1 before id, $2 actor, $3 action, $4 target type, $5 target id, $6 limit; NULL = no filter.)
 // A NULL filter folds away in the plan built for the bound values: an actor filter walks
 // audit_log_actor_idx (actor_id, id) backwards, a target filter audit_log_target_idx, none the
 // primary key.
-#define PARLEY_SQL_LIST(TIME, NOW)                                                                     \
+#define PARLEY_SQL_LIST(TIME, NOW) \
   "SELECT " PARLEY_AUDIT_COLUMNS(TIME) " FROM audit_log WHERE id < $1 "                               \
   "AND (CAST($2 AS bigint) IS NULL OR actor_id = $2) "                                                \
   "AND (CAST($3 AS text) IS NULL OR action = $3) "                                                    \

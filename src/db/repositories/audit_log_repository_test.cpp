@@ -27,7 +27,8 @@ std::vector<std::int64_t> ids(const std::vector<AuditRecord>& records) {
 class AuditLogRepoTest : public RepoTest {
  protected:
   AuditRecord record(std::optional<std::int64_t> actor, std::string action, std::optional<AuditTarget> target) {
-    return run(audit_.record(*db_, AuditEntry{.actor_id = actor, .action = std::move(action), .target = std::move(target)}));
+    return run(
+        audit_.record(*db_, AuditEntry{.actor_id = actor, .action = std::move(action), .target = std::move(target)}));
   }
 
   AuditLogRepository audit_{GetParam()};
@@ -60,8 +61,8 @@ TEST_P(AuditLogRepoTest, RecordsAnEntry) {
 
   PARLEY_EXPECT_APP_ERROR(record(admin.id, "Login", std::nullopt), 400);
   PARLEY_EXPECT_APP_ERROR(record(admin.id, "user.deleted", AuditTarget{.type = "planet", .id = 1}), 400);
-  PARLEY_EXPECT_APP_ERROR(
-      run(audit_.record(*db_, AuditEntry{.action = "auth.login", .details_json = "{not json"})), 400);
+  PARLEY_EXPECT_APP_ERROR(run(audit_.record(*db_, AuditEntry{.action = "auth.login", .details_json = "{not json"})),
+                          400);
 }
 
 TEST_P(AuditLogRepoTest, FiltersByActorActionAndTarget) {
@@ -79,14 +80,14 @@ TEST_P(AuditLogRepoTest, FiltersByActorActionAndTarget) {
             (std::vector<std::int64_t>{a2.id, a1.id}));
   EXPECT_EQ(ids(run(audit_.list(*db_, AuditFilter{.action = "auth.login"}, std::nullopt, 50))),
             (std::vector<std::int64_t>{b1.id, a1.id}));
-  EXPECT_EQ(ids(run(audit_.list(*db_, AuditFilter{.target = AuditTarget{.type = "user", .id = bob.id}},
-                                std::nullopt, 50))),
-            (std::vector<std::int64_t>{s1.id, a2.id}))
+  EXPECT_EQ(
+      ids(run(audit_.list(*db_, AuditFilter{.target = AuditTarget{.type = "user", .id = bob.id}}, std::nullopt, 50))),
+      (std::vector<std::int64_t>{s1.id, a2.id}))
       << "a token with the same id is another target";
   EXPECT_EQ(ids(run(audit_.list(*db_, AuditFilter{.actor_id = bob.id, .action = "auth.login"}, std::nullopt, 50))),
             (std::vector<std::int64_t>{b1.id}));
-  EXPECT_TRUE(run(audit_.list(*db_, AuditFilter{.actor_id = bob.id, .action = "user.role_changed"}, std::nullopt, 50))
-                  .empty());
+  EXPECT_TRUE(
+      run(audit_.list(*db_, AuditFilter{.actor_id = bob.id, .action = "user.role_changed"}, std::nullopt, 50)).empty());
 }
 
 TEST_P(AuditLogRepoTest, PagesNewestFirstByIdCursor) {

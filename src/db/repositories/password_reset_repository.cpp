@@ -9,12 +9,13 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                                          \
-  "INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, " AT("$3") \
-  ") RETURNING id, user_id, " TIME("created_at") ", " TIME("expires_at") ", " TIME("used_at")
+#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                                     \
+  "INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, " AT( \
+      "$3") ") RETURNING id, user_id, " TIME("created_at") ", " TIME("expires_at") ", " TIME("used_at")
 // password_reset_tokens_hash_key.
-#define PARLEY_SQL_CONSUME(TIME, NOW, AT)                                                             \
-  "UPDATE password_reset_tokens SET used_at = " NOW " WHERE token_hash = $1 AND used_at IS NULL " \
+#define PARLEY_SQL_CONSUME(TIME, NOW, AT)           \
+  "UPDATE password_reset_tokens SET used_at = " NOW \
+  " WHERE token_hash = $1 AND used_at IS NULL "     \
   "AND expires_at > " AT("$2") " RETURNING user_id"
 // password_reset_tokens_user_idx.
 #define PARLEY_SQL_INVALIDATE_ALL(TIME, NOW) \

@@ -11,19 +11,19 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_PAT_COLUMNS(TIME, p)                                                                         \
-  p "id, " p "user_id, " p "name, " p "token_prefix, " TIME(p "created_at") ", " TIME(p "last_used_at") ", " \
-      TIME(p "expires_at") ", " TIME(p "revoked_at")
+#define PARLEY_PAT_COLUMNS(TIME, p)                                                                                \
+  p "id, " p "user_id, " p "name, " p "token_prefix, " TIME(p "created_at") ", " TIME(p "last_used_at") ", " TIME( \
+      p "expires_at") ", " TIME(p "revoked_at")
 
-#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                                                 \
-  "INSERT INTO personal_tokens (user_id, name, token_prefix, token_hash, expires_at) "                  \
+#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                               \
+  "INSERT INTO personal_tokens (user_id, name, token_prefix, token_hash, expires_at) " \
   "VALUES ($1, $2, $3, $4, " AT("$5") ") RETURNING " PARLEY_PAT_COLUMNS(TIME, "")
 // personal_tokens_user_idx.
-#define PARLEY_SQL_LIST(TIME, NOW)                                                                          \
+#define PARLEY_SQL_LIST(TIME, NOW) \
   "SELECT " PARLEY_PAT_COLUMNS(TIME, "") " FROM personal_tokens WHERE user_id = $1 AND revoked_at IS NULL " \
   "ORDER BY id DESC"
 // personal_tokens_hash_key.
-#define PARLEY_SQL_FIND_ACTIVE(TIME, NOW, AT)                                                       \
+#define PARLEY_SQL_FIND_ACTIVE(TIME, NOW, AT) \
   "SELECT " PARLEY_PAT_COLUMNS(TIME, "t.") ", u.is_active FROM personal_tokens t "                 \
   "JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL "             \
   "AND (t.expires_at IS NULL OR t.expires_at > " AT("$2") ")"

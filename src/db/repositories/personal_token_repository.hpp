@@ -29,9 +29,9 @@ struct PersonalToken {
 
 struct NewPersonalToken {
   std::int64_t user_id = 0;
-  std::string name;          // 1..100 characters
-  std::string token_prefix;  // starts with "pat_"
-  std::string token_hash;    // SHA-256 hex of the secret
+  std::string name;                 // 1..100 characters
+  std::string token_prefix;         // starts with "pat_"
+  std::string token_hash;           // SHA-256 hex of the secret
   std::vector<std::string> scopes;  // e.g. read, write, admin; duplicates are dropped
   std::optional<std::string> expires_at;
 };

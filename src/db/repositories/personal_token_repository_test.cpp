@@ -106,11 +106,10 @@ TEST_P(PersonalTokenRepoTest, ConstraintsSurfaceAsAppErrors) {
   make_token(ann.id, 1);
   PARLEY_EXPECT_APP_ERROR(make_token(ann.id, 1), 409);
   PARLEY_EXPECT_APP_ERROR(make_token(ann.id, 2, {"Read Everything"}), 400);
-  PARLEY_EXPECT_APP_ERROR(run(tokens_.create(*db_, NewPersonalToken{.user_id = ann.id,
-                                                                    .name = "x",
-                                                                    .token_prefix = "tok_1",
-                                                                    .token_hash = fake_hash(4)})),
-                          400);
+  PARLEY_EXPECT_APP_ERROR(
+      run(tokens_.create(
+          *db_, NewPersonalToken{.user_id = ann.id, .name = "x", .token_prefix = "tok_1", .token_hash = fake_hash(4)})),
+      400);
 }
 
 PARLEY_INSTANTIATE_REPO_TEST(PersonalTokenRepoTest);

@@ -9,34 +9,38 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_FAMILY_COLUMNS(TIME, p) \
-  p "id, " p "user_id, " TIME(p "created_at") ", " TIME(p "revoked_at") ", " p "revoked_reason, " p "user_agent, " p "ip"
+#define PARLEY_FAMILY_COLUMNS(TIME, p)                                                                               \
+  p "id, " p "user_id, " TIME(p "created_at") ", " TIME(p "revoked_at") ", " p "revoked_reason, " p "user_agent, " p \
+                                                                        "ip"
 #define PARLEY_TOKEN_COLUMNS(TIME, p) \
   p "id, " p "family_id, " TIME(p "issued_at") ", " TIME(p "expires_at") ", " TIME(p "used_at")
 
-#define PARLEY_SQL_CREATE_FAMILY(TIME, NOW)                                               \
+#define PARLEY_SQL_CREATE_FAMILY(TIME, NOW)                                           \
   "INSERT INTO refresh_token_families (user_id, user_agent, ip) VALUES ($1, $2, $3) " \
   "RETURNING " PARLEY_FAMILY_COLUMNS(TIME, "")
-#define PARLEY_SQL_INSERT_TOKEN(TIME, NOW, AT)                                                            \
+#define PARLEY_SQL_INSERT_TOKEN(TIME, NOW, AT) \
   "INSERT INTO refresh_tokens (family_id, token_hash, expires_at) VALUES ($1, $2, " AT("$3") ") " \
   "RETURNING " PARLEY_TOKEN_COLUMNS(TIME, "")
 // refresh_tokens_hash_key. An unreadable `now` ($2) counts as expired.
-#define PARLEY_SQL_FIND_BY_HASH(TIME, NOW, AT)                                                    \
+#define PARLEY_SQL_FIND_BY_HASH(TIME, NOW, AT) \
   "SELECT " PARLEY_TOKEN_COLUMNS(TIME, "t.") ", " PARLEY_FAMILY_COLUMNS(TIME, "f.") ", u.is_active, " \
   "COALESCE(t.expires_at <= " AT("$2") ", true) "                                                 \
   "FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id "                    \
   "JOIN users u ON u.id = f.user_id WHERE t.token_hash = $1"
 // The compare-and-set of rotation: a concurrent second UPDATE of the same row re-checks
 // used_at IS NULL after the first commits and matches nothing.
-#define PARLEY_SQL_MARK_USED(TIME, NOW)                                                \
-  "UPDATE refresh_tokens SET used_at = " NOW " WHERE id = $1 AND used_at IS NULL " \
+#define PARLEY_SQL_MARK_USED(TIME, NOW)      \
+  "UPDATE refresh_tokens SET used_at = " NOW \
+  " WHERE id = $1 AND used_at IS NULL "      \
   "AND family_id IN (SELECT id FROM refresh_token_families WHERE revoked_at IS NULL) RETURNING family_id"
-#define PARLEY_SQL_REVOKE_FAMILY(TIME, NOW)                                                    \
-  "UPDATE refresh_token_families SET revoked_at = " NOW ", revoked_reason = $2 WHERE id = $1 " \
+#define PARLEY_SQL_REVOKE_FAMILY(TIME, NOW)             \
+  "UPDATE refresh_token_families SET revoked_at = " NOW \
+  ", revoked_reason = $2 WHERE id = $1 "                \
   "AND revoked_at IS NULL"
 // refresh_token_families_user_idx (partial: unrevoked families of a user).
-#define PARLEY_SQL_REVOKE_ALL(TIME, NOW)                                                            \
-  "UPDATE refresh_token_families SET revoked_at = " NOW ", revoked_reason = $2 WHERE user_id = $1 " \
+#define PARLEY_SQL_REVOKE_ALL(TIME, NOW)                \
+  "UPDATE refresh_token_families SET revoked_at = " NOW \
+  ", revoked_reason = $2 WHERE user_id = $1 "           \
   "AND revoked_at IS NULL"
 
 constexpr DualQuery kCreateFamily = PARLEY_DUAL("refresh_tokens.create_family", PARLEY_SQL_CREATE_FAMILY);

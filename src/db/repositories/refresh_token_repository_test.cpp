@@ -65,10 +65,10 @@ TEST_P(RefreshTokenRepoTest, CreatesFamilyAndFindsTokenByHash) {
   EXPECT_FALSE(run(tokens_.find_by_hash(*db_, fake_hash(2), clock_.now())));
 
   PARLEY_EXPECT_APP_ERROR(login(ann.id, 1), 409);
-  PARLEY_EXPECT_APP_ERROR(run(tokens_.create_family(*db_, NewRefreshFamily{.user_id = ann.id,
-                                                                           .token_hash = fake_hash(3),
-                                                                           .expires_at = clock_.at(-1h)})),
-                          400);
+  PARLEY_EXPECT_APP_ERROR(
+      run(tokens_.create_family(
+          *db_, NewRefreshFamily{.user_id = ann.id, .token_hash = fake_hash(3), .expires_at = clock_.at(-1h)})),
+      400);
 }
 
 TEST_P(RefreshTokenRepoTest, RotatesOnceThenReportsReuse) {
@@ -117,10 +117,10 @@ TEST_P(RefreshTokenRepoTest, ConcurrentRotationsHaveExactlyOneWinner) {
   };
   run([&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
-    auto [order, e0, e1] = co_await asio::experimental::make_parallel_group(
-                               asio::co_spawn(ex, rotate_in_tx(0), asio::deferred),
-                               asio::co_spawn(ex, rotate_in_tx(1), asio::deferred))
-                               .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    auto [order, e0, e1] =
+        co_await asio::experimental::make_parallel_group(asio::co_spawn(ex, rotate_in_tx(0), asio::deferred),
+                                                         asio::co_spawn(ex, rotate_in_tx(1), asio::deferred))
+            .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     (void)order;
     if (e0) std::rethrow_exception(e0);
     if (e1) std::rethrow_exception(e1);

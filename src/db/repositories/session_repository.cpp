@@ -9,23 +9,22 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_SESSION_COLUMNS(TIME, p)                                                                   \
-  p "id, " p "user_id, " p "csrf_token_hash, " TIME(p "created_at") ", " TIME(p "expires_at") ", "        \
-      TIME(p "last_used_at") ", " TIME(p "revoked_at") ", " p "ip, " p "user_agent"
+#define PARLEY_SESSION_COLUMNS(TIME, p)                                                                  \
+  p "id, " p "user_id, " p "csrf_token_hash, " TIME(p "created_at") ", " TIME(p "expires_at") ", " TIME( \
+      p "last_used_at") ", " TIME(p "revoked_at") ", " p "ip, " p "user_agent"
 
-#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                                              \
-  "INSERT INTO sessions (user_id, token_hash, csrf_token_hash, expires_at, ip, user_agent) "          \
+#define PARLEY_SQL_CREATE(TIME, NOW, AT)                                                     \
+  "INSERT INTO sessions (user_id, token_hash, csrf_token_hash, expires_at, ip, user_agent) " \
   "VALUES ($1, $2, $3, " AT("$4") ", $5, $6) RETURNING " PARLEY_SESSION_COLUMNS(TIME, "")
 // Every cookie-authenticated request: sessions_token_hash_key. ($1 hash, $2 now, $3 idle seconds.)
-#define PARLEY_SQL_FIND_ACTIVE(TIME, AT, AT_MINUS_SECONDS)                                            \
+#define PARLEY_SQL_FIND_ACTIVE(TIME, AT, AT_MINUS_SECONDS) \
   "SELECT " PARLEY_SESSION_COLUMNS(TIME, "s.") ", u.is_active FROM sessions s "                       \
   "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.revoked_at IS NULL "                \
   "AND s.expires_at > " AT("$2") " AND s.last_used_at > " AT_MINUS_SECONDS("$2", "$3")
-#define PARLEY_SQL_TOUCH(TIME, NOW, AT)                                                             \
+#define PARLEY_SQL_TOUCH(TIME, NOW, AT) \
   "UPDATE sessions SET last_used_at = " AT("$2") " WHERE id = $1 AND revoked_at IS NULL "          \
   "AND last_used_at < " AT("$2")
-#define PARLEY_SQL_REVOKE(TIME, NOW) \
-  "UPDATE sessions SET revoked_at = " NOW " WHERE id = $1 AND revoked_at IS NULL"
+#define PARLEY_SQL_REVOKE(TIME, NOW) "UPDATE sessions SET revoked_at = " NOW " WHERE id = $1 AND revoked_at IS NULL"
 // sessions_user_idx (partial: a user's live sessions).
 #define PARLEY_SQL_REVOKE_ALL(TIME, NOW) \
   "UPDATE sessions SET revoked_at = " NOW " WHERE user_id = $1 AND revoked_at IS NULL"

@@ -33,9 +33,9 @@ struct Session {
 
 struct NewSession {
   std::int64_t user_id = 0;
-  std::string token_hash;       // SHA-256 hex of the cookie's token
-  std::string csrf_token_hash;  // SHA-256 hex of the CSRF token
-  std::string expires_at;       // absolute expiry; must be later than the database's now
+  std::string token_hash;         // SHA-256 hex of the cookie's token
+  std::string csrf_token_hash;    // SHA-256 hex of the CSRF token
+  std::string expires_at;         // absolute expiry; must be later than the database's now
   std::optional<std::string> ip;  // a valid IP address (inet on PostgreSQL)
   std::optional<std::string> user_agent;
 };

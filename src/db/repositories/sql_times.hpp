@@ -21,8 +21,8 @@
 #define PARLEY_SQLITE_AT_MINUS_SECONDS(p, secs) \
   "strftime('%Y-%m-%dT%H:%M:%fZ', " p ", '-' || CAST(" secs " AS INTEGER) || ' seconds')"
 
-#define PARLEY_DUAL_AT(name, sql_macro)                                                              \
-  ::parley::db::repositories::DualQuery {                                                            \
-    name, sql_macro(PARLEY_PG_TIME, PARLEY_PG_NOW, PARLEY_PG_AT),                                    \
-        sql_macro(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW, PARLEY_SQLITE_AT)                           \
+#define PARLEY_DUAL_AT(name, sql_macro)                                    \
+  ::parley::db::repositories::DualQuery {                                  \
+    name, sql_macro(PARLEY_PG_TIME, PARLEY_PG_NOW, PARLEY_PG_AT),          \
+        sql_macro(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW, PARLEY_SQLITE_AT) \
   }
