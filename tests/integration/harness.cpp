@@ -58,9 +58,7 @@ std::string HttpResult::header(const std::string& name) const {
 
 boost::json::value HttpResult::json() const { return boost::json::parse(body); }
 
-namespace {
-
-HttpResult to_result(const bhttp::response<bhttp::string_body>& response) {
+HttpResult to_http_result(const bhttp::response<bhttp::string_body>& response) {
   HttpResult result;
   result.status = static_cast<int>(response.result_int());
   for (const auto& field : response) {
@@ -71,8 +69,6 @@ HttpResult to_result(const bhttp::response<bhttp::string_body>& response) {
   result.body = response.body();
   return result;
 }
-
-}  // namespace
 
 HttpResult http_request(std::uint16_t port, std::string method, std::string target,
                         std::map<std::string, std::string> headers, std::string body) {
@@ -114,7 +110,7 @@ HttpResult RawConnection::read_response(std::chrono::milliseconds timeout, bool 
     throw std::runtime_error("timed out waiting for a response");
   }
   if (result) throw std::runtime_error("reading the response failed: " + result.message());
-  return to_result(parser.get());
+  return to_http_result(parser.get());
 }
 
 bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {

@@ -6,6 +6,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -42,6 +44,9 @@ struct HttpResult {
   std::string header(const std::string& name) const;
   boost::json::value json() const;
 };
+
+// Converts a Beast response (header names lower-cased).
+HttpResult to_http_result(const boost::beast::http::response<boost::beast::http::string_body>& response);
 
 // One request on a fresh connection.
 HttpResult http_request(std::uint16_t port, std::string method, std::string target,

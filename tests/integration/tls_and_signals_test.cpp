@@ -165,15 +165,7 @@ asio::awaitable<HttpResult> tls_get(TlsStream& stream, beast::flat_buffer& buffe
   co_await bhttp::async_write(stream, request, asio::use_awaitable);
   bhttp::response<bhttp::string_body> response;
   co_await bhttp::async_read(stream, buffer, response, asio::use_awaitable);
-  HttpResult result;
-  result.status = static_cast<int>(response.result_int());
-  for (const auto& field : response) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    result.headers[name] = std::string(field.value());
-  }
-  result.body = response.body();
-  co_return result;
+  co_return to_http_result(response);
 }
 
 class TlsTest : public ::testing::Test {
