@@ -2,7 +2,11 @@
 // Outgoing mail: the message type, the transport interface, and the checks every transport applies.
 //
 //   Mailer& mailer = ...;                       // LogMailer (default) or SmtpMailer, from the composition root
-//   co_await mailer.send({.to = user.email, .subject = "Reset your password", .text_body = text});
+//   Email email{.to = user.email, .subject = "Reset your password", .text_body = text};
+//   co_await mailer.send(std::move(email));
+//
+// Pass a named local, never a braced temporary inside the co_await expression: GCC 12 destroys
+// temporaries of a co_await full-expression twice (a double free of the Email's strings).
 //
 // Callers hand a Mailer a complete message; the transport adds Date, From, Message-ID and the MIME
 // structure (message.hpp). validate_email() runs first in every send(), so values from requests

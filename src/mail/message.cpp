@@ -64,7 +64,9 @@ std::string base64(std::string_view bytes) {
 // RFC 2047 "B" encoded-words of UTF-8 text, each at most 75 characters, separated by CRLF SP
 // (folding). Chunks end on UTF-8 sequence boundaries, as RFC 2047 5 requires.
 std::string encoded_words(std::string_view text) {
-  constexpr std::size_t kChunkBytes = 45;  // 60 Base64 characters + 12 of "=?UTF-8?B?" "?="
+  // 52 Base64 characters + 12 of "=?UTF-8?B?" "?=": with "Subject: " before the first word, every
+  // line stays within RFC 2047's 76 characters.
+  constexpr std::size_t kChunkBytes = 39;
   std::string out;
   while (!text.empty()) {
     std::size_t take = std::min(kChunkBytes, text.size());
