@@ -19,8 +19,13 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       metrics_(registry_),
       pool_(config_.threads),
       log_flush_timer_(pool_.primary()) {
+  // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.
+  database_ = open_database(config_, pool_);
+  health_.add("database", [this]() { return database_->ping(); });
+  accounts_ = std::make_unique<accounts::Accounts>(config_, *database_, accounts::load_signing_keys(config_, *logger_),
+                                                   *logger_);
   register_routes(extra_routes);
-  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, router_);
+  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,
@@ -47,13 +52,12 @@ App::~App() {
 
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
   add_operations_routes(router_, health_, registry_);
+  add_account_routes(router_, *accounts_);
   if (extra_routes) extra_routes(router_);
 }
 
 std::uint16_t App::start() {
   pool_.start();
-  database_ = open_database(config_, pool_);
-  health_.add("database", [this]() { return database_->ping(); });
   asio::co_spawn(pool_.primary(), prepare_schema(config_, *database_, *logger_), asio::use_future).get();
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.

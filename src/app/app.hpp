@@ -1,6 +1,7 @@
 #pragma once
 // The composition root: builds every service in dependency order and owns them. No globals; each
 // component receives what it needs by reference from here.
+#include "accounts/accounts.hpp"
 #include "app/health.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -57,8 +58,9 @@ class App {
   HealthChecks health_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
-  // Declared before the pool so that it outlives the I/O contexts whose handlers may refer to it.
+  // Declared before the pool so that they outlive the I/O contexts whose handlers may refer to them.
   std::unique_ptr<db::Database> database_;
+  std::unique_ptr<accounts::Accounts> accounts_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
   boost::asio::steady_timer log_flush_timer_;
@@ -71,9 +73,11 @@ class App {
 // The middleware pipeline in its one true order (app/pipeline.cpp).
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               const http::Router& router);
+                                               accounts::Accounts& accounts, const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
 void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
+// /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
+void add_account_routes(http::Router& router, accounts::Accounts& accounts);
 
 }  // namespace parley

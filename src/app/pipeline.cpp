@@ -1,11 +1,12 @@
 #include "app/app.hpp"
+#include "accounts/authentication_middleware.hpp"
 #include "http/middlewares.hpp"
 
 namespace parley {
 
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               const http::Router& router) {
+                                               accounts::Accounts& accounts, const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
   chain.push_back(http::make_metrics_middleware(metrics));
@@ -25,8 +26,10 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   chain.push_back(http::make_allowed_hosts_middleware(config.allowed_hosts));
   // Preflights are answered before content checks (they carry no body and no Accept contract).
   chain.push_back(http::make_cors_middleware(config.cors_origins));
-  // Last: 415/406 need the matched route's declared media types.
+  // 415/406 need the matched route's declared media types.
   chain.push_back(http::make_content_type_middleware());
+  // After the cheap refusals: resolving a credential costs a database read (and a signature check).
+  chain.push_back(accounts::make_authentication_middleware(accounts));
   return std::make_unique<http::Pipeline>(std::move(chain),
                                           [&router](http::Request& req) { return router.dispatch(req); });
 }

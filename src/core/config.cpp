@@ -256,6 +256,34 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::db_statement_timeout), [](const Config& c) { return show_ms(c.db_statement_timeout); }},
       {"PARLEY_DB_ACQUIRE_TIMEOUT", "5s", "wait for a free connection before answering 503", false,
        duration_field(&Config::db_acquire_timeout), [](const Config& c) { return show_ms(c.db_acquire_timeout); }},
+      {"PARLEY_JWT_PRIVATE_KEY_FILE", "(generated at start)",
+       "Ed25519 PKCS#8 PEM signing key; unset = a fresh key per start (development only)", false,
+       string_field(&Config::jwt_private_key_file), [](const Config& c) { return c.jwt_private_key_file; }},
+      {"PARLEY_JWT_RETIRED_PUBLIC_KEYS_DIR", "", "folder of retired public keys named <retired unix time>.pem", false,
+       string_field(&Config::jwt_retired_public_keys_dir),
+       [](const Config& c) { return c.jwt_retired_public_keys_dir; }},
+      {"PARLEY_JWT_ISSUER", "parley", "`iss` of issued tokens, checked on every token", false,
+       string_field(&Config::jwt_issuer), [](const Config& c) { return c.jwt_issuer; }},
+      {"PARLEY_JWT_AUDIENCE", "parley", "`aud` of issued tokens, checked on every token", false,
+       string_field(&Config::jwt_audience), [](const Config& c) { return c.jwt_audience; }},
+      {"PARLEY_JWT_ACCESS_TTL", "15m", "lifetime of access tokens", false, duration_field(&Config::jwt_access_ttl),
+       [](const Config& c) { return show_ms(c.jwt_access_ttl); }},
+      {"PARLEY_JWT_REFRESH_TTL", "720h", "lifetime of refresh tokens (rotated on every use)", false,
+       duration_field(&Config::jwt_refresh_ttl), [](const Config& c) { return show_ms(c.jwt_refresh_ttl); }},
+      {"PARLEY_JWT_LEEWAY", "30s", "clock skew tolerated on exp/nbf/iat", false, duration_field(&Config::jwt_leeway),
+       [](const Config& c) { return show_ms(c.jwt_leeway); }},
+      {"PARLEY_SESSION_IDLE_TIMEOUT", "2h", "a session unused this long ends", false,
+       duration_field(&Config::session_idle_timeout), [](const Config& c) { return show_ms(c.session_idle_timeout); }},
+      {"PARLEY_SESSION_MAX_AGE", "336h", "a session ends this long after login, however active", false,
+       duration_field(&Config::session_max_age), [](const Config& c) { return show_ms(c.session_max_age); }},
+      {"PARLEY_PASSWORD_HASH_THREADS", "2", "threads for Argon2id hashing (its own pool)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<unsigned>(v);
+         if (!n || *n == 0 || *n > 64) return "a number from 1 to 64";
+         c.password_hash_threads = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.password_hash_threads); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -330,6 +358,8 @@ std::vector<std::string> deploy_problems(const Config& c) {
   if (std::find(c.cors_origins.begin(), c.cors_origins.end(), "*") != c.cors_origins.end())
     problems.emplace_back("PARLEY_CORS_ORIGINS: '*' is not allowed in production");
   if (c.uses_sqlite()) problems.emplace_back("PARLEY_DATABASE_URL: use PostgreSQL in production");
+  if (c.jwt_private_key_file.empty())
+    problems.emplace_back("PARLEY_JWT_PRIVATE_KEY_FILE: set a persistent Ed25519 key shared by every replica");
   return problems;
 }
 

@@ -53,6 +53,18 @@ struct Config {
   std::chrono::milliseconds db_statement_timeout{30000};
   std::chrono::milliseconds db_acquire_timeout{5000};
 
+  // Authentication (docs/security.md).
+  std::string jwt_private_key_file;         // empty = a key generated at start (development only)
+  std::string jwt_retired_public_keys_dir;  // <retired_at unix seconds>.pem, SPKI public keys
+  std::string jwt_issuer = "parley";
+  std::string jwt_audience = "parley";
+  std::chrono::milliseconds jwt_access_ttl{15 * 60 * 1000};
+  std::chrono::milliseconds jwt_refresh_ttl{30LL * 24 * 3600 * 1000};
+  std::chrono::milliseconds jwt_leeway{30000};
+  std::chrono::milliseconds session_idle_timeout{2LL * 3600 * 1000};
+  std::chrono::milliseconds session_max_age{14LL * 24 * 3600 * 1000};
+  unsigned password_hash_threads = 2;
+
   std::string log_level = "info";
   std::string log_format;  // "text" | "json"; empty = text in development, json in production
   bool access_log = true;

@@ -77,7 +77,8 @@ TEST(Config, DeployRulesRejectUnsafeSettings) {
                     {"PARLEY_SECRET_KEY", "k2v9Qx7LmN3pR8sT1uW4yZ6aB0cD5eF-gHjK"},
                     {"PARLEY_ALLOWED_HOSTS", "chat.example.com"},
                     {"PARLEY_TRUSTED_PROXIES", "10.0.0.0/8"},
-                    {"PARLEY_DATABASE_URL", "postgresql://parley:pw@db:5432/parley"}})
+                    {"PARLEY_DATABASE_URL", "postgresql://parley:pw@db:5432/parley"},
+                    {"PARLEY_JWT_PRIVATE_KEY_FILE", "/etc/parley/jwt.pem"}})
                   .config;
   EXPECT_TRUE(deploy_problems(safe).empty());
 }

@@ -135,7 +135,7 @@ std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options) {
   if (options.format == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %n: %v");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %n: %v", spdlog::pattern_time_type::utc);
   }
   logger->set_level(spdlog::level::from_str(options.level));
   logger->flush_on(spdlog::level::warn);

@@ -18,6 +18,18 @@ class WsEndpoint;
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
+// Who is calling, as the authentication middleware established it.
+struct Principal {
+  enum class Via { access_token, personal_token, session };
+  std::int64_t user_id = 0;
+  std::string role;                 // owner | admin | member | guest
+  Via via = Via::access_token;
+  std::vector<std::string> scopes;  // personal tokens only: read, write, admin
+  std::int64_t session_id = 0;      // sessions only
+  std::string csrf_token_hash;      // sessions only
+  bool is_admin() const noexcept { return role == "owner" || role == "admin"; }
+};
+
 std::string_view method_name(Method m) noexcept;
 Method parse_method(std::string_view name) noexcept;
 
@@ -47,7 +59,8 @@ class Request {
   const Route* route = nullptr;  // set by the router's match; null for 404/405
   std::string allow;             // for 405: the methods the path supports
   std::vector<std::pair<std::string_view, std::string>> path_params;
-  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> user_id;  // mirrors principal->user_id, for logs
+  std::optional<Principal> principal;
   std::shared_ptr<WsEndpoint> upgrade;  // set by a WebSocket route: the server upgrades after the chain
 
   // A path parameter by name (declared in the route template); empty when absent.

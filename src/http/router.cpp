@@ -173,6 +173,7 @@ boost::asio::awaitable<Response> Router::dispatch(Request& req) const {
     }
     throw AppError::method_not_allowed(req.allow);
   }
+  for (const auto& permission : req.route->doc.permissions) permission(req);
   if (req.route->websocket) {
     if (!iequals(req.header("Upgrade"), "websocket"))
       throw AppError{426, "upgrade_required", "Upgrade required", "This endpoint only accepts WebSocket connections."}

@@ -27,6 +27,9 @@ using WsFactory = std::function<boost::asio::awaitable<std::shared_ptr<WsEndpoin
 
 enum class Auth { none, user, admin };
 
+// A permission check declared next to a route; throws AppError (401/403) to refuse the request.
+using Permission = std::function<void(const Request&)>;
+
 struct ResponseDoc {
   int status;
   std::string description;
@@ -43,6 +46,8 @@ struct RouteDoc {
   std::vector<std::string> consumes = {"application/json"};
   // Media type of success responses; the content-type middleware checks Accept against it (406).
   std::string produces = "application/json";
+  // Checked in order before the handler runs (see accounts/permissions.hpp).
+  std::vector<Permission> permissions;
 };
 
 struct Segment {

@@ -1,0 +1,259 @@
+#include "accounts/accounts.hpp"
+
+#include "auth/tokens.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace parley::accounts {
+
+namespace asio = boost::asio;
+namespace repo = db::repositories;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+const std::string kNoDetails = "{}";
+constexpr std::string_view kBadCredentials = "No active account found with the given credentials.";
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::chrono::seconds to_seconds(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+AppError invalid_refresh(std::string internal) {
+  return AppError{401, "token_not_valid", "Not authenticated", "The refresh token is invalid or expired.",
+                  std::move(internal)}
+      .with_header("WWW-Authenticate", R"(Bearer realm="parley", error="invalid_token")");
+}
+
+}  // namespace
+
+RequestMeta RequestMeta::of(const http::Request& req) {
+  return RequestMeta{req.client_ip, req.request_id, std::string(req.header("User-Agent").substr(0, 256))};
+}
+
+auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
+  std::optional<auth::KeySet> keys;
+  if (config.jwt_private_key_file.empty()) {
+    logger.warn("PARLEY_JWT_PRIVATE_KEY_FILE is not set: signing with a key generated for this run; "
+                "tokens stop working at restart and are not valid on other replicas");
+    keys.emplace(auth::KeySet::generate());
+  } else {
+    keys.emplace(auth::Ed25519Key::from_private_pem(read_file(config.jwt_private_key_file)));
+  }
+  if (!config.jwt_retired_public_keys_dir.empty()) {
+    // A retired key verifies the tokens it signed until they expire: refresh lifetime + leeway.
+    for (const auto& entry : std::filesystem::directory_iterator(config.jwt_retired_public_keys_dir)) {
+      if (entry.path().extension() != ".pem") continue;
+      auto retired_at = Clock::time_point(std::chrono::seconds(std::stoll(entry.path().stem().string())));
+      keys->add_retired(auth::Ed25519Key::from_public_pem(read_file(entry.path())), retired_at,
+                        retired_at + config.jwt_refresh_ttl + config.jwt_leeway);
+    }
+  }
+  return std::move(*keys);
+}
+
+Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger)
+    : config_(config),
+      db_(db),
+      logger_(logger),
+      jwt_(std::move(keys), auth::JwtConfig{.issuer = config.jwt_issuer,
+                                            .audience = config.jwt_audience,
+                                            .access_lifetime = to_seconds(config.jwt_access_ttl),
+                                            .refresh_lifetime = to_seconds(config.jwt_refresh_ttl),
+                                            .leeway = to_seconds(config.jwt_leeway)}),
+      hasher_(auth::PasswordHasher::Options{.threads = config.password_hash_threads}),
+      users_(db.dialect()),
+      refresh_tokens_(db.dialect()),
+      personal_tokens_(db.dialect()),
+      audit_log_(db.dialect()) {}
+
+asio::awaitable<void> Accounts::audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
+                                      std::optional<std::int64_t> target_user, const RequestMeta& meta,
+                                      std::string_view details_json) {
+  repo::AuditEntry entry;
+  entry.actor_id = actor;
+  entry.action = std::string(action);
+  if (target_user) entry.target = repo::AuditTarget{"user", *target_user};
+  if (!meta.ip.empty() && meta.ip != "unknown") entry.ip = meta.ip;
+  if (!meta.request_id.empty()) entry.request_id = meta.request_id;
+  entry.details_json = std::string(details_json);
+  co_await audit_log_.record(tx, entry);
+}
+
+asio::awaitable<User> Accounts::do_register(Registration input, RequestMeta meta) {
+  auto problems = policy_.validate(input.password, input.username, input.email);
+  if (!problems.empty()) throw AppError::validation({{"password", std::move(problems)}});
+  auto hash = co_await hasher_.hash(std::move(input.password));
+  auto tx = co_await db_.begin();
+  // GCC 12 destroys temporaries inside a co_await expression twice: every argument is a named local.
+  repo::NewUser record{.username = input.username,
+                       .email = input.email,
+                       .password_hash = std::move(hash),
+                       .display_name = input.display_name};
+  auto user = co_await users_.create(*tx, record);
+  co_await audit(*tx, user.id, "user.registered", user.id, meta, kNoDetails);
+  co_await tx->commit();
+  co_return user;
+}
+
+asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
+                                               std::optional<std::int64_t> rotate_token_id) {
+  auto now = Clock::now();
+  // The family handle in the token is random: lookups go by the token's hash, never by this claim.
+  auto family = auth::random_token(16);
+  auto access = jwt_.issue({auth::TokenType::access, std::to_string(user.id), {}}, now);
+  auto refresh = jwt_.issue({auth::TokenType::refresh, std::to_string(user.id), family}, now);
+  auto refresh_hash = auth::token_hash(refresh.token);
+  auto expires_at = format_rfc3339(refresh.claims.expires_at);
+  if (rotate_token_id) {
+    auto rotated = co_await refresh_tokens_.rotate(tx, *rotate_token_id, refresh_hash, expires_at);
+    if (rotated.status != repo::RotateStatus::rotated) throw invalid_refresh("refresh token rotated concurrently");
+  } else {
+    repo::NewRefreshFamily record{.user_id = user.id, .token_hash = refresh_hash, .expires_at = expires_at};
+    if (!meta.user_agent.empty()) record.user_agent = meta.user_agent;
+    if (!meta.ip.empty() && meta.ip != "unknown") record.ip = meta.ip;
+    co_await refresh_tokens_.create_family(tx, record);
+  }
+  co_return TokenPair{access.token, refresh.token,
+                      std::chrono::duration_cast<std::chrono::seconds>(access.claims.expires_at - now).count()};
+}
+
+asio::awaitable<TokenPair> Accounts::do_login(std::string login, std::string password, RequestMeta meta) {
+  auto user = co_await users_.find_by_login(db_, login);
+  std::optional<std::string> hash;
+  if (user) hash = co_await users_.password_hash(db_, user->id);
+  bool ok = false;
+  if (hash) {
+    ok = co_await hasher_.verify(std::move(password), *hash);
+  } else {
+    co_await hasher_.dummy_verify(std::move(password));  // same cost as a real check
+  }
+  auto tx = co_await db_.begin();
+  if (!ok || !user->is_active) {
+    std::optional<std::int64_t> target;
+    if (user) target = user->id;
+    std::string details = ok ? R"({"reason":"inactive"})" : R"({"reason":"bad_credentials"})";
+    co_await audit(*tx, std::nullopt, "auth.login_failed", target, meta, details);
+    co_await tx->commit();
+    throw AppError{401, "authentication_failed", "Not authenticated", std::string(kBadCredentials)}.with_header(
+        "WWW-Authenticate", R"(Bearer realm="parley")");
+  }
+  auto pair = co_await issue_pair(*tx, *user, meta, std::nullopt);
+  const std::string details = R"({"method":"password"})";
+  co_await audit(*tx, user->id, "auth.login", user->id, meta, details);
+  co_await tx->commit();
+  co_return pair;
+}
+
+asio::awaitable<TokenPair> Accounts::do_refresh(std::string refresh, RequestMeta meta) {
+  auto claims = jwt_.verify(refresh, auth::TokenType::refresh, Clock::now());  // 401 when invalid
+  auto tx = co_await db_.begin();
+  auto hash = auth::token_hash(refresh);
+  auto now = format_rfc3339(Clock::now());
+  auto found = co_await refresh_tokens_.find_by_hash(*tx, hash, now);
+  if (!found) throw invalid_refresh("refresh token not on record");
+  if (found->used && !found->family_revoked) {
+    // Reuse of a rotated token: someone else holds a copy. Revoke the whole family.
+    co_await refresh_tokens_.revoke_family(*tx, found->family.id, repo::RefreshRevokeReason::reuse_detected);
+    std::string details = R"({"family_id":)" + std::to_string(found->family.id) + "}";
+    co_await audit(*tx, std::nullopt, "auth.refresh_reuse", found->family.user_id, meta, details);
+    co_await tx->commit();
+    throw invalid_refresh("refresh token reuse; family revoked");
+  }
+  if (found->used || found->family_revoked) throw invalid_refresh("refresh family revoked");
+  if (found->expired) throw invalid_refresh("refresh token expired");
+  auto user = co_await users_.find_by_id(*tx, found->family.user_id);
+  if (!user || !user->is_active) throw invalid_refresh("user inactive");
+  auto pair = co_await issue_pair(*tx, *user, meta, found->token.id);
+  co_await tx->commit();
+  co_return pair;
+}
+
+asio::awaitable<void> Accounts::do_logout(std::string refresh, RequestMeta meta) {
+  jwt_.verify(refresh, auth::TokenType::refresh, Clock::now());
+  auto tx = co_await db_.begin();
+  auto hash = auth::token_hash(refresh);
+  auto now = format_rfc3339(Clock::now());
+  auto found = co_await refresh_tokens_.find_by_hash(*tx, hash, now);
+  if (!found) throw invalid_refresh("refresh token not on record");
+  if (co_await refresh_tokens_.revoke_family(*tx, found->family.id, repo::RefreshRevokeReason::logout)) {
+    co_await audit(*tx, found->family.user_id, "auth.logout", found->family.user_id, meta, kNoDetails);
+  }
+  co_await tx->commit();
+}
+
+asio::awaitable<User> Accounts::do_update_profile(std::int64_t user_id, ProfileChange change, RequestMeta meta) {
+  auto current = co_await users_.find_by_id(db_, user_id);
+  if (!current) throw AppError::not_found();
+  std::optional<std::string> new_hash;
+  if (change.password) {
+    if (!change.current_password) throw AppError::validation({{"current_password", {"This field is required."}}});
+    auto hash = co_await users_.password_hash(db_, user_id);
+    bool current_ok = false;
+    if (hash) current_ok = co_await hasher_.verify(*change.current_password, *hash);
+    if (!current_ok) throw AppError::validation({{"current_password", {"The current password is incorrect."}}});
+    auto problems = policy_.validate(*change.password, current->username, change.email.value_or(current->email));
+    if (!problems.empty()) throw AppError::validation({{"password", std::move(problems)}});
+    new_hash = co_await hasher_.hash(*change.password);
+  }
+  auto tx = co_await db_.begin();
+  repo::ProfileUpdate update{change.display_name, change.email};
+  auto updated = co_await users_.update_profile(*tx, user_id, update);
+  if (!updated) throw AppError::not_found();
+  if (new_hash) {
+    co_await users_.set_password_hash(*tx, user_id, *new_hash);
+    // A new password ends every other login: all refresh families are revoked.
+    co_await refresh_tokens_.revoke_all_for_user(*tx, user_id, repo::RefreshRevokeReason::password_changed);
+    co_await audit(*tx, user_id, "user.password_changed", user_id, meta, kNoDetails);
+  }
+  co_await tx->commit();
+  co_return *updated;
+}
+
+asio::awaitable<http::Principal> Accounts::authenticate_bearer(std::string_view credential) {
+  auto refuse = [](std::string internal) {
+    return AppError{401, "not_authenticated", "Not authenticated", "The credentials are invalid, expired or revoked.",
+                    std::move(internal)}
+        .with_header("WWW-Authenticate", R"(Bearer realm="parley", error="invalid_token")");
+  };
+  if (auth::looks_like_personal_token(credential)) {
+    auto hash = auth::token_hash(credential);
+    auto now = format_rfc3339(Clock::now());
+    auto found = co_await personal_tokens_.find_active_by_hash(db_, hash, now);
+    if (!found || !found->owner_is_active) throw refuse("personal token unknown, revoked, expired or owner inactive");
+    auto user = co_await users_.find_by_id(db_, found->token.user_id);
+    if (!user || !user->is_active) throw refuse("personal token owner inactive");
+    co_await personal_tokens_.touch_last_used(db_, found->token.id);
+    co_return http::Principal{.user_id = user->id,
+                              .role = user->role,
+                              .via = http::Principal::Via::personal_token,
+                              .scopes = found->token.scopes};
+  }
+  auto claims = jwt_.verify(credential, auth::TokenType::access, Clock::now());
+  std::int64_t user_id = 0;
+  try {
+    user_id = std::stoll(claims.subject);
+  } catch (const std::exception&) {
+    throw refuse("access token subject is not a user id");
+  }
+  // Looked up on every request so a deactivation takes effect at once, not at token expiry.
+  auto user = co_await users_.find_by_id(db_, user_id);
+  if (!user || !user->is_active) throw refuse("access token user unknown or inactive");
+  co_return http::Principal{.user_id = user->id, .role = user->role, .via = http::Principal::Via::access_token};
+}
+
+}  // namespace parley::accounts

@@ -1,0 +1,103 @@
+#pragma once
+// Account actions: registration, password login with JWT pairs, refresh rotation with reuse
+// detection, logout, profile changes, and authentication of bearer credentials. Each `do_*`
+// owns its transaction; audit rows are written in the same transaction as the change they record.
+// Thread-safe: holds no per-request state.
+#include "auth/jwt.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/password_policy.hpp"
+#include "core/config.hpp"
+#include "db/database.hpp"
+#include "db/repositories/audit_log_repository.hpp"
+#include "db/repositories/personal_token_repository.hpp"
+#include "db/repositories/refresh_token_repository.hpp"
+#include "db/repositories/user_repository.hpp"
+#include "http/request.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <spdlog/logger.h>
+
+#include <optional>
+#include <string>
+
+namespace parley::accounts {
+
+using db::repositories::User;
+
+// Who asked, for audit rows and refresh-token families.
+struct RequestMeta {
+  std::string ip;
+  std::string request_id;
+  std::string user_agent;
+  static RequestMeta of(const http::Request& req);
+};
+
+struct Registration {
+  std::string username;
+  std::string email;
+  std::string password;
+  std::string display_name;
+};
+
+struct TokenPair {
+  std::string access;
+  std::string refresh;
+  std::int64_t expires_in = 0;  // seconds until the access token expires
+};
+
+struct ProfileChange {
+  std::optional<std::string> display_name;
+  std::optional<std::string> email;
+  std::optional<std::string> password;
+  std::optional<std::string> current_password;
+};
+
+// Builds the signing keys from the configuration: the PEM file when set, a fresh key otherwise
+// (development), plus retired public keys (<retired unix seconds>.pem) that still verify.
+auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger);
+
+class Accounts {
+ public:
+  Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger);
+
+  db::Database& database() noexcept { return db_; }
+  db::repositories::UserRepository& users() noexcept { return users_; }
+
+  boost::asio::awaitable<User> do_register(Registration input, RequestMeta meta);
+  // 401 with one generic message for an unknown login, a wrong password or an inactive account;
+  // the password is verified (or a dummy hash is) either way so timing does not tell them apart.
+  boost::asio::awaitable<TokenPair> do_login(std::string login, std::string password, RequestMeta meta);
+  // Rotates `refresh`: the old token is used up and a new pair returned. Presenting a token that
+  // was already rotated revokes its whole family (a stolen token is useless after one use).
+  boost::asio::awaitable<TokenPair> do_refresh(std::string refresh, RequestMeta meta);
+  // Revokes the refresh token's family; idempotent.
+  boost::asio::awaitable<void> do_logout(std::string refresh, RequestMeta meta);
+  // Applies a profile change; a new password needs the current one and passes the policy.
+  boost::asio::awaitable<User> do_update_profile(std::int64_t user_id, ProfileChange change, RequestMeta meta);
+
+  // Resolves "Authorization: Bearer <credential>" (a JWT access token or a pat_ token) to a
+  // principal. Throws 401 (with WWW-Authenticate) when the credential is invalid, expired,
+  // revoked, or its user is deactivated.
+  boost::asio::awaitable<http::Principal> authenticate_bearer(std::string_view credential);
+
+ private:
+  boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
+                                              std::optional<std::int64_t> rotate_token_id);
+  // `action` and `details_json` must outlive the call (literals or the caller's locals).
+  boost::asio::awaitable<void> audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
+                                     std::optional<std::int64_t> target_user, const RequestMeta& meta,
+                                     std::string_view details_json);
+
+  const Config& config_;
+  db::Database& db_;
+  spdlog::logger& logger_;
+  auth::JwtService jwt_;
+  auth::PasswordHasher hasher_;
+  auth::PasswordPolicy policy_;
+  db::repositories::UserRepository users_;
+  db::repositories::RefreshTokenRepository refresh_tokens_;
+  db::repositories::PersonalTokenRepository personal_tokens_;
+  db::repositories::AuditLogRepository audit_log_;
+};
+
+}  // namespace parley::accounts

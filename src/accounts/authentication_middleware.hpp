@@ -1,0 +1,14 @@
+#pragma once
+#include "accounts/accounts.hpp"
+#include "http/middleware.hpp"
+
+#include <memory>
+
+namespace parley::accounts {
+
+// Establishes req.principal from `Authorization: Bearer <JWT access token | pat_...>`. No
+// credentials: the request goes on anonymous (routes decide with their permissions). Invalid
+// credentials, or another scheme: 401 with WWW-Authenticate (RFC 6750), whatever the route.
+std::unique_ptr<http::Middleware> make_authentication_middleware(Accounts& accounts);
+
+}  // namespace parley::accounts

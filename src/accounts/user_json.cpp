@@ -1,0 +1,21 @@
+#include "accounts/user_json.hpp"
+
+namespace parley::accounts {
+
+boost::json::object user_json(const db::repositories::User& user, bool with_email) {
+  boost::json::object out{{"id", user.id},
+                          {"username", user.username},
+                          {"display_name", user.display_name},
+                          {"role", user.role},
+                          {"is_active", user.is_active},
+                          {"created_at", user.created_at},
+                          {"last_seen_at", user.last_seen_at ? boost::json::value(*user.last_seen_at) : nullptr}};
+  if (with_email) out["email"] = user.email;
+  return out;
+}
+
+boost::json::object settings_json(const db::repositories::UserSettings& settings) {
+  return {{"email_notifications", settings.email_notifications}, {"timezone", settings.timezone}};
+}
+
+}  // namespace parley::accounts
