@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
@@ -721,8 +722,12 @@ boost::asio::awaitable<IdentityClaims> OidcClient::complete_login(std::string co
   if (response_iss && *response_iss != config_.issuer) {
     throw failure("authorization response iss \"" + *response_iss + "\" is not the issuer");
   }
-  const ProviderMetadata md = co_await metadata();
+  std::string id_token = co_await exchange_code(std::move(code), std::move(code_verifier));
+  co_return co_await verify(std::move(id_token), std::move(expected_nonce));
+}
 
+boost::asio::awaitable<std::string> OidcClient::exchange_code(std::string code, std::string code_verifier) {
+  const ProviderMetadata md = co_await metadata();
   std::vector<std::pair<std::string, std::string>> form{{"grant_type", "authorization_code"},
                                                         {"code", std::move(code)},
                                                         {"redirect_uri", config_.redirect_uri},
@@ -754,7 +759,7 @@ boost::asio::awaitable<IdentityClaims> OidcClient::complete_login(std::string co
     if (e.internal_detail().rfind("OIDC provider", 0) == 0) throw;
     throw failure("token endpoint answered HTTP " + std::to_string(response.status) + ": " + e.internal_detail());
   }
-  co_return co_await verify(std::move(id_token), std::move(expected_nonce));
+  co_return id_token;
 }
 
 // ---- OidcProviders ------------------------------------------------------------------------------------

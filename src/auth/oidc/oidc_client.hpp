@@ -216,6 +216,12 @@ class OidcClient {
                                                         std::string expected_nonce,
                                                         std::optional<std::string> response_iss = std::nullopt);
 
+  // The token request of complete_login alone: exchanges `code` (with `code_verifier` and the client's
+  // credentials) and returns the raw id_token, not yet verified. Throws AppError 401 (oidc_failed)
+  // when the provider refuses (invalid_grant, wrong verifier, replayed code) or answers without an
+  // id_token or with a token_type other than Bearer.
+  boost::asio::awaitable<std::string> exchange_code(std::string code, std::string code_verifier);
+
   // verify_id_token with the provider's keys (fetched and cached as complete_login does).
   boost::asio::awaitable<IdentityClaims> verify(std::string id_token, std::string expected_nonce);
 
