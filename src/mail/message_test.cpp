@@ -1,9 +1,3 @@
-// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s regex compiler (GCC bug 105562)
-// at -O1 and above; it is attributed to libstdc++ code, so only the whole file can silence it.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "mail/message.hpp"
 
 #include <gtest/gtest.h>
