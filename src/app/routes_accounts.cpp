@@ -122,17 +122,27 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
   router.add(
       Method::post, "/api/v1/auth/logout",
       [&accounts](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto refresh = in.string("refresh", {.required = true, .max_length = 8192});
-        in.finish();
+        // A cookie-session caller may send no body: the cookie says which session ends.
+        bool session = req.principal && req.principal->via == http::Principal::Via::session;
+        std::optional<std::string> refresh;
+        if (!session || !req.body().empty()) {
+          auto body = parse_json_body(req.body());
+          ObjectReader in(body);
+          refresh = in.string("refresh", {.required = !session, .max_length = 8192}).to_optional();
+          in.finish();
+        }
         auto meta = RequestMeta::of(req);
-        co_await accounts.do_logout(*refresh, std::move(meta));
-        co_return Response::no_content();
+        if (refresh) co_await accounts.do_logout(*refresh, meta);
+        if (!session) co_return Response::no_content();
+        co_await accounts.do_logout_session(req.principal->session_id, req.principal->user_id, std::move(meta));
+        auto response = Response::no_content();
+        response.set_header("Set-Cookie", accounts::cleared_session_cookie());
+        co_return response;
       },
-      RouteDoc{.summary = "Revoke the refresh token's family (every token rotated from the same login)",
+      RouteDoc{.summary = "Revoke the refresh token's family (every token rotated from the same login); a "
+                          "cookie-session caller's session ends too (its body may be empty)",
                .tags = {"auth"},
-               .request_schema = schema::object({{"refresh", schema::string()}}, {"refresh"}),
+               .request_schema = schema::object({{"refresh", schema::string()}}),
                .responses = {{204, "Logged out", json::value()}}});
 
   auto me_doc = RouteDoc{.summary = "The caller's profile",
@@ -219,8 +229,11 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
         auto search = query_param(req.query(), "search").value_or("");
         auto after = query_int(req.query(), "cursor", {.min = 1});
         auto limit = query_int(req.query(), "limit", {.min = 1, .max = 200}).value_or(50);
-        if (principal(req).role == "guest") throw AppError::forbidden("Guests cannot browse the directory.");
-        auto users = co_await accounts.users().search(accounts.database(), search, after, static_cast<int>(limit) + 1);
+        // Guests see only the people they share a conversation with.
+        std::optional<std::int64_t> visible_to;
+        if (principal(req).role == "guest") visible_to = principal(req).user_id;
+        auto users = co_await accounts.users().search(accounts.database(), search, after, static_cast<int>(limit) + 1,
+                                                      visible_to);
         bool more = users.size() > static_cast<std::size_t>(limit);
         if (more) users.pop_back();
         json::array results;

@@ -29,14 +29,37 @@ constexpr DualQuery kFindByLogin{
 constexpr Query kPasswordHash{"users.password_hash", "SELECT password_hash FROM users WHERE id = $1"};
 constexpr Query kSetPasswordHash{"users.set_password_hash", "UPDATE users SET password_hash = $2 WHERE id = $1"};
 // ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
+// `viewer` NULL: everyone. Otherwise the viewer and the people sharing an unbanned membership
+// of some conversation with them (what a guest may see). Served by conversation_members' primary
+// key (conversation_id, user_id) and its user_id index.
+#define PARLEY_SQL_VISIBLE_TO(viewer)                                                           \
+  "(" viewer " IS NULL OR users.id = " viewer " OR EXISTS (SELECT 1 FROM conversation_members a " \
+  "JOIN conversation_members b ON b.conversation_id = a.conversation_id "                        \
+  "WHERE a.user_id = " viewer " AND b.user_id = users.id AND a.banned_at IS NULL AND b.banned_at IS NULL))"
 constexpr DualQuery kSearch{
     "users.search",
     "SELECT " PARLEY_USER_COLUMNS_PG " FROM users WHERE id > $1 "
     "AND (username ILIKE $2 ESCAPE '\\' OR display_name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\') "
-    "ORDER BY id LIMIT $3",
+    "AND " PARLEY_SQL_VISIBLE_TO("CAST($4 AS bigint)") " ORDER BY id LIMIT $3",
     "SELECT " PARLEY_USER_COLUMNS_SQLITE " FROM users WHERE id > $1 "
     "AND (username LIKE $2 ESCAPE '\\' OR display_name LIKE $2 ESCAPE '\\' OR email LIKE $2 ESCAPE '\\') "
-    "ORDER BY id LIMIT $3"};
+    "AND " PARLEY_SQL_VISIBLE_TO("$4") " ORDER BY id LIMIT $3"};
+// ($1 before id, $2 role, $3 is_active, $4 search pattern, $5 limit; NULL = no filter.) A role
+// filter walks users_role_active_idx (role, is_active, id) backwards; none the primary key.
+constexpr DualQuery kListFiltered{
+    "users.list_filtered",
+    "SELECT " PARLEY_USER_COLUMNS_PG " FROM users WHERE id < $1 "
+    "AND (CAST($2 AS text) IS NULL OR role = $2) "
+    "AND (CAST($3 AS boolean) IS NULL OR is_active = $3) "
+    "AND (CAST($4 AS text) IS NULL OR username ILIKE $4 ESCAPE '\\' OR display_name ILIKE $4 ESCAPE '\\' "
+    "OR email ILIKE $4 ESCAPE '\\') "
+    "ORDER BY id DESC LIMIT $5",
+    "SELECT " PARLEY_USER_COLUMNS_SQLITE " FROM users WHERE id < $1 "
+    "AND ($2 IS NULL OR role = $2) "
+    "AND ($3 IS NULL OR is_active = $3) "
+    "AND ($4 IS NULL OR username LIKE $4 ESCAPE '\\' OR display_name LIKE $4 ESCAPE '\\' "
+    "OR email LIKE $4 ESCAPE '\\') "
+    "ORDER BY id DESC LIMIT $5"};
 constexpr DualQuery kUpdateProfile{
     "users.update_profile",
     "UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email) WHERE id = $1 "
@@ -49,6 +72,9 @@ constexpr DualQuery kSetRole{"users.set_role",
 constexpr DualQuery kDeactivate{
     "users.deactivate", "UPDATE users SET is_active = false WHERE id = $1 RETURNING " PARLEY_USER_COLUMNS_PG,
     "UPDATE users SET is_active = 0 WHERE id = $1 RETURNING " PARLEY_USER_COLUMNS_SQLITE};
+constexpr DualQuery kReactivate{
+    "users.reactivate", "UPDATE users SET is_active = true WHERE id = $1 RETURNING " PARLEY_USER_COLUMNS_PG,
+    "UPDATE users SET is_active = 1 WHERE id = $1 RETURNING " PARLEY_USER_COLUMNS_SQLITE};
 constexpr DualQuery kTouchLastSeen{"users.touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1",
                                    "UPDATE users SET last_seen_at = " PARLEY_SQLITE_NOW " WHERE id = $1"};
 // The defaults here repeat the schema's column defaults for users who never saved settings.
@@ -106,9 +132,11 @@ UserRepository::UserRepository(Dialect d)
          .find_by_id = kFindById.pick(d),
          .find_by_login = kFindByLogin.pick(d),
          .search = kSearch.pick(d),
+         .list_filtered = kListFiltered.pick(d),
          .update_profile = kUpdateProfile.pick(d),
          .set_role = kSetRole.pick(d),
          .deactivate = kDeactivate.pick(d),
+         .reactivate = kReactivate.pick(d),
          .touch_last_seen = kTouchLastSeen.pick(d),
          .settings = kSettings.pick(d),
          .update_settings = kUpdateSettings.pick(d)} {}
@@ -144,10 +172,24 @@ awaitable<bool> UserRepository::set_password_hash(Executor& db, std::int64_t id,
 }
 
 awaitable<std::vector<User>> UserRepository::search(Executor& db, std::string_view q,
-                                                    std::optional<std::int64_t> after_id, int limit) {
-  std::array<Value, 3> params{after_id.value_or(kNoLowerId), contains_pattern(q),
-                              std::int64_t{clamp_limit(limit)}};
+                                                    std::optional<std::int64_t> after_id, int limit,
+                                                    std::optional<std::int64_t> visible_to) {
+  std::array<Value, 4> params{after_id.value_or(kNoLowerId), contains_pattern(q), std::int64_t{clamp_limit(limit)},
+                              visible_to ? Value(*visible_to) : Value(nullptr)};
   ResultSet rs = co_await db.execute(q_.search, params);
+  std::vector<User> users;
+  users.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) users.push_back(to_user(r));
+  co_return users;
+}
+
+awaitable<std::vector<User>> UserRepository::list_filtered(Executor& db, const UserFilter& filter,
+                                                           std::optional<std::int64_t> before_id, int limit) {
+  std::array<Value, 5> params{before_id.value_or(kNoUpperId), opt(filter.role),
+                              filter.is_active ? Value{*filter.is_active} : Value{nullptr},
+                              filter.search ? Value{contains_pattern(*filter.search)} : Value{nullptr},
+                              std::int64_t{clamp_limit(limit)}};
+  ResultSet rs = co_await db.execute(q_.list_filtered, params);
   std::vector<User> users;
   users.reserve(rs.rows.size());
   for (const Row& r : rs.rows) users.push_back(to_user(r));
@@ -170,6 +212,11 @@ awaitable<std::optional<User>> UserRepository::set_role(Executor& db, std::int64
 awaitable<std::optional<User>> UserRepository::deactivate(Executor& db, std::int64_t id) {
   std::array<Value, 1> params{id};
   co_return first_user(co_await db.execute(q_.deactivate, params));
+}
+
+awaitable<std::optional<User>> UserRepository::reactivate(Executor& db, std::int64_t id) {
+  std::array<Value, 1> params{id};
+  co_return first_user(co_await db.execute(q_.reactivate, params));
 }
 
 awaitable<void> UserRepository::touch_last_seen(Executor& db, std::int64_t id) {

@@ -48,6 +48,13 @@ struct UserSettings {
   std::string updated_at;
 };
 
+// Filters of the admin user list; unset fields do not filter.
+struct UserFilter {
+  std::optional<std::string> role;    // owner | admin | member | guest
+  std::optional<bool> is_active;
+  std::optional<std::string> search;  // substring of username, display name or email, any case
+};
+
 struct SettingsUpdate {
   std::optional<std::string> email_notifications;
   std::optional<std::string> timezone;
@@ -67,15 +74,24 @@ class UserRepository {
   // Returns false when the user does not exist.
   boost::asio::awaitable<bool> set_password_hash(Executor& db, std::int64_t id, std::string_view hash);
   // Users whose username, display name or email contains `q` (case-insensitive; empty q = all),
-  // by id ascending, with id > after_id; at most `limit` (clamped to 1..200).
+  // by id ascending, with id > after_id; at most `limit` (clamped to 1..200). With `visible_to`,
+  // only that user and the people who share a conversation with them (the guest directory).
   boost::asio::awaitable<std::vector<User>> search(Executor& db, std::string_view q,
-                                                   std::optional<std::int64_t> after_id, int limit);
+                                                   std::optional<std::int64_t> after_id, int limit,
+                                                   std::optional<std::int64_t> visible_to = std::nullopt);
+  // Users matching `filter` with id < before_id (all when nullopt), newest first, at most `limit`
+  // (clamped to 1..200). The next page's cursor is the last user's id.
+  boost::asio::awaitable<std::vector<User>> list_filtered(Executor& db, const UserFilter& filter,
+                                                          std::optional<std::int64_t> before_id, int limit);
   // nullopt when the user does not exist; 409 when the new email is taken.
   boost::asio::awaitable<std::optional<User>> update_profile(Executor& db, std::int64_t id, const ProfileUpdate& update);
   boost::asio::awaitable<std::optional<User>> set_role(Executor& db, std::int64_t id, std::string_view role);
   // Sets is_active = false (idempotent). Returns nullopt when the user does not exist.
   // Revoking sessions and tokens is the caller's business.
   boost::asio::awaitable<std::optional<User>> deactivate(Executor& db, std::int64_t id);
+  // Sets is_active = true (idempotent). Returns nullopt when the user does not exist. Credentials
+  // revoked at deactivation stay revoked.
+  boost::asio::awaitable<std::optional<User>> reactivate(Executor& db, std::int64_t id);
   // last_seen_at = now.
   boost::asio::awaitable<void> touch_last_seen(Executor& db, std::int64_t id);
 
@@ -86,8 +102,8 @@ class UserRepository {
 
  private:
   struct Queries {
-    Query create, find_by_id, find_by_login, search, update_profile, set_role, deactivate, touch_last_seen,
-        settings, update_settings;
+    Query create, find_by_id, find_by_login, search, list_filtered, update_profile, set_role, deactivate, reactivate,
+        touch_last_seen, settings, update_settings;
   };
   Queries q_;
 };

@@ -39,6 +39,19 @@ TEST_P(UserRepoTest, CreatesAndFindsByIdAndLogin) {
   EXPECT_FALSE(run(users_.find_by_login(*db_, "bob")));
 }
 
+TEST_P(UserRepoTest, SearchVisibleToShowsOnlyPeopleSharingAConversation) {
+  User guest = make_user("guest");
+  User peer = make_user("peer");
+  User stranger = make_user("stranger");
+  make_group({peer.id, guest.id});
+  auto visible = run(users_.search(*db_, "", std::nullopt, 50, guest.id));
+  std::vector<std::int64_t> ids;
+  for (const auto& u : visible) ids.push_back(u.id);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{guest.id, peer.id}));
+  EXPECT_EQ(run(users_.search(*db_, "", std::nullopt, 50)).size(), 3u);
+  (void)stranger;
+}
+
 TEST_P(UserRepoTest, UsernameAndEmailAreUniqueIgnoringCase) {
   make_user("carol");
   PARLEY_EXPECT_APP_ERROR(run(users_.create(*db_, NewUser{.username = "CAROL", .email = "other@example.com"})), 409);
