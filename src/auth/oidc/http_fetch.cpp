@@ -194,23 +194,23 @@ HttpResponse HttpFetcher::fetch_blocking(const HttpRequest& request) const {
     headers.reset(next);
   }
   // The URL handle that passed the allow-list check is the one fetched.
-  bool ok = curl_easy_setopt(c, CURLOPT_CURLU, parsed->first.get()) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, origin.scheme.c_str()) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&  // ignore http_proxy & co.
-            curl_easy_setopt(c, CURLOPT_NOPROXY, "*") == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count())) ==
-                CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count())) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes)) ==
-                CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &write_body) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_USERAGENT, "parley-oidc/1") == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
+  bool ok =
+      curl_easy_setopt(c, CURLOPT_CURLU, parsed->first.get()) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, origin.scheme.c_str()) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&  // ignore http_proxy & co.
+      curl_easy_setopt(c, CURLOPT_NOPROXY, "*") == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count())) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count())) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes)) ==
+          CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &write_body) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink) == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_USERAGENT, "parley-oidc/1") == CURLE_OK &&
+      curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get()) == CURLE_OK;
   if (ok && request.method == HttpRequest::Method::post) {
     ok = curl_easy_setopt(c, CURLOPT_POST, 1L) == CURLE_OK &&
          curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size())) == CURLE_OK &&
@@ -256,13 +256,16 @@ boost::asio::awaitable<HttpResponse> HttpFetcher::fetch(HttpRequest request) {
 }
 
 boost::asio::awaitable<HttpResponse> HttpFetcher::get(std::string url) {
-  HttpRequest request{.method = HttpRequest::Method::get, .url = std::move(url), .headers = {{"Accept", "application/json"}}};
+  HttpRequest request{
+      .method = HttpRequest::Method::get, .url = std::move(url), .headers = {{"Accept", "application/json"}}};
   co_return co_await fetch(std::move(request));
 }
 
 boost::asio::awaitable<HttpResponse> HttpFetcher::post_form(std::string url, std::string form_body,
                                                             std::vector<std::pair<std::string, std::string>> headers) {
-  HttpRequest request{.method = HttpRequest::Method::post, .url = std::move(url), .headers = std::move(headers),
+  HttpRequest request{.method = HttpRequest::Method::post,
+                      .url = std::move(url),
+                      .headers = std::move(headers),
                       .body = std::move(form_body)};
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   request.headers.emplace_back("Accept", "application/json");

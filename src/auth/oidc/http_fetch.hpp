@@ -56,7 +56,7 @@ struct HttpFetchOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds total_timeout{10'000};
   std::size_t max_response_bytes = 1024 * 1024;  // a larger body fails the request
-  std::size_t threads = 2;                        // size of the blocking pool
+  std::size_t threads = 2;                       // size of the blocking pool
 };
 
 struct HttpRequest {

@@ -266,9 +266,7 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-std::int64_t to_numeric_date(Clock::time_point t) {
-  return std::chrono::floor<seconds>(t.time_since_epoch()).count();
-}
+std::int64_t to_numeric_date(Clock::time_point t) { return std::chrono::floor<seconds>(t.time_since_epoch()).count(); }
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -281,7 +279,8 @@ std::string ascii_lower(std::string_view s) {
 // Standard Base64 with padding (for HTTP Basic credentials).
 std::string base64_standard(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data), static_cast<int>(data.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data), static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -295,9 +294,8 @@ std::string form_component(std::string_view s) {
 
 bool valid_provider_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 
 std::vector<std::string> split_words(std::string_view text, std::string_view separators) {
@@ -331,7 +329,8 @@ void validate_provider_config(const ProviderConfig& c) {
   if (issuer->scheme != "https" && !is_loopback_host(issuer->host)) {
     throw std::invalid_argument(who + "issuer must use https (plain http only on loopback)");
   }
-  if (c.client_id.empty() || c.client_id.size() > 255) throw std::invalid_argument(who + "client id is empty or too long");
+  if (c.client_id.empty() || c.client_id.size() > 255)
+    throw std::invalid_argument(who + "client id is empty or too long");
   if (c.client_secret.empty()) throw std::invalid_argument(who + "client secret is empty");
   if (!parse_origin(c.redirect_uri)) throw std::invalid_argument(who + "redirect URI must be an absolute http(s) URL");
   if (!contains(c.scopes, "openid")) throw std::invalid_argument(who + "scopes must contain openid");
@@ -486,7 +485,8 @@ IdTokenHeader parse_id_token_header(std::string_view id_token, const std::vector
   return IdTokenHeader{.alg = *alg, .kid = string_member(header, "kid", 256).value_or("")};
 }
 
-IdentityClaims verify_id_token(std::string_view id_token, const JsonWebKeySet& keys, const IdTokenExpectations& expected) {
+IdentityClaims verify_id_token(std::string_view id_token, const JsonWebKeySet& keys,
+                               const IdTokenExpectations& expected) {
   const IdTokenHeader header = parse_id_token_header(id_token, expected.algs);
   const JsonWebKeySet::Key* key = keys.find(header.kid, header.alg);
   if (key == nullptr) reject("no " + header.alg + " key with kid \"" + header.kid + "\" in the provider's JWKS");
@@ -530,7 +530,8 @@ IdentityClaims verify_id_token(std::string_view id_token, const JsonWebKeySet& k
   const auto exp = numeric_date(claims, "exp");
   const auto iat = numeric_date(claims, "iat");
   if (!exp || !iat) reject("id_token lacks exp or iat");
-  if (*exp <= now - leeway) reject("id_token expired at " + std::to_string(*exp) + " (now " + std::to_string(now) + ")");
+  if (*exp <= now - leeway)
+    reject("id_token expired at " + std::to_string(*exp) + " (now " + std::to_string(now) + ")");
   if (*iat > now + leeway) reject("id_token iat " + std::to_string(*iat) + " is in the future");
   if (auto nbf = numeric_date(claims, "nbf"); nbf && *nbf > now + leeway) reject("id_token is not valid yet (nbf)");
 
@@ -544,8 +545,8 @@ IdentityClaims verify_id_token(std::string_view id_token, const JsonWebKeySet& k
   out.email = string_member(claims, "email");
   if (const json::value* verified = claims.if_contains("email_verified")) {
     // Some providers send the string "true"; anything else is "not verified".
-    out.email_verified = (verified->is_bool() && verified->get_bool()) ||
-                         (verified->is_string() && verified->get_string() == "true");
+    out.email_verified =
+        (verified->is_bool() && verified->get_bool()) || (verified->is_string() && verified->get_string() == "true");
   }
   out.name = string_member(claims, "name");
   out.preferred_username = string_member(claims, "preferred_username");
@@ -738,7 +739,7 @@ boost::asio::awaitable<std::string> OidcClient::exchange_code(std::string code, 
     form.emplace_back("client_secret", config_.client_secret);
   } else {
     headers.emplace_back("Authorization", "Basic " + base64_standard(form_component(config_.client_id) + ":" +
-                                                                      form_component(config_.client_secret)));
+                                                                     form_component(config_.client_secret)));
   }
   std::string body = form_encode(form);
   std::string url = md.token_endpoint;
@@ -750,7 +751,8 @@ boost::asio::awaitable<std::string> OidcClient::exchange_code(std::string code, 
     if (response.status != 200) {
       const auto error = string_member(doc, "error", 256).value_or("?");
       const auto description = string_member(doc, "error_description", 1024).value_or("");
-      throw failure("token endpoint answered HTTP " + std::to_string(response.status) + " " + error + " " + description);
+      throw failure("token endpoint answered HTTP " + std::to_string(response.status) + " " + error + " " +
+                    description);
     }
     const auto token_type = string_member(doc, "token_type", 64);
     if (!token_type || ascii_lower(*token_type) != "bearer") throw failure("token response token_type is not Bearer");

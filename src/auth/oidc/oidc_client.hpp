@@ -56,8 +56,8 @@ enum class ClientAuthMethod { client_secret_basic, client_secret_post };
 
 // One configured OpenID provider.
 struct ProviderConfig {
-  std::string name;           // [a-z0-9_-]{1,64}: the {provider} path segment and the stored provider
-  std::string issuer;         // issuer identifier, compared exactly (https, or http on loopback)
+  std::string name;    // [a-z0-9_-]{1,64}: the {provider} path segment and the stored provider
+  std::string issuer;  // issuer identifier, compared exactly (https, or http on loopback)
   std::string client_id;
   std::string client_secret;  // never logged
   std::string redirect_uri;   // .../auth/oidc/{name}/callback, registered at the provider
@@ -179,11 +179,11 @@ IdentityClaims verify_id_token(std::string_view id_token, const JsonWebKeySet& k
                                const IdTokenExpectations& expected);
 
 struct OidcClientOptions {
-  std::chrono::seconds leeway{60};                  // clock skew tolerated on exp, iat, nbf
-  std::chrono::seconds metadata_ttl{3600};          // discovery document cache lifetime
-  std::chrono::seconds jwks_ttl{3600};              // JWKS cache lifetime
-  std::chrono::seconds jwks_refetch_interval{60};   // at most one refetch on an unknown kid per interval
-  std::function<Clock::time_point()> clock;         // defaults to Clock::now
+  std::chrono::seconds leeway{60};                 // clock skew tolerated on exp, iat, nbf
+  std::chrono::seconds metadata_ttl{3600};         // discovery document cache lifetime
+  std::chrono::seconds jwks_ttl{3600};             // JWKS cache lifetime
+  std::chrono::seconds jwks_refetch_interval{60};  // at most one refetch on an unknown kid per interval
+  std::function<Clock::time_point()> clock;        // defaults to Clock::now
 };
 
 // The relying party for one provider. Uses (does not own) an HttpFetcher whose allow-list holds the

@@ -25,14 +25,14 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 // Expects `expr` to throw an AppError with HTTP status `status`; returns its internal detail.
-#define EXPECT_APP_ERROR(expr, expected_status)                            \
-  do {                                                                     \
-    try {                                                                  \
-      (void)(expr);                                                        \
-      ADD_FAILURE() << #expr " did not throw";                             \
-    } catch (const ::parley::AppError& e) {                                \
-      EXPECT_EQ(e.status(), expected_status) << e.internal_detail();       \
-    }                                                                      \
+#define EXPECT_APP_ERROR(expr, expected_status)                      \
+  do {                                                               \
+    try {                                                            \
+      (void)(expr);                                                  \
+      ADD_FAILURE() << #expr " did not throw";                       \
+    } catch (const ::parley::AppError& e) {                          \
+      EXPECT_EQ(e.status(), expected_status) << e.internal_detail(); \
+    }                                                                \
   } while (false)
 
 std::string bn_bytes(const EVP_PKEY* key, const char* name, int pad = 0) {
@@ -74,7 +74,8 @@ class TestKey {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     std::size_t length = 0;
     EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()), 1);
-    EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &length, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
+    EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &length, reinterpret_cast<const unsigned char*>(input.data()), input.size()),
+              1);
     std::string sig(length, '\0');
     EXPECT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &length,
                              reinterpret_cast<const unsigned char*>(input.data()), input.size()),
@@ -113,9 +114,15 @@ class OidcIdTokenTest : public ::testing::Test {
 
   json::object claims() const {
     const std::int64_t t = std::chrono::floor<std::chrono::seconds>(now_.time_since_epoch()).count();
-    return {{"iss", "https://id.example.com"}, {"aud", "parley"},     {"sub", "user-1"},
-            {"nonce", "n-123"},                {"iat", t - 10},       {"exp", t + 300},
-            {"email", "ann@example.com"},      {"email_verified", true}, {"name", "Ann"},
+    return {{"iss", "https://id.example.com"},
+            {"aud", "parley"},
+            {"sub", "user-1"},
+            {"nonce", "n-123"},
+            {"iat", t - 10},
+            {"exp", t + 300},
+            {"email", "ann@example.com"},
+            {"email_verified", true},
+            {"name", "Ann"},
             {"preferred_username", "ann"}};
   }
   IdTokenExpectations expected() const {
@@ -130,7 +137,8 @@ class OidcIdTokenTest : public ::testing::Test {
 };
 
 TEST(OidcPkce, MatchesRfc7636AppendixB) {
-  EXPECT_EQ(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  EXPECT_EQ(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 TEST(OidcLoginState, KeyDependsOnStateAndBrowserBinding) {
@@ -171,7 +179,8 @@ TEST_F(OidcIdTokenTest, RefusesHs256SignedWithThePublicKey) {
   unsigned int mac_len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len);
-  EXPECT_APP_ERROR(verify(input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), mac_len))), 401);
+  EXPECT_APP_ERROR(verify(input + "." + base64url_encode(std::string_view(reinterpret_cast<char*>(mac), mac_len))),
+                   401);
 }
 
 TEST_F(OidcIdTokenTest, RefusesAlgNotAdvertisedOrNotMatchingTheKey) {
@@ -180,7 +189,8 @@ TEST_F(OidcIdTokenTest, RefusesAlgNotAdvertisedOrNotMatchingTheKey) {
   EXPECT_APP_ERROR(verify_id_token(ec_.sign(claims()), jwks_, only_rs), 401);
   // An ES256 header naming the RSA key's kid.
   EXPECT_APP_ERROR(verify(ec_.sign(claims(), json::object{{"alg", "ES256"}, {"kid", "rsa-1"}})), 401);
-  EXPECT_APP_ERROR(verify(ec_.sign(claims(), json::object{{"alg", "ES256"}, {"kid", "ec-1"}, {"crit", json::array{"exp"}}})), 401);
+  EXPECT_APP_ERROR(
+      verify(ec_.sign(claims(), json::object{{"alg", "ES256"}, {"kid", "ec-1"}, {"crit", json::array{"exp"}}})), 401);
 }
 
 TEST_F(OidcIdTokenTest, RefusesTamperedTokens) {
@@ -338,10 +348,11 @@ TEST(OidcHttpFetch, RefusesNonAllowedOriginsWithoutConnecting) {
   const std::string trap_port = std::to_string(trap.local_endpoint().port());
   HttpFetcher fetcher({"https://id.example.com", "http://127.0.0.1:1"});
 
-  for (const std::string& url : std::vector<std::string>{"http://127.0.0.1:" + trap_port + "/", "http://localhost:" + trap_port + "/",
-                                 "http://127.0.0.1:1@127.0.0.1:" + trap_port + "/",
-                                 "https://id.example.com.127.0.0.1.nip.io:" + trap_port + "/",
-                                 "http://id.example.com/", "file:///etc/passwd", "not a url"}) {
+  for (const std::string& url :
+       std::vector<std::string>{"http://127.0.0.1:" + trap_port + "/", "http://localhost:" + trap_port + "/",
+                                "http://127.0.0.1:1@127.0.0.1:" + trap_port + "/",
+                                "https://id.example.com.127.0.0.1.nip.io:" + trap_port + "/", "http://id.example.com/",
+                                "file:///etc/passwd", "not a url"}) {
     EXPECT_FALSE(fetcher.is_allowed(url)) << url;
     try {
       testing::run_awaitable(io, fetcher.get(url));

@@ -15,15 +15,15 @@
 namespace parley::auth::oidc {
 namespace {
 
-#define EXPECT_OIDC_REFUSED(expr)                                                   \
-  do {                                                                              \
-    try {                                                                           \
-      (void)(expr);                                                                 \
-      ADD_FAILURE() << #expr " was accepted";                                       \
-    } catch (const ::parley::AppError& e) {                                         \
-      EXPECT_EQ(e.status(), 401) << e.internal_detail();                            \
-      EXPECT_EQ(e.public_message(), "Sign-in with the identity provider failed.");  \
-    }                                                                               \
+#define EXPECT_OIDC_REFUSED(expr)                                                  \
+  do {                                                                             \
+    try {                                                                          \
+      (void)(expr);                                                                \
+      ADD_FAILURE() << #expr " was accepted";                                      \
+    } catch (const ::parley::AppError& e) {                                        \
+      EXPECT_EQ(e.status(), 401) << e.internal_detail();                           \
+      EXPECT_EQ(e.public_message(), "Sign-in with the identity provider failed."); \
+    }                                                                              \
   } while (false)
 
 std::string env(const char* name) {
@@ -40,7 +40,8 @@ class TestBrowser {
     curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl_, CURLOPT_PROXY, "");
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, 10'000L);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t n, void*) { return size * n; });
+    curl_easy_setopt(
+        curl_, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t n, void*) { return size * n; });
   }
   ~TestBrowser() { curl_easy_cleanup(curl_); }
   TestBrowser(const TestBrowser&) = delete;
@@ -208,8 +209,7 @@ TEST_F(OidcProviderTest, RefusesRealTokensCheckedWithOtherIssuerAudienceOrNonce)
   ProviderMetadata md = run(client.metadata());
   HttpResponse jwks_response = run(fetcher_->get(md.jwks_uri));
   JsonWebKeySet keys = JsonWebKeySet::parse(jwks_response.body);
-  IdTokenExpectations ok{.issuer = issuer_, .client_id = config().client_id, .nonce = start.nonce,
-                         .now = Clock::now()};
+  IdTokenExpectations ok{.issuer = issuer_, .client_id = config().client_id, .nonce = start.nonce, .now = Clock::now()};
   EXPECT_EQ(verify_id_token(id_token, keys, ok).subject, "alice-sub");
   IdTokenExpectations wrong = ok;
   wrong.issuer = "http://localhost:" + port_;
@@ -257,8 +257,8 @@ TEST_F(OidcProviderTest, UnknownKidTriggersOneRateLimitedJwksRefetch) {
   EXPECT_EQ(run(client.verify(id_token, start.nonce)).subject, "alice-sub");
   ASSERT_EQ(client.jwks_fetch_count(), 1u);
 
-  const std::string unknown_kid = base64url_encode(std::string(R"({"alg":"RS256","kid":"rotated-away"})")) +
-                                  id_token.substr(id_token.find('.'));
+  const std::string unknown_kid =
+      base64url_encode(std::string(R"({"alg":"RS256","kid":"rotated-away"})")) + id_token.substr(id_token.find('.'));
   EXPECT_OIDC_REFUSED(run(client.verify(unknown_kid, start.nonce)));
   EXPECT_EQ(client.jwks_fetch_count(), 2u) << "one refetch for an unknown kid";
   EXPECT_OIDC_REFUSED(run(client.verify(unknown_kid, start.nonce)));

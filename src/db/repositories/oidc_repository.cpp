@@ -12,22 +12,22 @@ using boost::asio::awaitable;
 #define PARLEY_OIDC_IDENTITY_COLUMNS(TIME) \
   "id, user_id, provider, subject, email, " TIME("created_at") ", " TIME("last_login_at")
 
-#define PARLEY_SQL_SAVE_STATE(TIME, NOW, AT)                                                           \
+#define PARLEY_SQL_SAVE_STATE(TIME, NOW, AT)                                                             \
   "INSERT INTO oidc_login_states (state_hash, provider, nonce, code_verifier, redirect_to, expires_at) " \
   "VALUES ($1, $2, $3, $4, $5, " AT("$6") ")"
 // Primary key (state_hash).
-#define PARLEY_SQL_CONSUME_STATE(TIME, NOW, AT)                                        \
-  "DELETE FROM oidc_login_states WHERE state_hash = $1 AND provider = $2 "             \
-  "AND expires_at > " AT("$3") " RETURNING provider, nonce, code_verifier, redirect_to, " \
-  TIME("expires_at")
+#define PARLEY_SQL_CONSUME_STATE(TIME, NOW, AT)                            \
+  "DELETE FROM oidc_login_states WHERE state_hash = $1 AND provider = $2 " \
+  "AND expires_at > " AT("$3") " RETURNING provider, nonce, code_verifier, redirect_to, " TIME("expires_at")
 // oidc_login_states_expires_idx.
 #define PARLEY_SQL_PURGE_STATES(TIME, NOW, AT) "DELETE FROM oidc_login_states WHERE expires_at <= " AT("$1")
-#define PARLEY_SQL_LINK(TIME, NOW)                                                                 \
-  "INSERT INTO oidc_identities (user_id, provider, subject, email) VALUES ($1, $2, $3, $4) RETURNING " \
-  PARLEY_OIDC_IDENTITY_COLUMNS(TIME)
+#define PARLEY_SQL_LINK(TIME, NOW)                                                           \
+  "INSERT INTO oidc_identities (user_id, provider, subject, email) VALUES ($1, $2, $3, $4) " \
+  "RETURNING " PARLEY_OIDC_IDENTITY_COLUMNS(TIME)
 // oidc_identities_provider_subject_key.
-#define PARLEY_SQL_RECORD_LOGIN(TIME, NOW)                                                  \
-  "UPDATE oidc_identities SET last_login_at = " NOW ", email = $3 "                         \
+#define PARLEY_SQL_RECORD_LOGIN(TIME, NOW)          \
+  "UPDATE oidc_identities SET last_login_at = " NOW \
+  ", email = $3 "                                   \
   "WHERE provider = $1 AND subject = $2 RETURNING user_id"
 // oidc_identities_user_idx.
 #define PARLEY_SQL_LIST_FOR_USER(TIME, NOW) \
@@ -53,9 +53,7 @@ constexpr Query kUnlink{"oidc.unlink", "DELETE FROM oidc_identities WHERE user_i
 #undef PARLEY_SQL_LIST_FOR_USER
 #undef PARLEY_OIDC_IDENTITY_COLUMNS
 
-Value optional_text(const std::optional<std::string>& text) {
-  return text ? Value(*text) : Value(nullptr);
-}
+Value optional_text(const std::optional<std::string>& text) { return text ? Value(*text) : Value(nullptr); }
 
 OidcIdentity identity_from(const Row& r) {
   return OidcIdentity{.id = r.int64(0),

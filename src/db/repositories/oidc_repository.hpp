@@ -19,12 +19,12 @@
 namespace parley::db::repositories {
 
 struct NewOidcLoginState {
-  std::string state_key;      // 64 characters (login_state_key)
+  std::string state_key;  // 64 characters (login_state_key)
   std::string provider;
   std::string nonce;
   std::string code_verifier;  // 43 to 128 characters
   std::optional<std::string> redirect_to;
-  std::string expires_at;     // RFC 3339
+  std::string expires_at;  // RFC 3339
 };
 
 struct OidcLoginState {

@@ -97,7 +97,8 @@ TEST_P(OidcRepoTest, LinksAndFindsIdentities) {
   PARLEY_EXPECT_APP_ERROR(
       run(oidc_.link_identity(*db_, NewOidcIdentity{.user_id = bob.id, .provider = "corp", .subject = "sub-1"})), 409);
   PARLEY_EXPECT_APP_ERROR(
-      run(oidc_.link_identity(*db_, NewOidcIdentity{.user_id = ann.id + 100, .provider = "corp", .subject = "x"})), 400);
+      run(oidc_.link_identity(*db_, NewOidcIdentity{.user_id = ann.id + 100, .provider = "corp", .subject = "x"})),
+      400);
 
   EXPECT_EQ(run(oidc_.record_login(*db_, "corp", "sub-1", std::string("ann@new.example"))),
             std::optional<std::int64_t>(ann.id));
