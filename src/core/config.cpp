@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <thread>
@@ -284,6 +285,28 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.password_hash_threads); }},
+      {"PARLEY_PASSWORD_RESET_TTL", "1h", "how long an emailed password-reset link works (once)", false,
+       duration_field(&Config::password_reset_ttl), [](const Config& c) { return show_ms(c.password_reset_ttl); }},
+      {"PARLEY_MAIL_URL", "log", "log (write mail to PARLEY_MAIL_LOG_FILE) or smtp[s]://user:pass@host:port", true,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "log" && !v.starts_with("smtp://") && !v.starts_with("smtps://"))
+           return "log, smtp://user:password@host:port[?starttls=required] or smtps://...";
+         c.mail_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.mail_url == "log" ? c.mail_url : c.mail_url.substr(0, c.mail_url.find("://") + 3) + "********"; }},
+      {"PARLEY_MAIL_FROM", "Parley <noreply@localhost>", "sender of Parley's emails", false,
+       string_field(&Config::mail_from), [](const Config& c) { return c.mail_from; }},
+      {"PARLEY_MAIL_LOG_FILE", "var/mail.log", "where the log mailer appends messages (mbox)", false,
+       string_field(&Config::mail_log_file), [](const Config& c) { return c.mail_log_file; }},
+      {"PARLEY_PUBLIC_URL", "http://127.0.0.1:8000", "the URL users reach Parley at (links in emails)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!v.starts_with("http://") && !v.starts_with("https://")) return "an http:// or https:// URL";
+         c.public_url = std::string(v);
+         while (c.public_url.size() > 8 && c.public_url.back() == '/') c.public_url.pop_back();
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.public_url; }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -313,6 +336,40 @@ const std::vector<Setting>& settings() {
   return table;
 }
 
+namespace {
+
+// Copies PARLEY_OIDC_PROVIDERS and, for each name it lists, the PARLEY_OIDC_<NAME>_* variables
+// auth::oidc::providers_from_env reads (<NAME>: upper-cased, '-' -> '_'). Unknown suffixes are not
+// read; the parsing and validation stay in providers_from_env.
+void load_oidc_env(const Config::Lookup& lookup, std::map<std::string, std::string, std::less<>>& out) {
+  static constexpr std::string_view kSuffixes[] = {"ISSUER",      "CLIENT_ID",   "CLIENT_SECRET", "REDIRECT_URI",
+                                                   "SCOPES",      "AUTH_METHOD", "EXTRA_ORIGINS"};
+  auto names = lookup("PARLEY_OIDC_PROVIDERS");
+  if (!names) return;
+  out["PARLEY_OIDC_PROVIDERS"] = *names;
+  std::string name;
+  auto flush = [&]() {
+    if (name.empty()) return;
+    std::string prefix = "PARLEY_OIDC_";
+    for (char c : name) prefix += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto suffix : kSuffixes) {
+      std::string variable = prefix + "_" + std::string(suffix);
+      if (auto value = lookup(variable)) out[variable] = *value;
+    }
+    name.clear();
+  };
+  for (char c : *names) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      flush();
+    } else {
+      name += c;
+    }
+  }
+  flush();
+}
+
+}  // namespace
+
 Config::Loaded Config::load(const Lookup& lookup) {
   Loaded loaded;
   for (const auto& setting : settings()) {
@@ -325,6 +382,7 @@ Config::Loaded Config::load(const Lookup& lookup) {
   }
   if (loaded.config.tls_cert_file.empty() != loaded.config.tls_key_file.empty())
     loaded.problems.emplace_back("PARLEY_TLS_CERT and PARLEY_TLS_KEY: set both or neither");
+  load_oidc_env(lookup, loaded.config.oidc_env);
   if (loaded.config.threads == 0) loaded.config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (loaded.config.migrations_dir.empty()) loaded.config.migrations_dir = std::string(PARLEY_SOURCE_DIR) + "/migrations";
   return loaded;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +65,19 @@ struct Config {
   std::chrono::milliseconds session_idle_timeout{2LL * 3600 * 1000};
   std::chrono::milliseconds session_max_age{14LL * 24 * 3600 * 1000};
   unsigned password_hash_threads = 2;
+  std::chrono::milliseconds password_reset_ttl{3600 * 1000};
+
+  // Mail: "log" writes messages to mail_log_file; smtp://... or smtps://... sends them.
+  std::string mail_url = "log";
+  std::string mail_from = "Parley <noreply@localhost>";
+  std::string mail_log_file = "var/mail.log";
+  // The address users reach Parley at, for links in emails.
+  std::string public_url = "http://127.0.0.1:8000";
+
+  // OpenID Connect providers: the raw PARLEY_OIDC_PROVIDERS and PARLEY_OIDC_<NAME>_* values as read
+  // (names are dynamic, so they are not in the settings table); auth::oidc::providers_from_env
+  // parses and validates them in the composition root. Holds client secrets: never log it.
+  std::map<std::string, std::string, std::less<>> oidc_env;
 
   std::string log_level = "info";
   std::string log_format;  // "text" | "json"; empty = text in development, json in production
