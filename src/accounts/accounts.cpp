@@ -79,7 +79,8 @@ Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, sp
       users_(db.dialect()),
       refresh_tokens_(db.dialect()),
       personal_tokens_(db.dialect()),
-      audit_log_(db.dialect()) {}
+      audit_log_(db.dialect()),
+      sessions_(db.dialect()) {}
 
 asio::awaitable<void> Accounts::audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
                                       std::optional<std::int64_t> target_user, const RequestMeta& meta,
@@ -132,7 +133,7 @@ asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& us
                       std::chrono::duration_cast<std::chrono::seconds>(access.claims.expires_at - now).count()};
 }
 
-asio::awaitable<TokenPair> Accounts::do_login(std::string login, std::string password, RequestMeta meta) {
+asio::awaitable<User> Accounts::check_credentials(std::string login, std::string password, const RequestMeta& meta) {
   auto user = co_await users_.find_by_login(db_, login);
   std::optional<std::string> hash;
   if (user) hash = co_await users_.password_hash(db_, user->id);
@@ -142,8 +143,8 @@ asio::awaitable<TokenPair> Accounts::do_login(std::string login, std::string pas
   } else {
     co_await hasher_.dummy_verify(std::move(password));  // same cost as a real check
   }
-  auto tx = co_await db_.begin();
   if (!ok || !user->is_active) {
+    auto tx = co_await db_.begin();
     std::optional<std::int64_t> target;
     if (user) target = user->id;
     std::string details = ok ? R"({"reason":"inactive"})" : R"({"reason":"bad_credentials"})";
@@ -152,9 +153,15 @@ asio::awaitable<TokenPair> Accounts::do_login(std::string login, std::string pas
     throw AppError{401, "authentication_failed", "Not authenticated", std::string(kBadCredentials)}.with_header(
         "WWW-Authenticate", R"(Bearer realm="parley")");
   }
-  auto pair = co_await issue_pair(*tx, *user, meta, std::nullopt);
+  co_return *user;
+}
+
+asio::awaitable<TokenPair> Accounts::do_login(std::string login, std::string password, RequestMeta meta) {
+  auto user = co_await check_credentials(std::move(login), std::move(password), meta);
+  auto tx = co_await db_.begin();
+  auto pair = co_await issue_pair(*tx, user, meta, std::nullopt);
   const std::string details = R"({"method":"password"})";
-  co_await audit(*tx, user->id, "auth.login", user->id, meta, details);
+  co_await audit(*tx, user.id, "auth.login", user.id, meta, details);
   co_await tx->commit();
   co_return pair;
 }
@@ -216,8 +223,9 @@ asio::awaitable<User> Accounts::do_update_profile(std::int64_t user_id, ProfileC
   if (!updated) throw AppError::not_found();
   if (new_hash) {
     co_await users_.set_password_hash(*tx, user_id, *new_hash);
-    // A new password ends every other login: all refresh families are revoked.
+    // A new password ends every other login: all refresh families and browser sessions are revoked.
     co_await refresh_tokens_.revoke_all_for_user(*tx, user_id, repo::RefreshRevokeReason::password_changed);
+    co_await sessions_.revoke_all_for_user(*tx, user_id);
     co_await audit(*tx, user_id, "user.password_changed", user_id, meta, kNoDetails);
   }
   co_await tx->commit();

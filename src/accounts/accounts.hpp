@@ -3,6 +3,7 @@
 // detection, logout, profile changes, and authentication of bearer credentials. Each `do_*`
 // owns its transaction; audit rows are written in the same transaction as the change they record.
 // Thread-safe: holds no per-request state.
+#include "accounts/sessions.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/password_policy.hpp"
@@ -11,6 +12,7 @@
 #include "db/repositories/audit_log_repository.hpp"
 #include "db/repositories/personal_token_repository.hpp"
 #include "db/repositories/refresh_token_repository.hpp"
+#include "db/repositories/session_repository.hpp"
 #include "db/repositories/user_repository.hpp"
 #include "http/request.hpp"
 
@@ -80,7 +82,32 @@ class Accounts {
   // revoked, or its user is deactivated.
   boost::asio::awaitable<http::Principal> authenticate_bearer(std::string_view credential);
 
+  // Browser sessions (defined in sessions.cpp; see sessions.hpp and docs/security.md).
+  // Password login into a new server-side session: the same credential check as do_login, then a
+  // fresh session id and CSRF token (only their hashes are stored). `previous_session_id`, the
+  // cookie the browser sent, is revoked if it names a live session and never reused (fixation).
+  boost::asio::awaitable<SessionLogin> do_login_session(std::string login, std::string password,
+                                                        std::optional<std::string> previous_session_id,
+                                                        RequestMeta meta);
+  // A new session for `user` (already authenticated and active, e.g. by OIDC) inside `tx`: fresh
+  // session id and CSRF token, only their hashes stored; `previous_session_id` is revoked as in
+  // do_login_session. Writes no audit row: the caller records how the user logged in.
+  boost::asio::awaitable<SessionLogin> start_session(db::Executor& tx, const User& user,
+                                                     std::optional<std::string> previous_session_id,
+                                                     const RequestMeta& meta);
+  // Ends the session `session_id` of `user_id`; idempotent.
+  boost::asio::awaitable<void> do_logout_session(std::int64_t session_id, std::int64_t user_id, RequestMeta meta);
+  // Resolves a session cookie value to a principal (Via::session, with session_id and
+  // csrf_token_hash) and slides its idle expiry. Throws 401 `session_expired` (with a Set-Cookie
+  // that clears the cookie) when the session is unknown, revoked, idle or past its absolute
+  // expiry, or its user is deactivated.
+  boost::asio::awaitable<http::Principal> authenticate_session(std::string_view session_id);
+
  private:
+  // The password check every login shares (token and session): returns the active user, or records
+  // auth.login_failed and throws the generic 401 (unknown login, wrong password or inactive
+  // account, told apart by neither message nor timing).
+  boost::asio::awaitable<User> check_credentials(std::string login, std::string password, const RequestMeta& meta);
   boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
                                               std::optional<std::int64_t> rotate_token_id);
   // `action` and `details_json` must outlive the call (literals or the caller's locals).
@@ -98,6 +125,7 @@ class Accounts {
   db::repositories::RefreshTokenRepository refresh_tokens_;
   db::repositories::PersonalTokenRepository personal_tokens_;
   db::repositories::AuditLogRepository audit_log_;
+  db::repositories::SessionRepository sessions_;
 };
 
 }  // namespace parley::accounts

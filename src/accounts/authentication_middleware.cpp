@@ -1,6 +1,7 @@
 #include "accounts/authentication_middleware.hpp"
 
 #include "core/error.hpp"
+#include "http/cookies.hpp"
 #include "http/response.hpp"
 
 namespace parley::accounts {
@@ -24,6 +25,13 @@ class AuthenticationMiddleware final : public http::Middleware {
       while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
       req.principal = co_await accounts_.authenticate_bearer(credential);
       req.user_id = req.principal->user_id;
+    } else if (!establishes_session(req)) {
+      // No Authorization: the browser session cookie, if any. A login ignores it (sessions.hpp).
+      auto cookies = req.header("Cookie");
+      if (auto session_id = http::find_cookie(cookies, kSessionCookie)) {
+        req.principal = co_await accounts_.authenticate_session(*session_id);
+        req.user_id = req.principal->user_id;
+      }
     }
     co_return co_await next(req);
   }

@@ -46,6 +46,9 @@ class App {
   spdlog::logger& logger() noexcept { return *logger_; }
   HealthChecks& health() noexcept { return health_; }
   db::Database& database() noexcept { return *database_; }
+  // The first I/O context: where tests and commands run a coroutine on the app's threads (the
+  // database's connections belong to them).
+  boost::asio::io_context& primary_context() noexcept { return pool_.primary(); }
 
  private:
   void register_routes(const std::function<void(http::Router&)>& extra_routes);
@@ -79,5 +82,7 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
 void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
 void add_account_routes(http::Router& router, accounts::Accounts& accounts);
+// POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).
+void add_session_routes(http::Router& router, accounts::Accounts& accounts);
 
 }  // namespace parley

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 #include "accounts/authentication_middleware.hpp"
+#include "accounts/csrf_middleware.hpp"
 #include "http/middlewares.hpp"
 
 namespace parley {
@@ -30,6 +31,9 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   chain.push_back(http::make_content_type_middleware());
   // After the cheap refusals: resolving a credential costs a database read (and a signature check).
   chain.push_back(accounts::make_authentication_middleware(accounts));
+  // Right after authentication: it needs to know a request rides on the session cookie, and a
+  // forged request must be refused before any route or rate-limit bucket spends work on it.
+  chain.push_back(accounts::make_csrf_middleware(config.cors_origins));
   return std::make_unique<http::Pipeline>(std::move(chain),
                                           [&router](http::Request& req) { return router.dispatch(req); });
 }
