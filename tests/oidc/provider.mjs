@@ -11,6 +11,10 @@
 //   OIDC_CLIENT_SECRET   shared secret of both clients (client_secret_post and client_secret_basic)
 //   OIDC_REDIRECT_URIS   space-separated redirect URIs (default "http://127.0.0.1/callback")
 //   OIDC_ACCOUNT_ID      the one account's subject (default "alice-sub")
+//   OIDC_APPLICATION_TYPE "web" (default: redirect URIs match exactly) or "native": an http loopback
+//                        redirect URI matches on any port (RFC 8252 section 7.3), so a relying party
+//                        listening on an ephemeral port (the integration tests' server) can be
+//                        registered; scheme, host, path and query must still match exactly
 //
 // Interactions are automated (no browser, no forms): GET /interaction/<uid> logs the fixed account
 // in, then grants the requested scopes, each by a 303 back to the provider. A test drives the flow by
@@ -30,6 +34,11 @@ const clientIdEs256 = process.env.OIDC_CLIENT_ID_ES256 ?? `${clientId}-es256`;
 const clientSecret = process.env.OIDC_CLIENT_SECRET ?? 'parley-test-secret-0123456789abcdef';
 const redirectUris = (process.env.OIDC_REDIRECT_URIS ?? 'http://127.0.0.1/callback').split(/\s+/).filter(Boolean);
 const accountId = process.env.OIDC_ACCOUNT_ID ?? 'alice-sub';
+const applicationType = process.env.OIDC_APPLICATION_TYPE ?? 'web';
+if (applicationType !== 'web' && applicationType !== 'native') {
+  console.error('OIDC_APPLICATION_TYPE must be web or native');
+  process.exit(2);
+}
 
 // Fresh signing keys per run (one RSA, one EC P-256), each with a kid.
 function signingKey(type, options, alg) {
@@ -41,6 +50,7 @@ function signingKey(type, options, alg) {
 const client = (id, alg) => ({
   client_id: id,
   client_secret: clientSecret,
+  application_type: applicationType,
   redirect_uris: redirectUris,
   grant_types: ['authorization_code'],
   response_types: ['code'],
