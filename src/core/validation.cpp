@@ -517,9 +517,13 @@ AppError query_error(std::string_view name, std::string message) {
 }  // namespace
 
 std::optional<std::string> query_param(std::string_view raw_query, std::string_view name) {
+  // Boost.URL 1.81's parse_query, as linked here, reads its input with strlen: a view into a
+  // request target runs on past the query (and a null view crashes). Parse a terminated copy.
+  if (raw_query.empty()) return std::nullopt;
+  const std::string terminated(raw_query);
   std::optional<boost::urls::params_view> params;
   try {
-    params.emplace(boost::urls::string_view(raw_query.data(), raw_query.size()),
+    params.emplace(boost::urls::string_view(terminated.data(), terminated.size()),
                    boost::urls::encoding_opts(/*space_as_plus=*/true));
   } catch (const boost::system::system_error&) {
     throw AppError::bad_request("Malformed query string.", "malformed_query");
