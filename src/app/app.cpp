@@ -24,6 +24,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   health_.add("database", [this]() { return database_->ping(); });
   accounts_ = std::make_unique<accounts::Accounts>(config_, *database_, accounts::load_signing_keys(config_, *logger_),
                                                    *logger_);
+  personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_);
+  admin_ = std::make_unique<accounts::Admin>(*database_);
   register_routes(extra_routes);
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
   http::ServerOptions options{
@@ -53,6 +55,8 @@ App::~App() {
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
   add_operations_routes(router_, health_, registry_);
   add_account_routes(router_, *accounts_);
+  add_token_routes(router_, *personal_tokens_);
+  add_admin_routes(router_, *admin_);
   add_session_routes(router_, *accounts_);
   if (extra_routes) extra_routes(router_);
 }

@@ -2,6 +2,8 @@
 // The composition root: builds every service in dependency order and owns them. No globals; each
 // component receives what it needs by reference from here.
 #include "accounts/accounts.hpp"
+#include "accounts/admin.hpp"
+#include "accounts/personal_tokens.hpp"
 #include "app/health.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -64,6 +66,8 @@ class App {
   // Declared before the pool so that they outlive the I/O contexts whose handlers may refer to them.
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<accounts::Accounts> accounts_;
+  std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
+  std::unique_ptr<accounts::Admin> admin_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
   boost::asio::steady_timer log_flush_timer_;
@@ -82,6 +86,10 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
 void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
 void add_account_routes(http::Router& router, accounts::Accounts& accounts);
+// /api/v1/auth/tokens[/{id}] (app/routes_tokens.cpp).
+void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens);
+// /api/v1/admin/users[/{id}] and /api/v1/admin/audit-log (app/routes_admin.cpp).
+void add_admin_routes(http::Router& router, accounts::Admin& admin);
 // POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).
 void add_session_routes(http::Router& router, accounts::Accounts& accounts);
 

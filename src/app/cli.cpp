@@ -1,5 +1,6 @@
 #include "app/cli.hpp"
 
+#include "accounts/admin.hpp"
 #include "app/app.hpp"
 #include "app/database.hpp"
 #include "core/error.hpp"
@@ -17,6 +18,9 @@
 
 #include <fstream>
 #include <iostream>
+
+#include <termios.h>
+#include <unistd.h>
 
 namespace parley {
 namespace {
@@ -126,6 +130,65 @@ boost::asio::awaitable<int> show_migrations(const Config& config, db::Database& 
   co_return problems == 0 ? 0 : 1;
 }
 
+// Reads one line from stdin after printing `prompt` to stderr; with `secret`, the terminal does not
+// echo it. nullopt at end of input.
+std::optional<std::string> prompt_line(const std::string& prompt, bool secret) {
+  std::cerr << prompt << std::flush;
+  termios saved{};
+  bool restore = secret && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (restore) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  bool ok = static_cast<bool>(std::getline(std::cin, line));
+  if (restore) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << "\n";
+  }
+  if (!ok) return std::nullopt;
+  return line;
+}
+
+// `parley createsuperuser`: fills what the flags left out by prompting on a terminal (the password
+// twice, without echo), then creates an owner. Exit 0 created, 1 refused, 2 bad usage.
+int create_superuser_command(accounts::SuperuserInput input) {
+  bool interactive = isatty(STDIN_FILENO) != 0;
+  if (!interactive && (input.username.empty() || input.email.empty() || input.password.empty())) {
+    std::cerr << "parley: createsuperuser needs --username, --email and --password when stdin is not a terminal\n";
+    return 2;
+  }
+  if (input.username.empty()) input.username = prompt_line("Username: ", false).value_or("");
+  if (input.email.empty()) input.email = prompt_line("Email: ", false).value_or("");
+  if (input.password.empty()) {
+    auto first = prompt_line("Password: ", true).value_or("");
+    auto again = prompt_line("Password (again): ", true).value_or("");
+    if (first != again) {
+      std::cerr << "parley: the passwords do not match\n";
+      return 1;
+    }
+    input.password = std::move(first);
+  }
+  return with_database([&input](const Config& config, db::Database& database) -> boost::asio::awaitable<int> {
+    // Refuses with pending migrations (naming `parley migrate`) unless PARLEY_AUTO_MIGRATE applies them.
+    auto logger = logger_for(config);
+    co_await prepare_schema(config, database, *logger);
+    auth::PasswordPolicy policy;
+    auth::PasswordHasher hasher(auth::PasswordHasher::Options{.threads = 1});
+    try {
+      auto user = co_await accounts::create_superuser(database, policy, hasher, std::move(input));
+      std::cout << "Created owner '" << user.username << "' (id " << user.id << ").\n";
+      co_return 0;
+    } catch (const AppError& e) {
+      std::cerr << "parley: " << e.public_message() << "\n";
+      for (const auto& [field, messages] : e.field_errors())
+        for (const auto& m : messages) std::cerr << "  " << field << ": " << m << "\n";
+      co_return 1;
+    }
+  });
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -146,6 +209,13 @@ int run_cli(int argc, char** argv) {
   std::string erd_output = "docs/erd.md";
   auto* erd_cmd = cli.add_subcommand("erd", "Write the Mermaid ERD of the live schema");
   erd_cmd->add_option("-o,--output", erd_output, "File to write ('-' for stdout)");
+  accounts::SuperuserInput superuser;
+  auto* createsuperuser_cmd = cli.add_subcommand(
+      "createsuperuser", "Create an owner account (prompts for what the options leave out when on a terminal)");
+  createsuperuser_cmd->add_option("--username", superuser.username, "Username");
+  createsuperuser_cmd->add_option("--email", superuser.email, "Email address");
+  createsuperuser_cmd->add_option("--password", superuser.password,
+                                  "Password (visible to other local users in the process list: prefer the prompt)");
   CLI11_PARSE(cli, argc, argv);
 
   if (*serve_cmd || *all_cmd) {
@@ -176,6 +246,7 @@ int run_cli(int argc, char** argv) {
       return 0;
     });
   }
+  if (*createsuperuser_cmd) return create_superuser_command(std::move(superuser));
   if (*migrate_cmd) return with_database(migrate);
   if (*showmigrations_cmd) return with_database(show_migrations);
   if (*erd_cmd) {
