@@ -134,6 +134,10 @@ asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& us
 }
 
 asio::awaitable<User> Accounts::check_credentials(std::string login, std::string password, const RequestMeta& meta) {
+  // Throttled before any lookup or hashing: a blocked attempt costs nothing and looks the same
+  // for every login, known or not (login_throttle.hpp).
+  auto attempt = co_await throttle_.begin(login, meta.ip);
+  if (!attempt.allowed) throw AppError::too_many_requests(static_cast<int>(attempt.retry_after.count()));
   auto user = co_await users_.find_by_login(db_, login);
   std::optional<std::string> hash;
   if (user) hash = co_await users_.password_hash(db_, user->id);
@@ -149,10 +153,19 @@ asio::awaitable<User> Accounts::check_credentials(std::string login, std::string
     if (user) target = user->id;
     std::string details = ok ? R"({"reason":"inactive"})" : R"({"reason":"bad_credentials"})";
     co_await audit(*tx, std::nullopt, "auth.login_failed", target, meta, details);
+    for (const auto& lockout : throttle_.failed(attempt)) {
+      std::string lockout_details = R"({"scope":")" + std::string(to_string(lockout.scope)) +
+                                    R"(","seconds":)" + std::to_string(lockout.duration.count()) +
+                                    R"(,"attempts":)" + std::to_string(lockout.attempts) + "}";
+      std::optional<std::int64_t> lockout_target;
+      if (lockout.scope == ThrottleScope::account) lockout_target = target;
+      co_await audit(*tx, std::nullopt, "auth.lockout", lockout_target, meta, lockout_details);
+    }
     co_await tx->commit();
     throw AppError{401, "authentication_failed", "Not authenticated", std::string(kBadCredentials)}.with_header(
         "WWW-Authenticate", R"(Bearer realm="parley")");
   }
+  co_await throttle_.succeeded(attempt);
   co_return *user;
 }
 

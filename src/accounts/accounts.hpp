@@ -3,6 +3,7 @@
 // detection, logout, profile changes, and authentication of bearer credentials. Each `do_*`
 // owns its transaction; audit rows are written in the same transaction as the change they record.
 // Thread-safe: holds no per-request state.
+#include "accounts/login_throttle.hpp"
 #include "accounts/sessions.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
@@ -106,7 +107,9 @@ class Accounts {
  private:
   // The password check every login shares (token and session): returns the active user, or records
   // auth.login_failed and throws the generic 401 (unknown login, wrong password or inactive
-  // account, told apart by neither message nor timing).
+  // account, told apart by neither message nor timing). Counted by the login throttle first:
+  // 429 with Retry-After while the login or the client IP is blocked; a block that a failed
+  // attempt starts is recorded once as auth.lockout.
   boost::asio::awaitable<User> check_credentials(std::string login, std::string password, const RequestMeta& meta);
   boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
                                               std::optional<std::int64_t> rotate_token_id);
@@ -125,6 +128,9 @@ class Accounts {
   db::repositories::RefreshTokenRepository refresh_tokens_;
   db::repositories::PersonalTokenRepository personal_tokens_;
   db::repositories::AuditLogRepository audit_log_;
+  // Failed-login counters per account and per IP (in-process until the shared cache exists).
+  InMemoryThrottleStore throttle_store_;
+  LoginThrottle throttle_{throttle_store_, LoginThrottle::Options{}};
   db::repositories::SessionRepository sessions_;
 };
 

@@ -13,10 +13,12 @@ namespace parley {
 
 namespace asio = boost::asio;
 
-App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes)
+App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes,
+         int access_log_fd)
     : config_(std::move(config)),
       logger_(std::move(logger)),
       metrics_(registry_),
+      access_log_(access_log_fd),
       pool_(config_.threads),
       log_flush_timer_(pool_.primary()) {
   // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.

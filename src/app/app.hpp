@@ -28,7 +28,10 @@ namespace parley {
 class App {
  public:
   // `extra_routes` lets tests mount endpoints of their own; production passes nothing.
-  App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes = {});
+  // `access_log_fd` (borrowed, open while the App lives) receives the access log: stderr, or a
+  // file a test reads back.
+  App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes = {},
+      int access_log_fd = 2);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;

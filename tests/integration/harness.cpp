@@ -7,6 +7,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <spdlog/sinks/basic_file_sink.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <stdexcept>
 #include <thread>
@@ -34,9 +42,45 @@ Config test_config(const std::map<std::string, std::string>& env) {
   return loaded.config;
 }
 
-TestServer::TestServer(Config config, std::function<void(http::Router&)> extra_routes) {
-  auto logger = make_logger({.level = config.log_level, .format = "text", .name = "test"});
-  app_ = std::make_unique<App>(std::move(config), logger, std::move(extra_routes));
+LogCapture::LogCapture() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "parley-log-XXXXXX").string();
+  // O_APPEND: the logger's sink appends to the same file, so neither overwrites the other.
+  fd_ = ::mkostemp(pattern.data(), O_APPEND);
+  if (fd_ < 0) throw std::runtime_error("LogCapture: mkostemp failed");
+  path_ = pattern;
+}
+
+LogCapture::~LogCapture() {
+  ::close(fd_);
+  ::unlink(path_.c_str());
+}
+
+std::shared_ptr<spdlog::logger> LogCapture::make_logger(const std::string& level) const {
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path_);  // appends
+  auto logger = std::make_shared<spdlog::logger>("test", std::move(sink));
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %n: %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::trace);
+  return logger;
+}
+
+std::string LogCapture::contents() const {
+  std::ifstream in(path_, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TestServer::TestServer(Config config, std::function<void(http::Router&)> extra_routes, const LogCapture* logs) {
+  std::shared_ptr<spdlog::logger> logger;
+  int access_log_fd = 2;
+  if (logs != nullptr) {
+    logger = logs->make_logger(config.log_level);
+    access_log_fd = logs->fd();
+  } else {
+    logger = make_logger({.level = config.log_level, .format = "text", .name = "test"});
+  }
+  app_ = std::make_unique<App>(std::move(config), logger, std::move(extra_routes), access_log_fd);
   port_ = app_->start();
 }
 

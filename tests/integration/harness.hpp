@@ -9,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <functional>
@@ -22,9 +23,31 @@ namespace parley::testing {
 // Config for tests: loopback, port 0, two threads, quiet logs; `env` overrides PARLEY_* values.
 Config test_config(const std::map<std::string, std::string>& env = {});
 
+// Everything a TestServer logs (its logger at the config's level, and the access log) appended to
+// one temporary file, to be read back once the server has stopped. Must outlive the server.
+class LogCapture {
+ public:
+  LogCapture();
+  ~LogCapture();
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  // A synchronous logger writing to the file (every record flushed at once).
+  std::shared_ptr<spdlog::logger> make_logger(const std::string& level) const;
+  // The file's descriptor, for the access log.
+  int fd() const noexcept { return fd_; }
+  // The whole file so far.
+  std::string contents() const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 class TestServer {
  public:
-  explicit TestServer(Config config = test_config(), std::function<void(http::Router&)> extra_routes = {});
+  // With `logs`, the server logs into it instead of stderr.
+  explicit TestServer(Config config = test_config(), std::function<void(http::Router&)> extra_routes = {},
+                      const LogCapture* logs = nullptr);
   ~TestServer();
   std::uint16_t port() const noexcept { return port_; }
   App& app() noexcept { return *app_; }
