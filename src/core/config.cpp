@@ -53,6 +53,8 @@ std::optional<bool> parse_bool(std::string_view text) {
 }
 
 std::string show_ms(std::chrono::milliseconds ms) {
+  if (ms.count() > 0 && ms.count() % 3'600'000 == 0) return std::to_string(ms.count() / 3'600'000) + "h";
+  if (ms.count() > 0 && ms.count() % 60'000 == 0) return std::to_string(ms.count() / 60'000) + "m";
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
   return std::to_string(ms.count()) + "ms";
 }
@@ -263,6 +265,8 @@ std::vector<Setting> make_settings() {
       {"PARLEY_JWT_RETIRED_PUBLIC_KEYS_DIR", "", "folder of retired public keys named <retired unix time>.pem", false,
        string_field(&Config::jwt_retired_public_keys_dir),
        [](const Config& c) { return c.jwt_retired_public_keys_dir; }},
+      {"PARLEY_JWT_NEXT_PUBLIC_KEY_FILE", "", "public key of the next signing key, accepted before it signs", false,
+       string_field(&Config::jwt_next_public_key_file), [](const Config& c) { return c.jwt_next_public_key_file; }},
       {"PARLEY_JWT_ISSUER", "parley", "`iss` of issued tokens, checked on every token", false,
        string_field(&Config::jwt_issuer), [](const Config& c) { return c.jwt_issuer; }},
       {"PARLEY_JWT_AUDIENCE", "parley", "`aud` of issued tokens, checked on every token", false,

@@ -57,6 +57,7 @@ struct Config {
   // Authentication (docs/security.md).
   std::string jwt_private_key_file;         // empty = a key generated at start (development only)
   std::string jwt_retired_public_keys_dir;  // <retired_at unix seconds>.pem, SPKI public keys
+  std::string jwt_next_public_key_file;     // the next key, verify-only (two-phase rotation)
   std::string jwt_issuer = "parley";
   std::string jwt_audience = "parley";
   std::chrono::milliseconds jwt_access_ttl{15 * 60 * 1000};
