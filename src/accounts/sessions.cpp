@@ -52,6 +52,11 @@ std::string cleared_session_cookie() {
   return std::string(kSessionCookie) + "=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0";
 }
 
+std::string csrf_cookie(std::string_view csrf_token, std::chrono::seconds max_age) {
+  return std::string(kCsrfCookie) + "=" + std::string(csrf_token) +
+         "; Path=/; Secure; SameSite=Lax; Max-Age=" + std::to_string(max_age.count());
+}
+
 bool establishes_session(const http::Request& req) noexcept {
   if (req.route == nullptr) return false;
   if (req.route->method == http::Method::post && req.route->path == kSessionPath) return true;

@@ -36,6 +36,14 @@ std::string session_cookie(std::string_view session_id, std::chrono::seconds max
 // `Set-Cookie` value that makes the browser drop the session cookie (empty value, Max-Age=0).
 std::string cleared_session_cookie();
 
+// The session's CSRF token for a login that answers with a redirect (OIDC) and so has no body to
+// return it in: "__Host-parley_csrf=<token>; Path=/; Secure; SameSite=Lax; Max-Age=<seconds>",
+// deliberately not HttpOnly so the web client's scripts can read it and echo it in X-CSRF-Token.
+// Another site can neither read it nor make it count (the server compares the header with the
+// session's hash and checks Origin).
+inline constexpr std::string_view kCsrfCookie = "__Host-parley_csrf";
+std::string csrf_cookie(std::string_view csrf_token, std::chrono::seconds max_age);
+
 // Whether `req` is a session login (POST /api/v1/auth/session, or a GET of the OIDC login or
 // callback under kOidcPathPrefix). Such a request is never
 // authenticated by the session cookie it may carry: a stale cookie must not block a new login,

@@ -28,6 +28,14 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                                                    *logger_);
   personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_);
   admin_ = std::make_unique<accounts::Admin>(*database_);
+  // Throws std::invalid_argument naming the variable when a provider's configuration is invalid.
+  oidc_providers_ = std::make_unique<auth::oidc::OidcProviders>(
+      auth::oidc::providers_from_env([this](const std::string& name) -> std::optional<std::string> {
+        auto it = config_.oidc_env.find(name);
+        if (it == config_.oidc_env.end()) return std::nullopt;
+        return it->second;
+      }));
+  oidc_login_ = std::make_unique<accounts::OidcLogin>(config_, *accounts_, *oidc_providers_);
   register_routes(extra_routes);
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
   http::ServerOptions options{
@@ -60,6 +68,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_token_routes(router_, *personal_tokens_);
   add_admin_routes(router_, *admin_);
   add_session_routes(router_, *accounts_);
+  add_oidc_routes(router_, *oidc_login_);
   if (extra_routes) extra_routes(router_);
 }
 

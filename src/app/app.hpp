@@ -4,6 +4,8 @@
 #include "accounts/accounts.hpp"
 #include "accounts/admin.hpp"
 #include "accounts/personal_tokens.hpp"
+#include "accounts/oidc_login.hpp"
+#include "auth/oidc/oidc_client.hpp"
 #include "app/health.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
@@ -71,6 +73,9 @@ class App {
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;
+  // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
+  std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
+  std::unique_ptr<accounts::OidcLogin> oidc_login_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
   boost::asio::steady_timer log_flush_timer_;
@@ -95,5 +100,8 @@ void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens);
 void add_admin_routes(http::Router& router, accounts::Admin& admin);
 // POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).
 void add_session_routes(http::Router& router, accounts::Accounts& accounts);
+
+// GET /api/v1/auth/oidc/{provider}/login and /callback (app/routes_oidc.cpp).
+void add_oidc_routes(http::Router& router, accounts::OidcLogin& login);
 
 }  // namespace parley
