@@ -7,6 +7,7 @@
 #include "auth/jwt.hpp"
 #include "auth/tokens.hpp"
 #include "db/pg_test_database.hpp"
+#include "db/repositories/user_repository.hpp"
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
@@ -15,8 +16,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace parley::testing {
 namespace {
@@ -34,6 +40,25 @@ std::string bearer(const std::string& token) { return "Bearer " + token; }
 
 std::int64_t unix_seconds(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// Runs a database coroutine to completion on a private io_context (test setup with no endpoint).
+template <typename T>
+T run_db(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  try {
+    T value = future.get();
+    guard.reset();
+    runner.join();
+    return value;
+  } catch (...) {
+    guard.reset();
+    runner.join();
+    throw;
+  }
 }
 
 // The problem body without its per-request fields, to compare two answers.
@@ -307,6 +332,26 @@ TEST_P(AuthAttacks, BruteForceReachesTheThrottle) {
   }, std::chrono::seconds(10)));
   EXPECT_EQ(ok.status, 200) << ok.body;
   for (int i = 0; i < 4; ++i) EXPECT_EQ(login("bruteforced", "wrong after reset " + std::to_string(i)).status, 401);
+
+  // Each lockout is audited once, when it starts (not for every refused attempt): one for the
+  // account, one for the unknown login (no target).
+  auto admin_id = create_user("auditor", "an auditor passphrase 77");
+  db::repositories::UserRepository users(server_->app().database().dialect());
+  const std::string admin_role = "admin";
+  ASSERT_TRUE(run_db(users.set_role(server_->app().database(), admin_id, admin_role)).has_value());
+  auto admin = login_pair("auditor", "an auditor passphrase 77");
+  auto rows = get("/api/v1/admin/audit-log?action=auth.lockout", admin.access);
+  ASSERT_EQ(rows.status, 200) << rows.body;
+  auto results = rows.json().at("results").as_array();
+  ASSERT_EQ(results.size(), 2u) << rows.body;
+  int with_target = 0;
+  for (const auto& row : results) {
+    EXPECT_EQ(row.at("details").at("scope"), "account") << rows.body;
+    EXPECT_EQ(row.at("details").at("seconds"), 1) << rows.body;
+    EXPECT_EQ(row.at("ip"), "127.0.0.1") << rows.body;
+    if (!row.at("target_id").is_null()) ++with_target;
+  }
+  EXPECT_EQ(with_target, 1);
 }
 
 TEST_P(AuthAttacks, LoginErrorsDoNotTellUnknownUsersFromWrongPasswords) {
