@@ -54,6 +54,9 @@ auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
   } else {
     keys.emplace(auth::Ed25519Key::from_private_pem(read_file(config.jwt_private_key_file)));
   }
+  if (!config.jwt_next_public_key_file.empty()) {
+    keys->add_upcoming(auth::Ed25519Key::from_public_pem(read_file(config.jwt_next_public_key_file)));
+  }
   if (!config.jwt_retired_public_keys_dir.empty()) {
     // A retired key verifies the tokens it signed until they expire: refresh lifetime + leeway.
     for (const auto& entry : std::filesystem::directory_iterator(config.jwt_retired_public_keys_dir)) {

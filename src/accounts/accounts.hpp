@@ -65,6 +65,16 @@ class Accounts {
 
   db::Database& database() noexcept { return db_; }
   db::repositories::UserRepository& users() noexcept { return users_; }
+  auth::PasswordHasher& hasher() noexcept { return hasher_; }
+  const auth::PasswordPolicy& policy() const noexcept { return policy_; }
+  db::repositories::RefreshTokenRepository& refresh_tokens() noexcept { return refresh_tokens_; }
+  db::repositories::SessionRepository& sessions() noexcept { return sessions_; }
+
+  // Appends an audit row inside `tx`. `action` and `details_json` must outlive the call
+  // (literals or the caller's locals).
+  boost::asio::awaitable<void> audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
+                                     std::optional<std::int64_t> target_user, const RequestMeta& meta,
+                                     std::string_view details_json);
 
   boost::asio::awaitable<User> do_register(Registration input, RequestMeta meta);
   // 401 with one generic message for an unknown login, a wrong password or an inactive account;
@@ -113,10 +123,6 @@ class Accounts {
   boost::asio::awaitable<User> check_credentials(std::string login, std::string password, const RequestMeta& meta);
   boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
                                               std::optional<std::int64_t> rotate_token_id);
-  // `action` and `details_json` must outlive the call (literals or the caller's locals).
-  boost::asio::awaitable<void> audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
-                                     std::optional<std::int64_t> target_user, const RequestMeta& meta,
-                                     std::string_view details_json);
 
   const Config& config_;
   db::Database& db_;

@@ -1,4 +1,5 @@
 #include "accounts/oidc_login.hpp"
+#include "db/repositories/personal_token_repository.hpp"
 
 #include "auth/tokens.hpp"
 #include "core/error.hpp"
@@ -245,6 +246,18 @@ asio::awaitable<OidcLogin::Resolved> OidcLogin::resolve_user(db::Executor& tx, c
   auto existing = co_await users.find_by_login(tx, email);
   if (existing && existing->email == email) {
     resolved.user = std::move(*existing);
+    if (resolved.user.is_active) {
+      // Pre-account hijacking: Parley does not verify emails at registration, so whoever registered
+      // this address may not own it. The provider proved who does: every other way into the account
+      // ends here (password, refresh families, sessions, personal tokens); the owner can set a new
+      // password through the emailed reset link.
+      co_await users.clear_password(tx, resolved.user.id);
+      co_await accounts_.refresh_tokens().revoke_all_for_user(tx, resolved.user.id,
+                                                              repo::RefreshRevokeReason::password_changed);
+      co_await accounts_.sessions().revoke_all_for_user(tx, resolved.user.id);
+      repo::PersonalTokenRepository personal_tokens(accounts_.database().dialect());
+      co_await personal_tokens.revoke_all_for_user(tx, resolved.user.id);
+    }
   } else {
     auto username = co_await unique_username(tx, claims);
     std::string display_name = display_name_from(claims.name.value_or(""), kMaxDisplayName);

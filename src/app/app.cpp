@@ -28,6 +28,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                                                    *logger_);
   personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_);
   admin_ = std::make_unique<accounts::Admin>(*database_);
+  mailer_ = make_mailer(config_);
+  password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *logger_);
   // Throws std::invalid_argument naming the variable when a provider's configuration is invalid.
   oidc_providers_ = std::make_unique<auth::oidc::OidcProviders>(
       auth::oidc::providers_from_env([this](const std::string& name) -> std::optional<std::string> {
@@ -65,9 +67,10 @@ App::~App() {
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
   add_operations_routes(router_, health_, registry_);
   add_account_routes(router_, *accounts_);
+  add_session_routes(router_, *accounts_);
   add_token_routes(router_, *personal_tokens_);
   add_admin_routes(router_, *admin_);
-  add_session_routes(router_, *accounts_);
+  add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
   if (extra_routes) extra_routes(router_);
 }

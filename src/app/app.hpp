@@ -2,6 +2,8 @@
 // The composition root: builds every service in dependency order and owns them. No globals; each
 // component receives what it needs by reference from here.
 #include "accounts/accounts.hpp"
+#include "accounts/password_reset.hpp"
+#include "mail/mailer.hpp"
 #include "accounts/admin.hpp"
 #include "accounts/personal_tokens.hpp"
 #include "accounts/oidc_login.hpp"
@@ -73,6 +75,8 @@ class App {
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;
+  std::unique_ptr<mail::Mailer> mailer_;
+  std::unique_ptr<accounts::PasswordReset> password_reset_;
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
   std::unique_ptr<accounts::OidcLogin> oidc_login_;
@@ -94,14 +98,17 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
 void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
 void add_account_routes(http::Router& router, accounts::Accounts& accounts);
+// POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).
+void add_session_routes(http::Router& router, accounts::Accounts& accounts);
 // /api/v1/auth/tokens[/{id}] (app/routes_tokens.cpp).
 void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens);
 // /api/v1/admin/users[/{id}] and /api/v1/admin/audit-log (app/routes_admin.cpp).
 void add_admin_routes(http::Router& router, accounts::Admin& admin);
-// POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).
-void add_session_routes(http::Router& router, accounts::Accounts& accounts);
-
+// POST /api/v1/auth/password/reset[/confirm] (app/routes_password_reset.cpp).
+void add_password_reset_routes(http::Router& router, accounts::PasswordReset& reset);
 // GET /api/v1/auth/oidc/{provider}/login and /callback (app/routes_oidc.cpp).
 void add_oidc_routes(http::Router& router, accounts::OidcLogin& login);
+// The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
+std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 
 }  // namespace parley

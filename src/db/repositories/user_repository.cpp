@@ -28,6 +28,7 @@ constexpr DualQuery kFindByLogin{
     "SELECT " PARLEY_USER_COLUMNS_SQLITE " FROM users WHERE lower(username) = $1 OR email = $1 ORDER BY id LIMIT 1"};
 constexpr Query kPasswordHash{"users.password_hash", "SELECT password_hash FROM users WHERE id = $1"};
 constexpr Query kSetPasswordHash{"users.set_password_hash", "UPDATE users SET password_hash = $2 WHERE id = $1"};
+constexpr Query kClearPassword{"users.clear_password", "UPDATE users SET password_hash = NULL WHERE id = $1"};
 // ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
 // `viewer` NULL: everyone. Otherwise the viewer and the people sharing an unbanned membership
 // of some conversation with them (what a guest may see). Served by conversation_members' primary
@@ -163,6 +164,12 @@ awaitable<std::optional<std::string>> UserRepository::password_hash(Executor& db
   ResultSet rs = co_await db.execute(kPasswordHash, params);
   if (rs.empty()) co_return std::nullopt;
   co_return rs.rows.front().opt_text(0);
+}
+
+awaitable<bool> UserRepository::clear_password(Executor& db, std::int64_t id) {
+  std::array<Value, 1> params{id};
+  ResultSet rs = co_await db.execute(kClearPassword, params);
+  co_return rs.affected_rows > 0;
 }
 
 awaitable<bool> UserRepository::set_password_hash(Executor& db, std::int64_t id, std::string_view hash) {

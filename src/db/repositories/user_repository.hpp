@@ -71,6 +71,8 @@ class UserRepository {
   boost::asio::awaitable<std::optional<User>> find_by_login(Executor& db, std::string_view login);
   // The stored password hash; nullopt for unknown users and OIDC-only accounts.
   boost::asio::awaitable<std::optional<std::string>> password_hash(Executor& db, std::int64_t id);
+  // Removes the password (OIDC-only from then on); false when the user does not exist.
+  boost::asio::awaitable<bool> clear_password(Executor& db, std::int64_t id);
   // Returns false when the user does not exist.
   boost::asio::awaitable<bool> set_password_hash(Executor& db, std::int64_t id, std::string_view hash);
   // Users whose username, display name or email contains `q` (case-insensitive; empty q = all),
