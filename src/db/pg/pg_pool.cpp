@@ -8,6 +8,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <vector>
 
 #include "db/errors.hpp"
 
@@ -281,15 +282,19 @@ awaitable<void> PgPool::check_health() {
 
 void PgPool::close() {
   std::list<std::shared_ptr<Waiter>> waiters;
+  std::vector<std::shared_ptr<PgConnection>> conns;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     closed_ = true;
-    for (auto& slot : slots_) slot.conn->close();
+    for (auto& slot : slots_) conns.push_back(std::move(slot.conn));
     slots_.clear();
     waiters.swap(waiters_);
     ++version_;
   }
+  // Closed outside the lock: closing fails the connection's pending operations inline, and one of
+  // them (a transaction's rollback on destruction) calls release(), which takes the lock.
+  for (auto& conn : conns) conn->close();
   for (auto& waiter : waiters) {
     if (auto resume = std::move(waiter->resume)) {
       resume(false);
