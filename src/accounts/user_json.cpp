@@ -1,5 +1,7 @@
 #include "accounts/user_json.hpp"
 
+#include "http/openapi.hpp"
+
 namespace parley::accounts {
 
 boost::json::object user_json(const db::repositories::User& user, bool with_email) {
@@ -16,6 +18,18 @@ boost::json::object user_json(const db::repositories::User& user, bool with_emai
 
 boost::json::object settings_json(const db::repositories::UserSettings& settings) {
   return {{"email_notifications", settings.email_notifications}, {"timezone", settings.timezone}};
+}
+
+boost::json::value user_schema() {
+  namespace schema = http::schema;
+  return schema::object({{"id", schema::integer()},
+                         {"username", schema::string()},
+                         {"display_name", schema::string()},
+                         {"role", schema::string()},
+                         {"is_active", schema::boolean()},
+                         {"created_at", schema::string("date-time")},
+                         {"last_seen_at", schema::string("date-time")},
+                         {"email", schema::string("email")}});
 }
 
 }  // namespace parley::accounts

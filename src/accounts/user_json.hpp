@@ -2,6 +2,7 @@
 #include "db/repositories/user_repository.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 namespace parley::accounts {
 
@@ -9,5 +10,7 @@ namespace parley::accounts {
 // `email` when `with_email` (the user themself, or an admin).
 boost::json::object user_json(const db::repositories::User& user, bool with_email);
 boost::json::object settings_json(const db::repositories::UserSettings& settings);
+// The OpenAPI schema of user_json's output.
+boost::json::value user_schema();
 
 }  // namespace parley::accounts

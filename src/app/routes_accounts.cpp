@@ -28,17 +28,6 @@ namespace {
 // Usernames: 3-32 of lower-case letters, digits, '_', '.', '-', starting with a letter or digit.
 const Pattern kUsername("[a-z0-9][a-z0-9_.-]{2,31}", "Use 3 to 32 lower-case letters, digits, '_', '.' or '-'.");
 
-json::value user_schema() {
-  return schema::object({{"id", schema::integer()},
-                         {"username", schema::string()},
-                         {"display_name", schema::string()},
-                         {"role", schema::string()},
-                         {"is_active", schema::boolean()},
-                         {"created_at", schema::string("date-time")},
-                         {"last_seen_at", schema::string("date-time")},
-                         {"email", schema::string("email")}});
-}
-
 json::value token_pair_schema() {
   return schema::object({{"access", schema::string()},
                          {"refresh", schema::string()},
@@ -83,7 +72,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"password", schema::string("password")},
                                                  {"display_name", schema::string()}},
                                                 {"username", "email", "password"}),
-               .responses = {{201, "The new user", user_schema()}}});
+               .responses = {{201, "The new user", accounts::user_schema()}}});
 
   router.add(
       Method::post, "/api/v1/auth/token",
@@ -148,7 +137,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
   auto me_doc = RouteDoc{.summary = "The caller's profile",
                          .tags = {"users"},
                          .auth = http::Auth::user,
-                         .responses = {{200, "The user, with email", user_schema()}},
+                         .responses = {{200, "The user, with email", accounts::user_schema()}},
                          .consumes = {},
                          .permissions = {accounts::authenticated()}};
   router.add(
@@ -184,7 +173,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"email", schema::string("email")},
                                                  {"password", schema::string("password")},
                                                  {"current_password", schema::string("password")}}),
-               .responses = {{200, "The updated user", user_schema()}},
+               .responses = {{200, "The updated user", accounts::user_schema()}},
                .permissions = {accounts::authenticated()}});
 
   auto settings_schema =
@@ -250,7 +239,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .tags = {"users"},
                .auth = http::Auth::user,
                .responses = {{200, "A page of users",
-                              schema::object({{"results", schema::array(user_schema())}, {"next", schema::string()}})}},
+                              schema::object({{"results", schema::array(accounts::user_schema())}, {"next", schema::string()}})}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 
@@ -265,7 +254,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
       RouteDoc{.summary = "One user",
                .tags = {"users"},
                .auth = http::Auth::user,
-               .responses = {{200, "The user", user_schema()}},
+               .responses = {{200, "The user", accounts::user_schema()}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 }

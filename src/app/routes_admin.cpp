@@ -31,17 +31,6 @@ namespace {
 constexpr std::int64_t kDefaultLimit = 50;
 constexpr std::int64_t kMaxLimit = 200;
 
-json::value admin_user_schema() {
-  return schema::object({{"id", schema::integer()},
-                         {"username", schema::string()},
-                         {"display_name", schema::string()},
-                         {"role", schema::string()},
-                         {"is_active", schema::boolean()},
-                         {"created_at", schema::string("date-time")},
-                         {"last_seen_at", schema::string("date-time")},
-                         {"email", schema::string("email")}});
-}
-
 json::value audit_schema() {
   return schema::object({{"id", schema::integer()},
                          {"actor_id", schema::integer()},
@@ -132,7 +121,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
       RouteDoc{.summary = "Every user with email, newest first; filter by ?role=, ?active=true|false, ?search=",
                .tags = {"admin"},
                .auth = http::Auth::admin,
-               .responses = {{200, "A page of users", page_schema(admin_user_schema())}},
+               .responses = {{200, "A page of users", page_schema(accounts::user_schema())}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
 
@@ -146,7 +135,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
       RouteDoc{.summary = "One user, with email",
                .tags = {"admin"},
                .auth = http::Auth::admin,
-               .responses = {{200, "The user", admin_user_schema()}},
+               .responses = {{200, "The user", accounts::user_schema()}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
 
@@ -171,7 +160,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
                .tags = {"admin"},
                .auth = http::Auth::admin,
                .request_schema = schema::object({{"role", schema::string()}, {"is_active", schema::boolean()}}),
-               .responses = {{200, "The updated user", admin_user_schema()}},
+               .responses = {{200, "The updated user", accounts::user_schema()}},
                .permissions = {accounts::admin_only()}});
 
   router.add(

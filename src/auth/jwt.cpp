@@ -1,6 +1,7 @@
 #include "auth/jwt.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
+#include "auth/strict_json.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -104,82 +105,16 @@ std::string drain(BIO* bio) {
 
 // ---- strict JSON ------------------------------------------------------------------------------------
 
-// basic_parser handler that builds nothing and fails on a duplicate member name in any object.
-// Boost.JSON 1.81's value parser silently keeps the last duplicate; a JWT with two "alg" or two
-// "aud" members is ambiguous (different parsers pick different ones), so it is refused.
-class DuplicateKeyCheck {
- public:
-  static constexpr std::size_t max_array_size = kMaxAudienceEntries * 4;
-  static constexpr std::size_t max_object_size = 64;
-  static constexpr std::size_t max_string_size = 8 * 1024;
-  static constexpr std::size_t max_key_size = 64;
-
-  bool duplicate() const noexcept { return duplicate_; }
-
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_array_begin(json::error_code&) { return true; }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    objects_.emplace_back();
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    objects_.pop_back();
-    return true;
-  }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    key_.append(s.data(), s.size());
-    auto& keys = objects_.back();
-    if (std::find(keys.begin(), keys.end(), key_) != keys.end()) {
-      duplicate_ = true;
-      ec = json::error::syntax;  // stops the parser
-      return false;
-    }
-    keys.push_back(std::move(key_));
-    key_.clear();
-    return true;
-  }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-
- private:
-  std::vector<std::vector<std::string>> objects_;
-  std::string key_;
-  bool duplicate_ = false;
-};
 
 // Decodes one base64url segment and parses it as a strict RFC 8259 JSON object (no comments, no
 // trailing commas, valid UTF-8, no duplicate members, shallow). `what` names it in the reason.
 json::object decode_json_object(std::string_view segment, std::string_view what) {
   const auto text = base64url_decode(segment);
   if (!text) reject(std::string(what) + " is not strict base64url");
-  json::parse_options options;
-  options.max_depth = kMaxJsonDepth;
-  {
-    json::basic_parser<DuplicateKeyCheck> check(options);
-    json::error_code ec;
-    const std::size_t used = check.write_some(false, text->data(), text->size(), ec);
-    if (check.handler().duplicate()) reject(std::string(what) + " has a duplicate member");
-    if (ec || used != text->size()) reject(std::string(what) + " is not valid JSON");
-  }
-  json::error_code ec;
-  json::value value = json::parse(*text, ec, json::storage_ptr(), options);
-  if (ec) reject(std::string(what) + " is not valid JSON");
-  if (!value.is_object()) reject(std::string(what) + " is not a JSON object");
-  return std::move(value.as_object());
+  std::string reason;
+  auto object = parse_strict_object(*text, kMaxJsonDepth, reason);
+  if (!object) reject(std::string(what) + " " + reason);
+  return std::move(*object);
 }
 
 // The string member `name` of `object`, or nullopt if absent; rejects a non-string member.

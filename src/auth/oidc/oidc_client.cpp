@@ -1,5 +1,7 @@
 #include "auth/oidc/oidc_client.hpp"
 
+#include "auth/strict_json.hpp"
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -9,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
@@ -140,76 +141,13 @@ bool verify_signature(const JsonWebKeySet::Key& key, std::string_view alg, std::
 
 // ---- strict JSON ------------------------------------------------------------------------------------
 
-// basic_parser handler that builds nothing and fails on a duplicate member name in any object (Boost.JSON
-// 1.81's value parser keeps the last one silently; an id_token with two "aud" members is ambiguous).
-class DuplicateKeyCheck {
- public:
-  static constexpr std::size_t max_array_size = 4096;
-  static constexpr std::size_t max_object_size = 1024;
-  static constexpr std::size_t max_string_size = 64 * 1024;
-  static constexpr std::size_t max_key_size = 256;
-
-  bool duplicate() const noexcept { return duplicate_; }
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_array_begin(json::error_code&) { return true; }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    objects_.emplace_back();
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    objects_.pop_back();
-    return true;
-  }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    key_.append(s.data(), s.size());
-    auto& keys = objects_.back();
-    if (std::find(keys.begin(), keys.end(), key_) != keys.end()) {
-      duplicate_ = true;
-      ec = json::error::syntax;
-      return false;
-    }
-    keys.push_back(std::move(key_));
-    key_.clear();
-    return true;
-  }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-
- private:
-  std::vector<std::vector<std::string>> objects_;
-  std::string key_;
-  bool duplicate_ = false;
-};
 
 // `text` as a strict RFC 8259 JSON object without duplicate members; `what` names it in the reason.
 json::object strict_object(std::string_view text, std::string_view what) {
-  json::parse_options options;
-  options.max_depth = 16;
-  {
-    json::basic_parser<DuplicateKeyCheck> check(options);
-    json::error_code ec;
-    const std::size_t used = check.write_some(false, text.data(), text.size(), ec);
-    if (check.handler().duplicate()) reject(std::string(what) + " has a duplicate member");
-    if (ec || used != text.size()) reject(std::string(what) + " is not valid JSON");
-  }
-  json::error_code ec;
-  json::value value = json::parse(text, ec, json::storage_ptr(), options);
-  if (ec || !value.is_object()) reject(std::string(what) + " is not a JSON object");
-  return std::move(value.as_object());
+  std::string reason;
+  auto object = parse_strict_object(text, 16, reason);
+  if (!object) reject(std::string(what) + " " + reason);
+  return std::move(*object);
 }
 
 json::object decode_segment(std::string_view segment, std::string_view what) {
