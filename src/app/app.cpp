@@ -61,6 +61,18 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
 App::~App() {
   pool_.stop();
   pool_.join();
+  // The contexts are stopped but still alive: release everything that owns I/O objects bound to
+  // them (the server's acceptor, the PostgreSQL pool's timers and sockets, the hasher and mailer
+  // pools) while they are, users before what they use.
+  server_.reset();
+  oidc_login_.reset();
+  oidc_providers_.reset();
+  password_reset_.reset();
+  mailer_.reset();
+  admin_.reset();
+  personal_tokens_.reset();
+  accounts_.reset();
+  database_.reset();
   logger_->flush();
 }
 

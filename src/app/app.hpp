@@ -70,7 +70,8 @@ class App {
   HealthChecks health_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
-  // Declared before the pool so that they outlive the I/O contexts whose handlers may refer to them.
+  // Owned before the pool but released by ~App (after the pool stopped and before it is
+  // destroyed): they hold I/O objects (timers, sockets) that must go before their io_context.
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;

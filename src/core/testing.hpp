@@ -38,10 +38,20 @@ inline void run_awaitable(boost::asio::io_context& io, boost::asio::awaitable<vo
   if (error) std::rethrow_exception(error);
 }
 
-// Runs `task` on a fresh io_context.
+// Runs `task` on a fresh io_context. Before the context goes, it runs once more until no work is
+// outstanding: work offloaded to another pool (hashing, mail) may still hold an executor of this
+// context for a moment after it resumed the task, and destroying the context under it is a
+// use-after-free.
 template <typename T>
 T run_awaitable(boost::asio::awaitable<T> task) {
   boost::asio::io_context io;
+  struct Drain {
+    boost::asio::io_context& io;
+    ~Drain() {
+      io.restart();
+      io.run();
+    }
+  } drain{io};
   return run_awaitable(io, std::move(task));
 }
 
