@@ -56,7 +56,8 @@ struct MentionScan {
 using ResolvedMentions = std::unordered_map<std::string, std::int64_t>;
 
 // A parsed body. Parse once to scan mentions and then render with them resolved, instead of
-// parsing twice through the free functions. Movable, not copyable; one thread at a time.
+// parsing twice through the free functions. Movable, not copyable (a moved-from Document may only
+// be assigned or destroyed); one thread at a time.
 class Document {
  public:
   static Document parse(std::string_view body);

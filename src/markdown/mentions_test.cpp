@@ -122,14 +122,14 @@ TEST(RenderMentions, RenderAgreesWithScan) {
 }
 
 TEST(Document, ParsesOnceForScanAndRender) {
-  const Document document = Document::parse("hey @Alice @channel");
+  Document document = Document::parse("hey @Alice @channel");
   const MentionScan scan = document.mentions();
   EXPECT_EQ(scan.usernames, Names{"alice"});
   EXPECT_TRUE(scan.channel);
   EXPECT_EQ(document.render_html({{"alice", 5}}),
             "<p>hey <span class=\"mention\" data-user-id=\"5\">@Alice</span> "
             "<span class=\"mention\" data-mention=\"channel\">@channel</span></p>\n");
-  Document moved = std::move(const_cast<Document&>(document));
+  Document moved = std::move(document);
   EXPECT_EQ(moved.mentions(), scan);
 }
 

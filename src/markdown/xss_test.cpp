@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -154,6 +155,25 @@ TEST(RenderXss, AttributeBreakoutsInLinkPartsStayInside) {
   expect_inert("| <script>a</script> |\n| - |\n| <img src=x onerror=alert(1)> |");
   expect_inert("~~<script>alert(1)</script>~~ **<b onclick=alert(1)>x</b>**");
   expect_inert("@alice<script>alert(1)</script> @channel\" onclick=\"x");
+}
+
+// Random mixes of Markdown syntax and attack fragments (fixed seed: the same bodies every run).
+TEST(RenderXss, RandomMixesStayInert) {
+  const std::vector<std::string> fragments = {
+      "<", ">", "[", "]", "(", ")", "![", "](", "<a href=\"", "javascript:", "JaVaScRiPt:", "java&#x09;script:",
+      "&#106;", "data:text/html,", "https://e.com/", "http://", "mailto:", "www.", "@alice", "@channel", "bob@e.com",
+      "\"", "'", "`", "```", "*", "_", "~~", "|", "-", "\n", "\n\n", " ", "    ", "> ", "# ", "1. ", "&amp;",
+      "&", "\\", "<script>", "</script>", "<img src=x onerror=alert(1)>", "<svg/onload=alert(1)>", "onerror=",
+      "\" onmouseover=\"", "<!--", "-->", "<![CDATA[", "]]>", "%22", "\xff", "\xe2\x80\xae", "é", "\t", "\r\n"};
+  std::mt19937 random(20261123);
+  std::uniform_int_distribution<std::size_t> pick(0, fragments.size() - 1);
+  std::uniform_int_distribution<int> length(1, 40);
+  for (int i = 0; i < 1500; ++i) {
+    std::string body;
+    for (int n = length(random); n > 0; --n) body += fragments[pick(random)];
+    expect_inert(body);
+    if (::testing::Test::HasFailure()) break;  // one failing body is enough to read
+  }
 }
 
 }  // namespace
