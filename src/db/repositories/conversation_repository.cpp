@@ -47,7 +47,22 @@ constexpr std::size_t kConvColumns = 8;
   "FROM mine JOIN conversations c ON c.id = mine.conversation_id "                                              \
   "LEFT JOIN messages lm ON lm.id = mine.activity_id "                                                          \
   "WHERE ($2 = '' OR c.kind = $2) AND (mine.activity_id < $3 OR (mine.activity_id = $3 AND c.id < $4)) "        \
+  "AND ($6 = '' OR lower(c.name) LIKE lower($6) ESCAPE '\\') "                                                 \
   "ORDER BY mine.activity_id DESC, c.id DESC LIMIT $5"
+// One conversation for $2: the same columns as a list row.
+#define PARLEY_SQL_SUMMARY(TIME, NOW)                                                                            \
+  "WITH one AS ("                                                                                               \
+  " SELECT c.id, COALESCE((SELECT max(x.id) FROM messages x WHERE x.conversation_id = c.id"                    \
+  " AND x.parent_id IS NULL), 0) AS activity_id FROM conversations c WHERE c.id = $1) "                       \
+  "SELECT " PARLEY_CONV_COLUMNS(TIME) ", COALESCE(cm.role, ''), COALESCE(cm.muted, false), one.activity_id,"    \
+  " (SELECT count(*) FROM conversation_members y WHERE y.conversation_id = c.id AND y.banned_at IS NULL),"      \
+  " CASE WHEN cm.user_id IS NULL THEN 0 ELSE (SELECT count(*) FROM messages u WHERE u.conversation_id = c.id"   \
+  " AND u.parent_id IS NULL AND u.id > COALESCE(cm.last_read_message_id, 0) AND u.sender_id <> $2"             \
+  " AND u.deleted_at IS NULL) END,"                                                                             \
+  " lm.id, lm.sender_id, lm.body, " TIME("lm.created_at") ", lm.deleted_at IS NOT NULL "                        \
+  "FROM one JOIN conversations c ON c.id = one.id "                                                             \
+  "LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 AND cm.banned_at IS NULL " \
+  "LEFT JOIN messages lm ON lm.id = one.activity_id"
 // Served by conversations_public_idx. ILIKE on PostgreSQL; SQLite's LIKE ignores ASCII case.
 #define PARLEY_SQL_BROWSE_PUBLIC(LIKE, TIME)                                                                    \
   "SELECT " PARLEY_CONV_COLUMNS(TIME) ","                                                                       \
@@ -69,6 +84,7 @@ constexpr DualQuery kCreateDirect = PARLEY_DUAL("conversations.create_direct", P
 constexpr DualQuery kFindById = PARLEY_DUAL("conversations.find_by_id", PARLEY_SQL_FIND_BY_ID);
 constexpr DualQuery kFindByDirectKey = PARLEY_DUAL("conversations.find_by_direct_key", PARLEY_SQL_FIND_BY_DIRECT_KEY);
 constexpr DualQuery kListForUser = PARLEY_DUAL("conversations.list_for_user", PARLEY_SQL_LIST_FOR_USER);
+constexpr DualQuery kSummary = PARLEY_DUAL("conversations.summary", PARLEY_SQL_SUMMARY);
 constexpr DualQuery kBrowsePublic{"conversations.browse_public", PARLEY_SQL_BROWSE_PUBLIC("ILIKE", PARLEY_PG_TIME),
                                   PARLEY_SQL_BROWSE_PUBLIC("LIKE", PARLEY_SQLITE_TIME)};
 constexpr DualQuery kUpdate = PARLEY_DUAL("conversations.update", PARLEY_SQL_UPDATE);
@@ -83,6 +99,27 @@ Conversation to_conversation(const Row& r) {
                       .created_by = r.opt_int64(5),
                       .created_at = r.text(6),
                       .archived_at = r.opt_text(7)};
+}
+
+// A list row: the conversation's columns, then role, muted, activity id, member count, unread
+// count and the last message's columns.
+ConversationSummary to_summary(const Row& r) {
+  constexpr std::size_t k = kConvColumns;
+  ConversationSummary s{.conversation = to_conversation(r),
+                        .my_role = r.text(k),
+                        .muted = r.boolean(k + 1),
+                        .member_count = r.int64(k + 3),
+                        .unread_count = r.int64(k + 4),
+                        .last_message = std::nullopt,
+                        .activity_id = r.int64(k + 2)};
+  if (!r.is_null(k + 5)) {
+    s.last_message = LastMessage{.id = r.int64(k + 5),
+                                 .sender_id = r.int64(k + 6),
+                                 .body = r.text(k + 7),
+                                 .created_at = r.text(k + 8),
+                                 .deleted = r.boolean(k + 9)};
+  }
+  return s;
 }
 
 std::optional<Conversation> first_conversation(const ResultSet& rs) {
@@ -101,6 +138,7 @@ ConversationRepository::ConversationRepository(Dialect d)
          .find_by_id = kFindById.pick(d),
          .find_by_direct_key = kFindByDirectKey.pick(d),
          .list_for_user = kListForUser.pick(d),
+         .summary = kSummary.pick(d),
          .browse_public = kBrowsePublic.pick(d),
          .update = kUpdate.pick(d),
          .archive = kArchive.pick(d)} {}
@@ -141,32 +179,28 @@ awaitable<std::optional<Conversation>> ConversationRepository::find_direct(Execu
 
 awaitable<std::vector<ConversationSummary>> ConversationRepository::list_for_user(
     Executor& db, std::int64_t user_id, std::optional<std::string> kind, std::optional<ConversationCursor> after,
-    int limit) {
+    int limit, std::string_view q) {
   ConversationCursor cursor = after.value_or(ConversationCursor{kNoUpperId, kNoUpperId});
-  std::array<Value, 5> params{user_id, kind.value_or(""), cursor.activity_id, cursor.conversation_id,
-                              std::int64_t{clamp_limit(limit)}};
+  std::array<Value, 6> params{user_id,
+                              kind.value_or(""),
+                              cursor.activity_id,
+                              cursor.conversation_id,
+                              std::int64_t{clamp_limit(limit)},
+                              q.empty() ? std::string() : contains_pattern(q)};
   ResultSet rs = co_await db.execute(q_.list_for_user, params);
   std::vector<ConversationSummary> out;
   out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) {
-    constexpr std::size_t k = kConvColumns;
-    ConversationSummary s{.conversation = to_conversation(r),
-                          .my_role = r.text(k),
-                          .muted = r.boolean(k + 1),
-                          .member_count = r.int64(k + 3),
-                          .unread_count = r.int64(k + 4),
-                          .last_message = std::nullopt,
-                          .activity_id = r.int64(k + 2)};
-    if (!r.is_null(k + 5)) {
-      s.last_message = LastMessage{.id = r.int64(k + 5),
-                                   .sender_id = r.int64(k + 6),
-                                   .body = r.text(k + 7),
-                                   .created_at = r.text(k + 8),
-                                   .deleted = r.boolean(k + 9)};
-    }
-    out.push_back(std::move(s));
-  }
+  for (const Row& r : rs.rows) out.push_back(to_summary(r));
   co_return out;
+}
+
+awaitable<std::optional<ConversationSummary>> ConversationRepository::summary(Executor& db,
+                                                                              std::int64_t conversation_id,
+                                                                              std::int64_t viewer_id) {
+  std::array<Value, 2> params{conversation_id, viewer_id};
+  ResultSet rs = co_await db.execute(q_.summary, params);
+  if (rs.empty()) co_return std::nullopt;
+  co_return to_summary(rs.rows.front());
 }
 
 awaitable<std::vector<PublicChannel>> ConversationRepository::browse_public(Executor& db, std::int64_t user_id,

@@ -96,14 +96,20 @@ class ConversationRepository {
   boost::asio::awaitable<DirectConversation> create_direct(Executor& db, std::int64_t a, std::int64_t b,
                                                            std::optional<std::int64_t> created_by);
   boost::asio::awaitable<std::optional<Conversation>> find_by_id(Executor& db, std::int64_t id);
+  // One conversation as `viewer_id` sees it in a list: with member_count and last_message, and
+  // my_role, muted and unread_count from the viewer's membership (my_role "" and zeros when the
+  // viewer is not a member or is banned). nullopt when the conversation does not exist.
+  boost::asio::awaitable<std::optional<ConversationSummary>> summary(Executor& db, std::int64_t conversation_id,
+                                                                     std::int64_t viewer_id);
   boost::asio::awaitable<std::optional<Conversation>> find_direct(Executor& db, std::int64_t a, std::int64_t b);
   // The conversations `user_id` is a member of (not banned), most recently active first (by last
   // top-level message id, then conversation id; conversations without messages last), optionally
-  // only of `kind`, strictly after `after`; at most `limit` (clamped to 1..200).
+  // only of `kind` and whose name contains `q` (case-insensitive; empty = all), strictly after
+  // `after`; at most `limit` (clamped to 1..200). One statement whatever the number of rows.
   boost::asio::awaitable<std::vector<ConversationSummary>> list_for_user(Executor& db, std::int64_t user_id,
                                                                          std::optional<std::string> kind,
                                                                          std::optional<ConversationCursor> after,
-                                                                         int limit);
+                                                                         int limit, std::string_view q = {});
   // Public, not archived channels whose name contains `q` (case-insensitive; empty = all) and
   // from which `user_id` is not banned, by name then id, strictly after `after`.
   boost::asio::awaitable<std::vector<PublicChannel>> browse_public(Executor& db, std::int64_t user_id,
@@ -120,7 +126,8 @@ class ConversationRepository {
 
  private:
   struct Queries {
-    Query create, create_direct, find_by_id, find_by_direct_key, list_for_user, browse_public, update, archive;
+    Query create, create_direct, find_by_id, find_by_direct_key, list_for_user, summary, browse_public, update,
+        archive;
   };
   Queries q_;
 };

@@ -50,6 +50,14 @@ constexpr Query kRemove{"members.remove",
                         "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"};
 constexpr Query kCount{"members.count",
                        "SELECT count(*) FROM conversation_members WHERE conversation_id = $1 AND banned_at IS NULL"};
+constexpr Query kUserIds{"members.user_ids",
+                         "SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND banned_at IS NULL "
+                         "ORDER BY user_id"};
+// conversation_members_user_idx for a's memberships, the primary key for b's.
+constexpr Query kShareConversation{"members.share_conversation",
+                                   "SELECT 1 FROM conversation_members a JOIN conversation_members b "
+                                   "ON b.conversation_id = a.conversation_id AND b.user_id = $2 AND b.banned_at IS NULL "
+                                   "WHERE a.user_id = $1 AND a.banned_at IS NULL LIMIT 1"};
 constexpr Query kMessageInConversation{"members.message_in_conversation",
                                        "SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2"};
 
@@ -128,6 +136,21 @@ awaitable<std::vector<Member>> MemberRepository::list(Executor& db, std::int64_t
   out.reserve(rs.rows.size());
   for (const Row& r : rs.rows) out.push_back(to_member(r));
   co_return out;
+}
+
+awaitable<std::vector<std::int64_t>> MemberRepository::user_ids(Executor& db, std::int64_t conversation_id) {
+  std::array<Value, 1> params{conversation_id};
+  ResultSet rs = co_await db.execute(kUserIds, params);
+  std::vector<std::int64_t> ids;
+  ids.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) ids.push_back(r.int64(0));
+  co_return ids;
+}
+
+awaitable<bool> MemberRepository::share_conversation(Executor& db, std::int64_t a, std::int64_t b) {
+  std::array<Value, 2> params{a, b};
+  ResultSet rs = co_await db.execute(kShareConversation, params);
+  co_return !rs.empty();
 }
 
 awaitable<std::int64_t> MemberRepository::count(Executor& db, std::int64_t conversation_id) {

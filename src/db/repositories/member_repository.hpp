@@ -52,6 +52,11 @@ class MemberRepository {
   // Members not banned, by user id ascending, user_id > after_user_id; at most `limit` (1..200).
   boost::asio::awaitable<std::vector<Member>> list(Executor& db, std::int64_t conversation_id,
                                                    std::optional<std::int64_t> after_user_id, int limit);
+  // The user ids of the members not banned, ascending: the recipients of a conversation's events.
+  boost::asio::awaitable<std::vector<std::int64_t>> user_ids(Executor& db, std::int64_t conversation_id);
+  // True when users a and b are both (unbanned) members of some conversation: whom a guest may
+  // start a direct conversation with.
+  boost::asio::awaitable<bool> share_conversation(Executor& db, std::int64_t a, std::int64_t b);
   // Members not banned.
   boost::asio::awaitable<std::int64_t> count(Executor& db, std::int64_t conversation_id);
   // Moves the read marker forward to `message_id` (never backwards). Returns the row afterwards;

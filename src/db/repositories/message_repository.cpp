@@ -4,7 +4,7 @@
 #include <array>
 
 #include "core/error.hpp"
-#include "db/repositories/sql.hpp"
+#include "db/repositories/sql_times.hpp"
 
 namespace parley::db::repositories {
 namespace {
@@ -23,22 +23,35 @@ using boost::asio::awaitable;
   "ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING "                       \
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
 #define PARLEY_SQL_FIND(TIME, NOW) "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id = $1"
+#define PARLEY_SQL_FIND_MANY_PG(TIME, NOW) \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id = ANY (CAST($1 AS bigint[])) ORDER BY id"
+#define PARLEY_SQL_FIND_MANY_SQLITE(TIME, NOW) \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"
 #define PARLEY_SQL_FIND_BY_CLIENT_MSG_ID(TIME, NOW) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE sender_id = $1 AND client_msg_id = $2"
-// Pages. Top level: ($1 conversation, $2 cursor, $3 limit), messages_conversation_idx.
-// Thread: ($1 parent, $2 cursor, $3 limit, $4 conversation), messages_thread_idx.
-#define PARLEY_SQL_TOP_BEFORE(TIME, NOW)                                                           \
-  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                         \
-  "WHERE conversation_id = $1 AND parent_id IS NULL AND id < $2 ORDER BY id DESC LIMIT $3"
-#define PARLEY_SQL_TOP_AFTER(TIME, NOW)                                                            \
-  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                         \
-  "WHERE conversation_id = $1 AND parent_id IS NULL AND id > $2 ORDER BY id LIMIT $3"
-#define PARLEY_SQL_THREAD_BEFORE(TIME, NOW)                                                        \
-  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                         \
-  "WHERE parent_id = $1 AND id < $2 AND conversation_id = $4 ORDER BY id DESC LIMIT $3"
-#define PARLEY_SQL_THREAD_AFTER(TIME, NOW)                                                         \
-  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                         \
-  "WHERE parent_id = $1 AND id > $2 AND conversation_id = $4 ORDER BY id LIMIT $3"
+// Pages: ($1 conversation, $2 cursor, $3 limit, $4 sender or NULL, $5 since or NULL, $6 until or
+// NULL[, $7 parent]). Top level is served by messages_conversation_idx, a thread by
+// messages_thread_idx; the filters narrow the rows those indexes yield in id order.
+#define PARLEY_MESSAGE_FILTERS(AT)                                                                   \
+  " AND (CAST($4 AS bigint) IS NULL OR sender_id = $4)"                                              \
+  " AND (" AT("$5") " IS NULL OR created_at >= " AT("$5") ")"                                        \
+  " AND (" AT("$6") " IS NULL OR created_at < " AT("$6") ")"
+#define PARLEY_SQL_TOP_BEFORE(TIME, NOW, AT)                                                         \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
+  "WHERE conversation_id = $1 AND parent_id IS NULL AND id < $2" PARLEY_MESSAGE_FILTERS(AT)          \
+  " ORDER BY id DESC LIMIT $3"
+#define PARLEY_SQL_TOP_AFTER(TIME, NOW, AT)                                                          \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
+  "WHERE conversation_id = $1 AND parent_id IS NULL AND id > $2" PARLEY_MESSAGE_FILTERS(AT)          \
+  " ORDER BY id LIMIT $3"
+#define PARLEY_SQL_THREAD_BEFORE(TIME, NOW, AT)                                                      \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
+  "WHERE parent_id = $7 AND id < $2 AND conversation_id = $1" PARLEY_MESSAGE_FILTERS(AT)             \
+  " ORDER BY id DESC LIMIT $3"
+#define PARLEY_SQL_THREAD_AFTER(TIME, NOW, AT)                                                       \
+  "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
+  "WHERE parent_id = $7 AND id > $2 AND conversation_id = $1" PARLEY_MESSAGE_FILTERS(AT)             \
+  " ORDER BY id LIMIT $3"
 #define PARLEY_SQL_EDIT(TIME, NOW)                                                                  \
   "UPDATE messages SET body = $2, html = $3, edited_at = " NOW " WHERE id = $1 AND deleted_at IS NULL " \
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
@@ -51,11 +64,14 @@ using boost::asio::awaitable;
 
 constexpr DualQuery kInsert = PARLEY_DUAL("messages.insert", PARLEY_SQL_INSERT);
 constexpr DualQuery kFind = PARLEY_DUAL("messages.find", PARLEY_SQL_FIND);
+// $1 is an id list (id_list_param).
+constexpr DualQuery kFindMany{"messages.find_many", PARLEY_SQL_FIND_MANY_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
+                              PARLEY_SQL_FIND_MANY_SQLITE(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW)};
 constexpr DualQuery kFindByClientMsgId = PARLEY_DUAL("messages.find_by_client_msg_id", PARLEY_SQL_FIND_BY_CLIENT_MSG_ID);
-constexpr DualQuery kTopBefore = PARLEY_DUAL("messages.page_top_before", PARLEY_SQL_TOP_BEFORE);
-constexpr DualQuery kTopAfter = PARLEY_DUAL("messages.page_top_after", PARLEY_SQL_TOP_AFTER);
-constexpr DualQuery kThreadBefore = PARLEY_DUAL("messages.page_thread_before", PARLEY_SQL_THREAD_BEFORE);
-constexpr DualQuery kThreadAfter = PARLEY_DUAL("messages.page_thread_after", PARLEY_SQL_THREAD_AFTER);
+constexpr DualQuery kTopBefore = PARLEY_DUAL_AT("messages.page_top_before", PARLEY_SQL_TOP_BEFORE);
+constexpr DualQuery kTopAfter = PARLEY_DUAL_AT("messages.page_top_after", PARLEY_SQL_TOP_AFTER);
+constexpr DualQuery kThreadBefore = PARLEY_DUAL_AT("messages.page_thread_before", PARLEY_SQL_THREAD_BEFORE);
+constexpr DualQuery kThreadAfter = PARLEY_DUAL_AT("messages.page_thread_after", PARLEY_SQL_THREAD_AFTER);
 constexpr DualQuery kEdit = PARLEY_DUAL("messages.edit", PARLEY_SQL_EDIT);
 constexpr DualQuery kHistory = PARLEY_DUAL("messages.history", PARLEY_SQL_HISTORY);
 constexpr DualQuery kSoftDelete = PARLEY_DUAL("messages.soft_delete", PARLEY_SQL_SOFT_DELETE);
@@ -110,7 +126,9 @@ MessageRepository::MessageRepository(Dialect d)
          .thread_after = kThreadAfter.pick(d),
          .edit = kEdit.pick(d),
          .history = kHistory.pick(d),
-         .soft_delete = kSoftDelete.pick(d)} {}
+         .soft_delete = kSoftDelete.pick(d),
+         .find_many = kFindMany.pick(d)},
+      dialect_(d) {}
 
 awaitable<InsertedMessage> MessageRepository::insert(Executor& db, const NewMessage& m) {
   if (m.parent_id) {
@@ -145,16 +163,27 @@ awaitable<std::optional<Message>> MessageRepository::find(Executor& db, std::int
   co_return first_message(co_await db.execute(q_.find, params));
 }
 
+awaitable<std::vector<Message>> MessageRepository::find_many(Executor& db, std::span<const std::int64_t> ids) {
+  std::vector<Message> out;
+  if (ids.empty()) co_return out;
+  std::array<Value, 1> params{id_list_param(dialect_, ids)};
+  ResultSet rs = co_await db.execute(q_.find_many, params);
+  out.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) out.push_back(to_message(r));
+  co_return out;
+}
+
 awaitable<std::vector<Message>> MessageRepository::fetch(Executor& db, std::int64_t conversation_id,
                                                          const PageQuery& query, bool older, std::int64_t cursor,
                                                          std::int64_t limit) {
   ResultSet rs;
+  std::array<Value, 7> params{conversation_id,  cursor, limit, opt(query.sender_id), opt(query.since),
+                              opt(query.until), opt(query.parent_id)};
   if (query.parent_id) {
-    std::array<Value, 4> params{*query.parent_id, cursor, limit, conversation_id};
     rs = co_await db.execute(older ? q_.thread_before : q_.thread_after, params);
   } else {
-    std::array<Value, 3> params{conversation_id, cursor, limit};
-    rs = co_await db.execute(older ? q_.top_before : q_.top_after, params);
+    std::span<const Value> top(params.data(), 6);
+    rs = co_await db.execute(older ? q_.top_before : q_.top_after, top);
   }
   std::vector<Message> out;
   out.reserve(rs.rows.size());
@@ -191,7 +220,10 @@ awaitable<MessagePage> MessageRepository::page(Executor& db, std::int64_t conver
     std::reverse(rows.begin(), rows.end());
     // Anything newer than the newest row returned (or than the cursor, for an empty page)?
     const std::int64_t from = rows.empty() ? cursor - 1 : rows.back().id;
-    page.has_newer = from != kNoUpperId - 1 && !(co_await fetch(db, conversation_id, query, false, from, 1)).empty();
+    if (from != kNoUpperId - 1) {  // (no co_await inside && : GCC 12 miscompiles it)
+      std::vector<Message> probe = co_await fetch(db, conversation_id, query, false, from, 1);
+      page.has_newer = !probe.empty();
+    }
     page.messages = std::move(rows);
   } else {
     const std::int64_t cursor = query.after.value_or(kNoLowerId);
@@ -199,7 +231,8 @@ awaitable<MessagePage> MessageRepository::page(Executor& db, std::int64_t conver
     page.has_newer = static_cast<std::int64_t>(rows.size()) > limit;
     if (page.has_newer) rows.pop_back();
     const std::int64_t from = rows.empty() ? cursor + 1 : rows.front().id;
-    page.has_older = !(co_await fetch(db, conversation_id, query, true, from, 1)).empty();
+    std::vector<Message> probe = co_await fetch(db, conversation_id, query, true, from, 1);
+    page.has_older = !probe.empty();
     page.messages = std::move(rows);
   }
   co_return page;

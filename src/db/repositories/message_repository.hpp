@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,10 @@ struct PageQuery {
   std::optional<std::int64_t> after;      // ids > after, the oldest of them
   std::optional<std::int64_t> around;     // limit/2 ids < around, and ids >= around
   int limit = 50;                         // clamped to 1..200
+  // Filters (the cursors above count only messages that pass them).
+  std::optional<std::int64_t> sender_id;
+  std::optional<std::string> since;  // created_at >= since (RFC 3339)
+  std::optional<std::string> until;  // created_at < until (RFC 3339)
 };
 
 struct MessagePage {
@@ -84,6 +89,8 @@ class MessageRepository {
   // parent_id is not a top-level message of the conversation; 400 on a CHECK (body too long).
   boost::asio::awaitable<InsertedMessage> insert(Executor& db, const NewMessage& message);
   boost::asio::awaitable<std::optional<Message>> find(Executor& db, std::int64_t id);
+  // The messages of `ids` that exist, ascending by id, in one statement.
+  boost::asio::awaitable<std::vector<Message>> find_many(Executor& db, std::span<const std::int64_t> ids);
   // A page of top-level messages or of a thread, by id cursor (see PageQuery). Deleted messages
   // keep their place (deleted_at set, body and html empty).
   boost::asio::awaitable<MessagePage> page(Executor& db, std::int64_t conversation_id, const PageQuery& query);
@@ -107,9 +114,10 @@ class MessageRepository {
 
   struct Queries {
     Query insert, find, find_by_client_msg_id, bump_parent, top_before, top_after, thread_before, thread_after, edit,
-        history, soft_delete;
+        history, soft_delete, find_many;
   };
   Queries q_;
+  Dialect dialect_;
 };
 
 }  // namespace parley::db::repositories

@@ -14,9 +14,7 @@ constexpr Query kAdd{"reactions.add",
                      "ON CONFLICT (message_id, emoji, user_id) DO NOTHING"};
 constexpr Query kRemove{"reactions.remove",
                         "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3"};
-// The id list is one parameter: a PostgreSQL array literal ("{1,2}") or a JSON array ("[1,2]")
-// read by json_each on SQLite, so the statement text (and its prepared plan) does not depend on
-// the page size. `me` is max(user = viewer): boolean on PostgreSQL, 0/1 on SQLite.
+// The id list is one parameter (id_list_param). `me` is max(user = viewer): boolean on PostgreSQL, 0/1 on SQLite.
 constexpr DualQuery kCounts{
     "reactions.counts",
     "SELECT message_id, emoji, count(*), bool_or(user_id = $2) FROM reactions "
@@ -47,12 +45,7 @@ awaitable<std::vector<ReactionCount>> ReactionRepository::counts(Executor& db,
                                                                  std::int64_t viewer_id) {
   std::vector<ReactionCount> out;
   if (message_ids.empty()) co_return out;
-  std::string list(1, dialect_ == Dialect::postgres ? '{' : '[');
-  for (std::size_t i = 0; i < message_ids.size(); ++i) {
-    if (i > 0) list.push_back(',');
-    list += std::to_string(message_ids[i]);
-  }
-  list.push_back(dialect_ == Dialect::postgres ? '}' : ']');
+  std::string list = id_list_param(dialect_, message_ids);
   std::array<Value, 2> params{std::move(list), viewer_id};
   ResultSet rs = co_await db.execute(counts_, params);
   out.reserve(rs.rows.size());

@@ -11,6 +11,7 @@
 // PARLEY_SQLITE_NOW on SQLite), never from the application.
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -71,6 +72,20 @@ inline std::string ascii_lower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
+}
+
+// A list of ids bound as ONE parameter, so a statement's text (and its prepared plan) does not
+// depend on the list's length: a PostgreSQL array literal ("{1,2}", read with
+// `= ANY (CAST($n AS bigint[]))`) or a JSON array ("[1,2]", read with `IN (SELECT value FROM
+// json_each($n))` on SQLite).
+inline std::string id_list_param(Dialect dialect, std::span<const std::int64_t> ids) {
+  std::string list(1, dialect == Dialect::postgres ? '{' : '[');
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) list.push_back(',');
+    list += std::to_string(ids[i]);
+  }
+  list.push_back(dialect == Dialect::postgres ? '}' : ']');
+  return list;
 }
 
 // Clamps a page size to [1, max].

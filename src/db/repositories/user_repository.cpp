@@ -21,6 +21,11 @@ constexpr DualQuery kCreate{
     "RETURNING " PARLEY_USER_COLUMNS_SQLITE};
 constexpr DualQuery kFindById{"users.find_by_id", "SELECT " PARLEY_USER_COLUMNS_PG " FROM users WHERE id = $1",
                               "SELECT " PARLEY_USER_COLUMNS_SQLITE " FROM users WHERE id = $1"};
+// $1 is an id list (id_list_param).
+constexpr DualQuery kFindMany{
+    "users.find_many",
+    "SELECT " PARLEY_USER_COLUMNS_PG " FROM users WHERE id = ANY (CAST($1 AS bigint[])) ORDER BY id",
+    "SELECT " PARLEY_USER_COLUMNS_SQLITE " FROM users WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"};
 // $1 is lower-cased by the caller: lower(username) uses users_username_lower_key, email users_email_key.
 constexpr DualQuery kFindByLogin{
     "users.find_by_login",
@@ -140,13 +145,25 @@ UserRepository::UserRepository(Dialect d)
          .reactivate = kReactivate.pick(d),
          .touch_last_seen = kTouchLastSeen.pick(d),
          .settings = kSettings.pick(d),
-         .update_settings = kUpdateSettings.pick(d)} {}
+         .update_settings = kUpdateSettings.pick(d)},
+      dialect_(d),
+      find_many_(kFindMany.pick(d)) {}
 
 awaitable<User> UserRepository::create(Executor& db, const NewUser& user) {
   std::array<Value, 6> params{user.username, ascii_lower(user.email), opt(user.password_hash), user.display_name,
                               user.role,     user.is_bot};
   ResultSet rs = co_await db.execute(q_.create, params);
   co_return to_user(rs.one());
+}
+
+awaitable<std::vector<User>> UserRepository::find_many(Executor& db, std::span<const std::int64_t> ids) {
+  std::vector<User> users;
+  if (ids.empty()) co_return users;
+  std::array<Value, 1> params{id_list_param(dialect_, ids)};
+  ResultSet rs = co_await db.execute(find_many_, params);
+  users.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) users.push_back(to_user(r));
+  co_return users;
 }
 
 awaitable<std::optional<User>> UserRepository::find_by_id(Executor& db, std::int64_t id) {

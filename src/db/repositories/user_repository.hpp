@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,9 @@ class UserRepository {
   // Inserts a user. 409 when the username (any case) or the email is taken; 400 when a CHECK fails.
   boost::asio::awaitable<User> create(Executor& db, const NewUser& user);
   boost::asio::awaitable<std::optional<User>> find_by_id(Executor& db, std::int64_t id);
+  // The users of `ids` that exist (any order of ids, duplicates allowed), ascending by id: the
+  // senders of a page of messages in one statement.
+  boost::asio::awaitable<std::vector<User>> find_many(Executor& db, std::span<const std::int64_t> ids);
   // `login` is a username (any case) or an email (any case). Inactive users are returned too.
   boost::asio::awaitable<std::optional<User>> find_by_login(Executor& db, std::string_view login);
   // The stored password hash; nullopt for unknown users and OIDC-only accounts.
@@ -108,6 +112,8 @@ class UserRepository {
         touch_last_seen, settings, update_settings;
   };
   Queries q_;
+  Dialect dialect_;
+  Query find_many_;
 };
 
 }  // namespace parley::db::repositories

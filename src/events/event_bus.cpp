@@ -1,0 +1,73 @@
+#include "events/event_bus.hpp"
+
+#include <spdlog/logger.h>
+
+#include <vector>
+
+namespace parley::events {
+
+std::string UserEvent::frame() const {
+  std::string out;
+  out.reserve(48 + type.size() + (data ? data->size() : 2));
+  out += "{\"id\":";
+  out += std::to_string(event_id);
+  out += ",\"type\":\"";
+  out += type;  // event types are [a-z_.] by the schema: nothing to escape
+  out += "\",\"data\":";
+  out += data ? *data : std::string("{}");
+  out += '}';
+  return out;
+}
+
+EventBus::Subscription::Subscription(Subscription&& other) noexcept : bus_(other.bus_), id_(other.id_) {
+  other.bus_ = nullptr;
+}
+
+EventBus::Subscription& EventBus::Subscription::operator=(Subscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    bus_ = other.bus_;
+    id_ = other.id_;
+    other.bus_ = nullptr;
+  }
+  return *this;
+}
+
+EventBus::Subscription::~Subscription() { reset(); }
+
+void EventBus::Subscription::reset() {
+  if (bus_ != nullptr) bus_->unsubscribe(id_);
+  bus_ = nullptr;
+}
+
+EventBus::Subscription EventBus::subscribe(Handler handler) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_id_++;
+  handlers_.emplace(id, std::make_shared<Handler>(std::move(handler)));
+  return Subscription(this, id);
+}
+
+void EventBus::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  handlers_.erase(id);
+}
+
+void EventBus::publish(std::span<const UserEvent> events) const {
+  if (events.empty()) return;
+  // A snapshot, so handlers run without the lock (they may subscribe or unsubscribe).
+  std::vector<std::shared_ptr<Handler>> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot.reserve(handlers_.size());
+    for (const auto& [id, handler] : handlers_) snapshot.push_back(handler);
+  }
+  for (const auto& handler : snapshot) {
+    try {
+      (*handler)(events);
+    } catch (const std::exception& e) {
+      logger_.error("event subscriber failed on {} ({} events): {}", events.front().type, events.size(), e.what());
+    }
+  }
+}
+
+}  // namespace parley::events
