@@ -38,6 +38,12 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         return it->second;
       }));
   oidc_login_ = std::make_unique<accounts::OidcLogin>(config_, *accounts_, *oidc_providers_);
+  // Throws std::runtime_error when the upload folder cannot be created or libmagic cannot load.
+  uploads_ = std::make_unique<uploads::Uploads>(
+      *database_,
+      uploads::UploadOptions{.dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes,
+                             .threads = config_.upload_threads},
+      registry_, *logger_);
   register_routes(extra_routes);
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
   http::ServerOptions options{
@@ -65,6 +71,7 @@ App::~App() {
   // them (the server's acceptor, the PostgreSQL pool's timers and sockets, the hasher and mailer
   // pools) while they are, users before what they use.
   server_.reset();
+  uploads_.reset();
   oidc_login_.reset();
   oidc_providers_.reset();
   password_reset_.reset();
@@ -84,6 +91,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_admin_routes(router_, *admin_);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
+  add_upload_routes(router_, *uploads_);
   if (extra_routes) extra_routes(router_);
 }
 

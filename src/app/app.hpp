@@ -17,6 +17,7 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "uploads/uploads.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <prometheus/registry.h>
@@ -81,6 +82,8 @@ class App {
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
   std::unique_ptr<accounts::OidcLogin> oidc_login_;
+  // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
+  std::unique_ptr<uploads::Uploads> uploads_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
   boost::asio::steady_timer log_flush_timer_;
@@ -109,6 +112,8 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin);
 void add_password_reset_routes(http::Router& router, accounts::PasswordReset& reset);
 // GET /api/v1/auth/oidc/{provider}/login and /callback (app/routes_oidc.cpp).
 void add_oidc_routes(http::Router& router, accounts::OidcLogin& login);
+// POST /api/v1/uploads and GET /api/v1/uploads/{id}/{filename} (app/routes_uploads.cpp).
+void add_upload_routes(http::Router& router, uploads::Uploads& uploads);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 

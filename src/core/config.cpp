@@ -311,6 +311,31 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return c.public_url; }},
+      {"PARLEY_UPLOAD_DIR", "var/uploads", "folder of uploaded files (created at start; share it between replicas)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v.empty() || v.find('\0') != std::string_view::npos) return "a folder path";
+         c.upload_dir = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.upload_dir; }},
+      {"PARLEY_UPLOAD_MAX_BYTES", "25MiB", "largest uploaded file (413 beyond)", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_size(v);
+         if (!n || *n == 0 || *n > (std::size_t{64} << 30)) return "a size from 1 byte to 64GiB, such as 25MiB";
+         c.upload_max_bytes = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.upload_max_bytes); }},
+      {"PARLEY_UPLOAD_THREADS", "2", "threads for upload disk writes, hashing and type sniffing (their own pool)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<unsigned>(v);
+         if (!n || *n == 0 || *n > 64) return "a number from 1 to 64";
+         c.upload_threads = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.upload_threads); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -75,6 +75,11 @@ struct Config {
   // The address users reach Parley at, for links in emails.
   std::string public_url = "http://127.0.0.1:8000";
 
+  // Uploads (docs/uploads.md): where files are stored, the largest file, the blocking-pool size.
+  std::string upload_dir = "var/uploads";
+  std::size_t upload_max_bytes = 25 * 1024 * 1024;
+  unsigned upload_threads = 2;
+
   // OpenID Connect providers: the raw PARLEY_OIDC_PROVIDERS and PARLEY_OIDC_<NAME>_* values as read
   // (names are dynamic, so they are not in the settings table); auth::oidc::providers_from_env
   // parses and validates them in the composition root. Holds client secrets: never log it.

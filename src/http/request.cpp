@@ -1,8 +1,11 @@
 #include "http/request.hpp"
 
+#include "http/body_stream.hpp"
+
 #include "http/raw_request.hpp"
 #include "http/response.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace parley::http {
@@ -63,6 +66,19 @@ bool Request::has_header(std::string_view name) const {
 const std::string& Request::body() const noexcept { return raw_->message.body(); }
 
 bool Request::keep_alive() const noexcept { return raw_->message.keep_alive(); }
+
+BodyStream& Request::body_stream() {
+  if (attached_stream_ != nullptr) return *attached_stream_;
+  if (!buffered_stream_) buffered_stream_ = std::make_shared<BufferedBodyStream>(body());
+  return *buffered_stream_;
+}
+
+boost::asio::awaitable<std::size_t> BufferedBodyStream::read_some(std::span<char> buffer) {
+  std::size_t n = std::min(buffer.size(), body_.size() - offset_);
+  std::copy_n(body_.data() + offset_, n, buffer.data());
+  offset_ += n;
+  co_return n;
+}
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view rest = query_;

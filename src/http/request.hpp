@@ -14,6 +14,7 @@ namespace parley::http {
 
 struct RawRequest;
 struct Route;
+class BodyStream;
 class WsEndpoint;
 
 enum class Method { get, head, post, put, patch, del, options, other };
@@ -45,8 +46,18 @@ class Request {
   // First value of a header, ASCII case-insensitive; empty when absent.
   std::string_view header(std::string_view name) const;
   bool has_header(std::string_view name) const;
+  // The whole body; empty for a route that streams its body (read body_stream() instead).
   const std::string& body() const noexcept;
   bool keep_alive() const noexcept;
+
+  // The body as a stream. For a route declared with RouteDoc::streamed_body the server attaches
+  // the connection's stream (nothing of the body was read when the handler starts); otherwise it
+  // is a stream over body(). Valid as long as the request.
+  BodyStream& body_stream();
+  // Whether the server attached a streamed body (the body is still on the connection).
+  bool has_streamed_body() const noexcept { return attached_stream_ != nullptr; }
+  // Called by the server: `stream` must outlive the request.
+  void attach_body_stream(BodyStream* stream) noexcept { attached_stream_ = stream; }
 
   // First value of a query parameter, percent-decoded ('+' is a space); nullopt when absent.
   std::optional<std::string> query_param(std::string_view name) const;
@@ -70,6 +81,8 @@ class Request {
 
  private:
   const RawRequest* raw_;
+  BodyStream* attached_stream_ = nullptr;
+  std::shared_ptr<BodyStream> buffered_stream_;  // made on demand over body()
   Method method_;
   std::string_view target_;
   std::string_view path_;

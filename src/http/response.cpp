@@ -32,6 +32,10 @@ std::string_view Response::header(std::string_view name) const {
   return {};
 }
 
+void Response::remove_header(std::string_view name) {
+  std::erase_if(headers, [name](const auto& h) { return iequals(h.first, name); });
+}
+
 bool Response::has_header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
     if (iequals(n, name)) return true;
@@ -41,6 +45,23 @@ bool Response::has_header(std::string_view name) const {
 
 Response Response::json(const boost::json::value& value, int status) {
   return Response{status, std::string(kJsonType), {}, boost::json::serialize(value)};
+}
+
+Response Response::stream(std::string content_type, BodyProducer producer, std::optional<std::uint64_t> length,
+                          int status) {
+  Response response{status, std::move(content_type), {}, {}};
+  response.streamed = std::make_shared<StreamedBody>(std::move(producer), length);
+  return response;
+}
+
+StreamedBody::~StreamedBody() {
+  for (auto& hook : hooks_) {
+    try {
+      hook(outcome_);
+    } catch (...) {
+      // A report that failed must not take the connection down with it.
+    }
+  }
 }
 
 Response Response::text(std::string body, std::string content_type, int status) {

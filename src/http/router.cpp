@@ -83,6 +83,7 @@ Route& Router::add(Method method, std::string path, Handler handler, RouteDoc do
   } else {
     param_routes_.push_back(route.get());
   }
+  if (route->doc.streamed_body) streamed_routes_.push_back(route.get());
   routes_.push_back(std::move(route));
   return *routes_.back();
 }
@@ -146,6 +147,29 @@ void Router::match(Request& req) const {
   }
   req.path_params.clear();
   req.allow = allowed_methods(path);
+}
+
+const Route* Router::streamed_route(Method method, std::string_view path) const {
+  // Cheap test first: does any streamed route match at all? Usually none does.
+  bool candidate = false;
+  for (const Route* route : streamed_routes_) {
+    candidate |= method_matches(route->method, method) && match_segments(*route, path, nullptr);
+  }
+  if (!candidate) return nullptr;
+  // Then the route match() would choose (static paths first, then templates in order).
+  const Route* chosen = nullptr;
+  if (auto it = static_routes_.find(path); it != static_routes_.end()) {
+    for (const Route* route : it->second) {
+      if (method_matches(route->method, method)) {
+        chosen = route;
+        break;
+      }
+    }
+  }
+  for (auto it = param_routes_.begin(); chosen == nullptr && it != param_routes_.end(); ++it) {
+    if (method_matches((*it)->method, method) && match_segments(**it, path, nullptr)) chosen = *it;
+  }
+  return chosen != nullptr && chosen->doc.streamed_body ? chosen : nullptr;
 }
 
 std::string Router::allowed_methods(std::string_view path) const {

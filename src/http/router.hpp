@@ -48,6 +48,14 @@ struct RouteDoc {
   std::string produces = "application/json";
   // Checked in order before the handler runs (see accounts/permissions.hpp).
   std::vector<Permission> permissions;
+  // The handler reads the body itself as it arrives, through req.body_stream(): the server reads
+  // only the head before running the middleware chain and the handler, so a request refused there
+  // (authentication, CSRF, content type, permissions) costs no body bytes, and the body never sits
+  // in memory whole. A body the handler leaves unread closes the connection after the response.
+  bool streamed_body = false;
+  // The largest body a streamed route accepts (413 beyond); 0 = the server's PARLEY_MAX_BODY_BYTES.
+  // Ignored for other routes, which always have the server's limit.
+  std::uint64_t max_body_bytes = 0;
 };
 
 struct Segment {
@@ -75,6 +83,10 @@ class Router {
 
   // Sets req.route and req.path_params, or req.allow when only the method is wrong.
   void match(Request& req) const;
+  // The streamed-body route (RouteDoc::streamed_body) that `method` and `path` (raw, without the
+  // query) select, or null. Looks only at streamed routes, so it costs next to nothing when there
+  // are none; the server asks it once the head of a request with a body is read.
+  const Route* streamed_route(Method method, std::string_view path) const;
   // Runs the matched route; 404/405 as AppError; OPTIONS -> 204 with Allow; HEAD -> GET's response.
   // For a WebSocket route, stores the endpoint in req.upgrade and returns status 101.
   boost::asio::awaitable<Response> dispatch(Request& req) const;
@@ -93,6 +105,7 @@ class Router {
   // Templates without parameters, by exact path: the common case costs one hash lookup.
   std::unordered_map<std::string, std::vector<const Route*>, PathHash, std::equal_to<>> static_routes_;
   std::vector<const Route*> param_routes_;
+  std::vector<const Route*> streamed_routes_;
 };
 
 std::vector<Segment> compile_template(std::string_view path);  // throws std::invalid_argument

@@ -73,9 +73,12 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
-void serialize_response(const Response& response, bool head, bool keep_alive, std::string& out) {
-  out.clear();
-  out.reserve(256 + response.body.size());
+namespace {
+
+bool is_bodyless(int status) { return status < 200 || status == 204 || status == 304; }
+
+// Status line, Date and Content-Type.
+void append_start(const Response& response, std::string& out) {
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(response.status));
   out += ' ';
@@ -88,12 +91,10 @@ void serialize_response(const Response& response, bool head, bool keep_alive, st
     append_safe(out, response.content_type);
     out += "\r\n";
   }
-  bool bodyless = response.status < 200 || response.status == 204 || response.status == 304;
-  if (!bodyless) {
-    out += "Content-Length: ";
-    append_number(out, response.body.size());
-    out += "\r\n";
-  }
+}
+
+// The headers, Connection: close when the connection ends, and the blank line.
+void append_end(const Response& response, bool keep_alive, std::string& out) {
   for (const auto& [name, value] : response.headers) {
     append_safe(out, name);
     out += ": ";
@@ -102,7 +103,46 @@ void serialize_response(const Response& response, bool head, bool keep_alive, st
   }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
+}
+
+}  // namespace
+
+void serialize_response(const Response& response, bool head, bool keep_alive, std::string& out) {
+  out.clear();
+  out.reserve(256 + response.body.size());
+  append_start(response, out);
+  bool bodyless = is_bodyless(response.status);
+  if (!bodyless) {
+    out += "Content-Length: ";
+    append_number(out, response.body.size());
+    out += "\r\n";
+  }
+  append_end(response, keep_alive, out);
   if (!head && !bodyless) out += response.body;
+}
+
+void serialize_stream_head(const Response& response, BodyFraming framing, std::uint64_t length, bool keep_alive,
+                           std::string& out) {
+  out.clear();
+  out.reserve(256);
+  append_start(response, out);
+  if (!is_bodyless(response.status)) {
+    if (framing == BodyFraming::content_length) {
+      out += "Content-Length: ";
+      append_number(out, static_cast<std::size_t>(length));
+      out += "\r\n";
+    } else if (framing == BodyFraming::chunked) {
+      out += "Transfer-Encoding: chunked\r\n";
+    }
+  }
+  append_end(response, keep_alive, out);
+}
+
+std::size_t chunk_size_line(std::size_t size, char (&out)[24]) noexcept {
+  auto [end, ec] = std::to_chars(out, out + 20, size, 16);
+  *end++ = '\r';
+  *end++ = '\n';
+  return static_cast<std::size_t>(end - out);
 }
 
 }  // namespace parley::http

@@ -65,6 +65,17 @@ void Server::State::drain_all() {
   for (auto& connection : targets) connection->drain();
 }
 
+void Server::State::abort_all() {
+  std::vector<std::shared_ptr<Drainable>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, weak] : live_) {
+      if (auto connection = weak.lock()) targets.push_back(std::move(connection));
+    }
+  }
+  for (auto& connection : targets) connection->abort();
+}
+
 void Server::State::set_drained_timer(std::shared_ptr<asio::steady_timer> timer) {
   std::lock_guard lock(mutex_);
   drained_timer_ = std::move(timer);
@@ -124,10 +135,16 @@ asio::awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   }
   state_->drain_all();
   if (state_->connections.load() > 0) co_await timer->async_wait(kTuple);
-  state_->set_drained_timer(nullptr);
   if (state_->connections.load() > 0) {
     state_->logger.warn("shutdown grace period over with {} connection(s) still open", state_->connections.load());
+    // In-flight streams (downloads, exports, uploads) end here rather than with the process: each
+    // connection closes its socket on its own thread, which must still run for that, so wait
+    // (briefly) for them to go.
+    timer->expires_after(std::chrono::seconds(1));
+    state_->abort_all();
+    if (state_->connections.load() > 0) co_await timer->async_wait(kTuple);
   }
+  state_->set_drained_timer(nullptr);
 }
 
 std::size_t Server::open_connections() const noexcept { return state_->connections.load(); }

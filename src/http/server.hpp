@@ -4,8 +4,12 @@
 //
 // Limits: header bytes (431), body bytes (413), open connections (503 and close), an idle timeout
 // between requests, a read timeout for a whole request (slow clients are dropped), a write timeout.
+// Routes that stream their body (RouteDoc::streamed_body) have their own body limit, and the read
+// timeout applies to each read of the body (inactivity) instead of the whole request; streamed
+// responses (Response::stream) have the write timeout per write.
 // Shutdown: stop accepting, close idle keep-alive connections, let in-flight requests finish
-// (their responses carry Connection: close), close WebSockets with 1001, all within a grace period.
+// (their responses carry Connection: close), close WebSockets with 1001, all within a grace period;
+// HTTP connections still busy when it ends (long streams, slow uploads) are closed then.
 #include "http/io_pool.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"

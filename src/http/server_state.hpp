@@ -15,12 +15,16 @@
 
 namespace parley::http {
 
-// A connection that can be asked to wind down. drain() is called from any thread; implementations
-// post to their own executor.
+// A connection that can be asked to wind down. drain() and abort() are called from any thread;
+// implementations post to their own executor.
 class Drainable {
  public:
   virtual ~Drainable() = default;
+  // Finish what is in flight, then close.
   virtual void drain() = 0;
+  // The shutdown grace period is over: close now, whatever is in flight (a long streamed
+  // response or upload). The default leaves it to drain().
+  virtual void abort() {}
 };
 
 struct Server::State {
@@ -44,6 +48,8 @@ struct Server::State {
   void unregister(std::uint64_t id);
   // Asks every live connection to drain.
   void drain_all();
+  // Asks every live connection to close now.
+  void abort_all();
   // Set by shutdown(); cancelled when the last connection goes.
   void set_drained_timer(std::shared_ptr<boost::asio::steady_timer> timer);
 

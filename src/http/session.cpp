@@ -1,10 +1,14 @@
 // One coroutine per connection: read a request (bounded in size and time), run the pipeline,
 // write the response, repeat while keep-alive; hand over to a WebSocket session on upgrade.
-// Sessions run on a single-threaded io_context, so their members need no locking; drain() is
-// the one entry point from other threads and posts.
+// Routes that stream their body get the head only, and the body through a BodyStream; streamed
+// responses are written piece by piece as their producer runs.
+// Sessions run on a single-threaded io_context, so their members need no locking; drain() and
+// abort() are the entry points from other threads and post.
 #include "http/raw_request.hpp"
 #include "http/serialize.hpp"
 #include "http/server_state.hpp"
+#include "http/streamed_request_body.hpp"
+#include "http/streamed_response_writer.hpp"
 #include "http/ws_session.hpp"
 
 #include "core/error.hpp"
@@ -23,6 +27,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <spdlog/logger.h>
 
+#include <array>
 #include <optional>
 
 namespace parley::http {
@@ -69,6 +74,12 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
     });
   }
 
+  void abort() override {
+    asio::post(executor_, [weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) self->on_abort();
+    });
+  }
+
   asio::awaitable<void> run() {
     auto& lowest = beast::get_lowest_layer(stream_);
     const auto& options = state_->options;
@@ -89,7 +100,9 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
       }
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      parser.body_limit(options.max_body_bytes);
+      // The body limit depends on the route (a streamed route may allow more); it is set, and a
+      // Content-Length above it refused, once the head is read.
+      parser.body_limit(boost::none);
       // One deadline for the whole request: a client trickling bytes cannot hold the connection.
       lowest.expires_after(options.read_timeout);
       auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, kTuple);
@@ -97,7 +110,23 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
         co_await answer_failure(hec);
         break;
       }
-      if (!parser.is_done()) {
+      RawRequest raw;
+      std::optional<StreamedRequestBody<Stream>> streamed_body;
+      if (parser.is_done()) {
+        raw.message = parser.release();
+      } else if (const Route* route = streamed_route(parser)) {
+        // The handler pulls the body itself; only the head is read now.
+        auto limit = route->doc.max_body_bytes > 0 ? route->doc.max_body_bytes : options.max_body_bytes;
+        streamed_body.emplace(stream_, buffer_, std::move(parser), limit, options);
+        raw.message.base() = streamed_body->head();
+      } else {
+        auto length = parser.content_length();
+        if (length && *length > options.max_body_bytes) {
+          unread_request_bytes_ = true;
+          co_await answer_failure(bhttp::error::body_limit);
+          break;
+        }
+        parser.body_limit(options.max_body_bytes);
         if (iequals(std::string_view(parser.get()[bhttp::field::expect]), "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           lowest.expires_after(options.write_timeout);
@@ -107,16 +136,18 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
         }
         auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, kTuple);
         if (bec) {
+          unread_request_bytes_ = bec == bhttp::error::body_limit;
           co_await answer_failure(bec);
           break;
         }
+        raw.message = parser.release();
       }
       lowest.expires_never();
 
-      RawRequest raw{parser.release()};
       Request req(raw);
       req.peer_ip = peer_ip_;
       req.secure = kIsTls<Stream>;
+      if (streamed_body) req.attach_body_stream(&*streamed_body);
       state_->router.match(req);
       Response response = co_await run_pipeline(req);
 
@@ -130,16 +161,159 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
       }
 
       // HTTP/1.0 connections close after each response: we never send "Connection: keep-alive".
-      bool keep_alive = req.keep_alive() && raw.message.version() >= 11 && !closing_;
-      serialize_response(response, req.method() == Method::head, keep_alive, out_);
-      lowest.expires_after(options.write_timeout);
-      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(out_), kTuple);
-      if (wec || !keep_alive) break;
+      // Body bytes the handler left unread must never be parsed as the next request.
+      bool body_consumed = !streamed_body || streamed_body->at_end();
+      unread_request_bytes_ = !body_consumed;
+      bool keep_alive = req.keep_alive() && raw.message.version() >= 11 && !closing_ && body_consumed;
+      bool written = false;
+      if (response.streamed) {
+        bool http11 = raw.message.version() >= 11;
+        written = co_await write_streamed(response, req, http11, keep_alive);
+      } else {
+        serialize_response(response, req.method() == Method::head, keep_alive, out_);
+        lowest.expires_after(options.write_timeout);
+        auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(out_), kTuple);
+        written = !wec;
+      }
+      if (!written || !keep_alive || aborted_) break;
     }
+    if (aborted_) co_return;
     co_await close_gracefully();
   }
 
  private:
+  // The streamed-body route for the request whose head `parser` holds, or null.
+  const Route* streamed_route(const bhttp::request_parser<bhttp::string_body>& parser) const {
+    const auto& head = parser.get();
+    auto method = head.method_string();
+    auto target = head.target();
+    std::string_view path(target.data(), target.size());
+    path = path.substr(0, path.find('?'));
+    return state_->router.streamed_route(parse_method(std::string_view(method.data(), method.size())), path);
+  }
+
+  // Writes a streamed response: the head with the first piece of the body, then piece by piece as
+  // the producer writes (see BodyProducer). Returns false when the connection must end.
+  asio::awaitable<bool> write_streamed(Response& response, const Request& req, bool http11, bool& keep_alive) {
+    std::shared_ptr<StreamedBody> body = response.streamed;  // keeps the finish hooks until the end
+    const auto& options = state_->options;
+    StreamOutcome outcome{response.status, 0, false};
+    body->record(outcome);
+    BodyFraming framing = body->length() ? BodyFraming::content_length
+                          : http11       ? BodyFraming::chunked
+                                         : BodyFraming::until_close;
+    if (framing == BodyFraming::until_close) keep_alive = false;
+    serialize_stream_head(response, framing, body->length().value_or(0), keep_alive, out_);
+
+    bool bodyless = req.method() == Method::head || response.status < 200 || response.status == 204 ||
+                    response.status == 304;
+    if (bodyless) {
+      auto& lowest = beast::get_lowest_layer(stream_);
+      lowest.expires_after(options.write_timeout);
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kTuple);
+      outcome.complete = !ec;
+      body->record(outcome);
+      co_return !ec;
+    }
+
+    StreamedResponseWriter<Stream> writer(stream_, out_, framing, body->length(), options);
+    std::exception_ptr failure;
+    try {
+      co_await body->producer()(writer);
+      co_await writer.finish();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    outcome.bytes = writer.bytes_sent();
+    if (!failure) {
+      outcome.complete = true;
+      body->record(outcome);
+      co_return true;
+    }
+    body->record(outcome);
+    if (writer.connection_failed()) {
+      // The client went away or stopped reading: nothing to tell anyone.
+      state_->logger.debug("{} {} streamed response ended after {} bytes: the client went away rid={}",
+                           req.method_text(), req.path(), outcome.bytes, req.request_id);
+      co_return false;
+    }
+    AppError error = to_app_error(failure);
+    if (writer.head_sent()) {
+      // Too late for a status: a truncated body is the client's signal. Abort, never finish it.
+      state_->logger.error("{} {} streamed response failed after {} bytes: {} rid={}", req.method_text(), req.path(),
+                           outcome.bytes,
+                           error.internal_detail().empty() ? error.public_message() : error.internal_detail(),
+                           req.request_id);
+      // A body delimited by the close must not end in a clean close: reset the connection then.
+      abort_connection(framing == BodyFraming::until_close);
+      co_return false;
+    }
+    // Nothing went out yet: answer with the problem instead, keeping the generic headers the
+    // middleware added (request id, security, CORS) but not those describing the failed body.
+    if (error.status() >= 500) {
+      state_->logger.error("{} {} failed with {}: {} rid={}", req.method_text(), req.path(), error.status(),
+                           error.internal_detail().empty() ? error.public_message() : error.internal_detail(),
+                           req.request_id);
+    }
+    Response problem = problem_response(error, req.path(), req.request_id);
+    for (const auto& [name, value] : response.headers) {
+      if (!describes_representation(name) && !problem.has_header(name)) problem.headers.emplace_back(name, value);
+    }
+    problem.set_header("Cache-Control", "no-store");
+    problem.set_header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    serialize_response(problem, false, keep_alive, out_);
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.expires_after(options.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kTuple);
+    outcome = StreamOutcome{problem.status, 0, !ec};
+    body->record(outcome);
+    co_return !ec;
+  }
+
+  static AppError to_app_error(std::exception_ptr failure) {
+    try {
+      std::rethrow_exception(std::move(failure));
+    } catch (const AppError& e) {
+      return e;
+    } catch (const std::exception& e) {
+      return AppError::internal(e.what());
+    } catch (...) {
+      return AppError::internal("unknown exception");
+    }
+  }
+
+  // Headers about the body a failed stream would have sent, not about the request or connection.
+  static bool describes_representation(std::string_view name) {
+    static constexpr std::string_view kNames[] = {"Content-Disposition", "Content-Encoding", "Content-Language",
+                                                  "Content-Location",    "Content-Range",    "ETag",
+                                                  "Last-Modified",       "Accept-Ranges",    "Content-Security-Policy",
+                                                  "Cache-Control"};
+    for (auto known : kNames) {
+      if (iequals(name, known)) return true;
+    }
+    return false;
+  }
+
+  // Ends the connection at once, without TLS close_notify (a TLS client then reports the
+  // truncation), with a reset when `reset` (where a clean close would pass for the end of the
+  // body); cancels whatever is pending on it. run() then returns without the graceful close.
+  void abort_connection(bool reset) {
+    aborted_ = true;
+    auto& lowest = beast::get_lowest_layer(stream_);
+    boost::system::error_code ignored;
+    if (reset) lowest.socket().set_option(tcp::socket::linger(true, 0), ignored);
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest.close();
+  }
+
+  void on_abort() {
+    // The shutdown grace period is over: whatever this connection still does (a long stream, a
+    // slow upload) ends now.
+    if (upgraded_ || aborted_) return;
+    closing_ = true;
+    abort_connection(false);
+  }
+
   void on_drain() {
     closing_ = true;
     if (upgraded_) {
@@ -183,8 +357,28 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
     }
     boost::system::error_code ignored;
     lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (unread_request_bytes_) co_await discard_unread_input();
     lowest.close();
   }
+
+  // Closing a socket with unread input resets the connection, and a reset can destroy the response
+  // before the client reads it. So, like nginx's lingering close, read and drop what the client
+  // still sends, for at most 2 seconds and 4 MiB, until it closes its side.
+  asio::awaitable<void> discard_unread_input() {
+    auto& lowest = beast::get_lowest_layer(stream_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::array<char, 16 * 1024> scratch;
+    std::size_t discarded = buffer_.size();
+    buffer_.consume(buffer_.size());
+    while (discarded < 4 * 1024 * 1024 && std::chrono::steady_clock::now() < deadline) {
+      lowest.expires_at(deadline);
+      auto [ec, n] = co_await lowest.async_read_some(asio::buffer(scratch), kTuple);
+      if (ec) break;
+      discarded += n;
+    }
+    lowest.expires_never();
+  }
+
 
   std::shared_ptr<Server::State> state_;
   Stream stream_;
@@ -194,6 +388,8 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
   std::string out_;
   bool idle_ = false;
   bool closing_ = false;
+  bool aborted_ = false;
+  bool unread_request_bytes_ = false;  // the connection ends with request bytes it did not read
   std::shared_ptr<Drainable> upgraded_;
 };
 

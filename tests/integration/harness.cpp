@@ -31,7 +31,10 @@ Config test_config(const std::map<std::string, std::string>& env) {
                                             {"PARLEY_THREADS", "2"},
                                             {"PARLEY_LOG_LEVEL", "warn"},
                                             {"PARLEY_SHUTDOWN_GRACE", "5s"},
-                                            {"PARLEY_DATABASE_URL", "sqlite::memory:"}};
+                                            {"PARLEY_DATABASE_URL", "sqlite::memory:"},
+                                            // Not ./var/uploads of whatever folder the tests run in.
+                                            {"PARLEY_UPLOAD_DIR", (std::filesystem::temp_directory_path() /
+                                                                   "parley-test-uploads").string()}};
   for (const auto& [k, v] : env) merged[k] = v;
   auto loaded = Config::load([&](std::string_view name) -> std::optional<std::string> {
     auto it = merged.find(std::string(name));

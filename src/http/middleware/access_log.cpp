@@ -19,41 +19,74 @@ class AccessLogMiddleware final : public Middleware {
   boost::asio::awaitable<Response> handle(Request& req, Next next) override {
     auto start = std::chrono::steady_clock::now();
     Response response = co_await next(req);
+    Entry entry{.method = req.method_text(),
+                .route = req.route ? std::string_view(req.route->path) : std::string_view("unmatched"),
+                .path = req.path(),
+                .request_id = req.request_id,
+                .user = req.user_id ? std::to_string(*req.user_id) : std::string(),
+                .client_ip = req.client_ip};
+    if (response.streamed) {
+      // Logged once the stream is over, with the bytes that went out and the status the client got
+      // (the request's text is copied: the line is written after the handler returned).
+      // Captures the sink, not the middleware: the sink is what must outlive the response.
+      response.streamed->on_finish([&sink = sink_, json = json_, start, method = std::string(entry.method),
+                                    route = entry.route,
+                                    path = std::string(entry.path), request_id = std::string(entry.request_id),
+                                    user = std::move(entry.user),
+                                    client_ip = std::string(entry.client_ip)](const StreamOutcome& outcome) {
+        write(sink, json,
+              Entry{.method = method, .route = route, .path = path, .request_id = request_id, .user = user,
+                    .client_ip = client_ip},
+              outcome.status, outcome.bytes, start);
+      });
+      co_return response;
+    }
+    write(sink_, json_, entry, response.status, response.body.size(), start);
+    co_return response;
+  }
+
+ private:
+  struct Entry {
+    std::string_view method;
+    std::string_view route;
+    std::string_view path;
+    std::string_view request_id;
+    std::string user;
+    std::string_view client_ip;
+  };
+
+  static void write(AccessLogSink& sink, bool json, const Entry& e, int status, std::uint64_t bytes,
+                    std::chrono::steady_clock::time_point start) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::string_view route = req.route ? std::string_view(req.route->path) : std::string_view("unmatched");
-    std::string user = req.user_id ? std::to_string(*req.user_id) : std::string();
-    if (json_) {
+    if (json) {
       std::string line;
       line.reserve(320);
       line += R"({"ts":")";
       line += timestamp();
       line += R"(","level":"info","logger":"access","msg":"request","method":")";
-      append_json_escaped(line, req.method_text());
+      append_json_escaped(line, e.method);
       line += R"(","route":")";
-      append_json_escaped(line, route);
+      append_json_escaped(line, e.route);
       line += R"(","path":")";
-      append_json_escaped(line, req.path());
-      line += fmt::format(R"(","status":{},"bytes":{},"duration_ms":{:.3f},"request_id":")", response.status,
-                          response.body.size(), ms);
-      append_json_escaped(line, req.request_id);
+      append_json_escaped(line, e.path);
+      line += fmt::format(R"(","status":{},"bytes":{},"duration_ms":{:.3f},"request_id":")", status, bytes, ms);
+      append_json_escaped(line, e.request_id);
       line += R"(","user_id":)";
-      line += user.empty() ? "null" : user;
+      line += e.user.empty() ? "null" : e.user;
       line += R"(,"client_ip":")";
-      append_json_escaped(line, req.client_ip);
+      append_json_escaped(line, e.client_ip);
       line += "\"}";
-      sink_.write_line(line);
+      sink.write_line(line);
     } else {
       // The path may carry anything a client sent; escape it so a line stays one line.
       std::string path;
-      append_json_escaped(path, req.path());
-      sink_.write_line(fmt::format("{} info  access: {} {} [{}] {} {}B {:.3f}ms rid={} user={} ip={}", timestamp(),
-                                   req.method_text(), path, route, response.status, response.body.size(), ms,
-                                   req.request_id, user.empty() ? "-" : user, req.client_ip));
+      append_json_escaped(path, e.path);
+      sink.write_line(fmt::format("{} info  access: {} {} [{}] {} {}B {:.3f}ms rid={} user={} ip={}", timestamp(),
+                                   e.method, path, e.route, status, bytes, ms, e.request_id,
+                                   e.user.empty() ? "-" : e.user, e.client_ip));
     }
-    co_return response;
   }
 
- private:
   // RFC 3339 UTC with milliseconds, like the rest of the logs.
   // The seconds part is formatted once per second per thread.
   static std::string timestamp() {

@@ -72,7 +72,8 @@ class ContentTypeMiddleware final : public Middleware {
   boost::asio::awaitable<Response> handle(Request& req, Next next) override {
     if (req.route != nullptr) {
       const auto& doc = req.route->doc;
-      bool has_body = !req.body().empty();
+      // A streamed body is still on the connection: its Content-Type is checked before any of it is read.
+      bool has_body = !req.body().empty() || req.has_streamed_body();
       if (has_body) {
         auto content_type = req.header("Content-Type");
         auto type = media_type(content_type);

@@ -17,14 +17,30 @@ class MetricsMiddleware final : public Middleware {
     metrics_.in_flight_requests.Increment();
     struct Done {
       HttpMetrics& m;
-      ~Done() { m.in_flight_requests.Decrement(); }
+      bool dismissed = false;
+      ~Done() {
+        if (!dismissed) m.in_flight_requests.Decrement();
+      }
     } done{metrics_};
     Response response = co_await next(req);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     constexpr std::size_t kUnmatched = 0xffff;
-    metrics_.observe(req.route ? req.route->index : kUnmatched, req.method_text(),
-                     req.route ? std::string_view(req.route->path) : std::string_view("unmatched"), response.status,
-                     seconds);
+    std::size_t key = req.route ? req.route->index : kUnmatched;
+    std::string_view route = req.route ? std::string_view(req.route->path) : std::string_view("unmatched");
+    if (response.streamed) {
+      // A streamed response is in flight until its last byte went out; its latency and final
+      // status are known only then. (The route template lives as long as the router.)
+      done.dismissed = true;
+      response.streamed->on_finish([&metrics = metrics_, start, key, route,
+                                    method = std::string(req.method_text())](const StreamOutcome& outcome) {
+        metrics.in_flight_requests.Decrement();
+        if (outcome.status == 0) return;  // dropped before the server saw it
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        metrics.observe(key, method, route, outcome.status, seconds);
+      });
+      co_return response;
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics_.observe(key, req.method_text(), route, response.status, seconds);
     co_return response;
   }
 
