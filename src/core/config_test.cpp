@@ -62,6 +62,25 @@ TEST(Config, SecretsAreMaskedInProblems) {
   EXPECT_EQ(loaded.problems[0].find("hunter2"), std::string::npos);
 }
 
+TEST(Config, UploadSettings) {
+  auto defaults = load({}).config;
+  EXPECT_EQ(defaults.upload_dir, "var/uploads");
+  EXPECT_EQ(defaults.upload_max_bytes, 25u * 1024 * 1024);
+  EXPECT_EQ(defaults.upload_threads, 2u);
+  auto set = load({{"PARLEY_UPLOAD_DIR", "/srv/parley/uploads"},
+                   {"PARLEY_UPLOAD_MAX_BYTES", "100MiB"},
+                   {"PARLEY_UPLOAD_THREADS", "4"}});
+  EXPECT_TRUE(set.problems.empty());
+  EXPECT_EQ(set.config.upload_dir, "/srv/parley/uploads");
+  EXPECT_EQ(set.config.upload_max_bytes, 100u * 1024 * 1024);
+  EXPECT_EQ(set.config.upload_threads, 4u);
+  auto bad = load({{"PARLEY_UPLOAD_DIR", ""}, {"PARLEY_UPLOAD_MAX_BYTES", "0"}, {"PARLEY_UPLOAD_THREADS", "0"}});
+  ASSERT_EQ(bad.problems.size(), 3u);
+  EXPECT_NE(bad.problems[0].find("PARLEY_UPLOAD_DIR"), std::string::npos);
+  EXPECT_EQ(load({{"PARLEY_UPLOAD_MAX_BYTES", "65GiB"}}).problems.size(), 1u);
+  EXPECT_EQ(load({{"PARLEY_UPLOAD_MAX_BYTES", "lots"}}).problems.size(), 1u);
+}
+
 TEST(Config, TlsNeedsBothFiles) {
   auto loaded = load({{"PARLEY_TLS_CERT", "/tmp/cert.pem"}});
   ASSERT_EQ(loaded.problems.size(), 1u);
