@@ -19,6 +19,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       logger_(std::move(logger)),
       metrics_(registry_),
       access_log_(access_log_fd),
+      event_bus_(*logger_),
       pool_(config_.threads),
       log_flush_timer_(pool_.primary()) {
   // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.
@@ -38,6 +39,12 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         return it->second;
       }));
   oidc_login_ = std::make_unique<accounts::OidcLogin>(config_, *accounts_, *oidc_providers_);
+  messaging_ = std::make_unique<messaging::MessagingContext>(
+      *database_, event_bus_,
+      messaging::MessagingSettings{
+          .edit_window = std::chrono::duration_cast<std::chrono::seconds>(config_.message_edit_window)});
+  conversations_ = std::make_unique<messaging::Conversations>(*messaging_);
+  messages_ = std::make_unique<messaging::Messages>(*messaging_);
   // Throws std::runtime_error when the upload folder cannot be created or libmagic cannot load.
   uploads_ = std::make_unique<uploads::Uploads>(
       *database_,
@@ -72,6 +79,9 @@ App::~App() {
   // pools) while they are, users before what they use.
   server_.reset();
   uploads_.reset();
+  messages_.reset();
+  conversations_.reset();
+  messaging_.reset();
   oidc_login_.reset();
   oidc_providers_.reset();
   password_reset_.reset();
@@ -91,6 +101,8 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_admin_routes(router_, *admin_);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
+  add_conversation_routes(router_, *conversations_);
+  add_message_routes(router_, *messages_);
   add_upload_routes(router_, *uploads_);
   if (extra_routes) extra_routes(router_);
 }

@@ -17,6 +17,10 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "events/event_bus.hpp"
+#include "messaging/context.hpp"
+#include "messaging/conversations.hpp"
+#include "messaging/messages.hpp"
 #include "uploads/uploads.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -56,6 +60,8 @@ class App {
   spdlog::logger& logger() noexcept { return *logger_; }
   HealthChecks& health() noexcept { return health_; }
   db::Database& database() noexcept { return *database_; }
+  // Committed domain events, for subscribers (real-time delivery, webhooks, tests).
+  events::EventBus& event_bus() noexcept { return event_bus_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
   // database's connections belong to them).
   boost::asio::io_context& primary_context() noexcept { return pool_.primary(); }
@@ -82,6 +88,11 @@ class App {
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
   std::unique_ptr<accounts::OidcLogin> oidc_login_;
+  // Conversations and messages (docs/messages.md), publishing on event_bus_ after each commit.
+  events::EventBus event_bus_;
+  std::unique_ptr<messaging::MessagingContext> messaging_;
+  std::unique_ptr<messaging::Conversations> conversations_;
+  std::unique_ptr<messaging::Messages> messages_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
   std::unique_ptr<uploads::Uploads> uploads_;
   http::IoPool pool_;
@@ -114,6 +125,10 @@ void add_password_reset_routes(http::Router& router, accounts::PasswordReset& re
 void add_oidc_routes(http::Router& router, accounts::OidcLogin& login);
 // POST /api/v1/uploads and GET /api/v1/uploads/{id}/{filename} (app/routes_uploads.cpp).
 void add_upload_routes(http::Router& router, uploads::Uploads& uploads);
+// /api/v1/conversations/**, /api/v1/unread (app/routes_conversations.cpp).
+void add_conversation_routes(http::Router& router, messaging::Conversations& conversations);
+// /api/v1/conversations/{id}/messages, /api/v1/messages/**, /api/v1/search (app/routes_messages.cpp).
+void add_message_routes(http::Router& router, messaging::Messages& messages);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 

@@ -4,13 +4,12 @@
 #include "accounts/permissions.hpp"
 #include "accounts/user_json.hpp"
 #include "app/app.hpp"
+#include "app/route_helpers.hpp"
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
 
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
 
@@ -28,9 +27,6 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 namespace {
 
-constexpr std::int64_t kDefaultLimit = 50;
-constexpr std::int64_t kMaxLimit = 200;
-
 json::value audit_schema() {
   return schema::object({{"id", schema::integer()},
                          {"actor_id", schema::integer()},
@@ -41,31 +37,6 @@ json::value audit_schema() {
                          {"request_id", schema::string()},
                          {"details", schema::object({})},
                          {"created_at", schema::string("date-time")}});
-}
-
-json::value page_schema(json::value item) {
-  return schema::object(
-      {{"results", schema::array(std::move(item))}, {"next", schema::string()}, {"previous", schema::string()}});
-}
-
-AppError query_error(std::string name, std::string message) {
-  return AppError::validation({{std::move(name), {std::move(message)}}}, "The query string has invalid parameters.");
-}
-
-// `value` must be one of `choices`; nullopt when absent.
-std::optional<std::string> query_choice(std::string_view query, std::string_view name,
-                                        std::initializer_list<std::string_view> choices) {
-  auto value = query_param(query, name);
-  if (value && std::find(choices.begin(), choices.end(), *value) == choices.end())
-    throw query_error(std::string(name), "\"" + *value + "\" is not a valid choice.");
-  return value;
-}
-
-std::string encode(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
-
-// Appends "&name=value" for the filters that are set, to carry them into the next page's URL.
-void append_param(std::string& url, std::string_view name, const std::optional<std::string>& value) {
-  if (value) url += "&" + std::string(name) + "=" + encode(*value);
 }
 
 json::object audit_json(const repo::AuditRecord& r) {
@@ -101,7 +72,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
         if (filter.search && filter.search->empty()) filter.search.reset();
         if (filter.search && filter.search->size() > 254) throw query_error("search", "Use at most 254 characters.");
         auto before = query_int(q, "cursor", {.min = 1});
-        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxLimit}).value_or(kDefaultLimit);
+        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit);
         auto users = co_await admin.list_users(filter, before, static_cast<int>(limit) + 1);
         bool more = users.size() > static_cast<std::size_t>(limit);
         if (more) users.pop_back();
@@ -178,7 +149,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
         }
         if (target_type) filter.target = repo::AuditTarget{*target_type, *target_id};
         auto before = query_int(q, "before", {.min = 1});
-        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxLimit}).value_or(kDefaultLimit);
+        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit);
         auto records = co_await admin.audit_log(filter, before, static_cast<int>(limit) + 1);
         bool more = records.size() > static_cast<std::size_t>(limit);
         if (more) records.pop_back();

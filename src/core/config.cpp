@@ -336,6 +336,19 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.upload_threads); }},
+      {"PARLEY_MESSAGE_EDIT_WINDOW", "0", "how long after sending a message its sender may edit it (0: always)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v == "0") {
+           c.message_edit_window = std::chrono::milliseconds(0);
+           return std::nullopt;
+         }
+         auto d = parse_duration(v);
+         if (!d || d->count() < 1000) return "0, or a duration of at least 1s such as 15m or 24h";
+         c.message_edit_window = *d;
+         return std::nullopt;
+       },
+       [](const Config& c) { return show_ms(c.message_edit_window); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -75,6 +75,9 @@ struct Config {
   // The address users reach Parley at, for links in emails.
   std::string public_url = "http://127.0.0.1:8000";
 
+  // How long after sending a message its sender may edit it; zero: no limit.
+  std::chrono::milliseconds message_edit_window{0};
+
   // Uploads (docs/uploads.md): where files are stored, the largest file, the blocking-pool size.
   std::string upload_dir = "var/uploads";
   std::size_t upload_max_bytes = 25 * 1024 * 1024;

@@ -161,6 +161,7 @@ json::value string(std::string_view format) {
 }
 
 json::value integer() { return json::object{{"type", "integer"}}; }
+json::value number() { return json::object{{"type", "number"}}; }
 json::value boolean() { return json::object{{"type", "boolean"}}; }
 json::value array(json::value items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
 json::value ref(std::string_view component) {

@@ -23,6 +23,7 @@ boost::json::value object(std::initializer_list<std::pair<std::string_view, boos
                           std::initializer_list<std::string_view> required = {});
 boost::json::value string(std::string_view format = {});
 boost::json::value integer();
+boost::json::value number();
 boost::json::value boolean();
 boost::json::value array(boost::json::value items);
 boost::json::value ref(std::string_view component);  // {"$ref": "#/components/schemas/<component>"}

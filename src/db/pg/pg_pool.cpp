@@ -47,36 +47,78 @@ awaitable<std::shared_ptr<PgConnection>> PgPool::shared() { return acquire(false
 
 awaitable<std::shared_ptr<PgConnection>> PgPool::pin() { return acquire(true); }
 
+// acquire() decides and records under mutex_ in plain functions (decide, finish_connect): its
+// coroutine frame never holds the lock, so no suspension, and no resumption on another thread, can
+// leave the lock held. (An earlier version kept a std::unique_lock in the frame and, under
+// concurrent transactions, left the mutex locked with no thread holding it.)
+PgPool::Decision PgPool::decide(bool exclusive, Clock::time_point deadline) {
+  std::lock_guard lock(mutex_);
+  if (closed_) throw database_unavailable("pool is closed");
+  prune_locked();
+  Slot* best = nullptr;
+  for (auto& slot : slots_) {
+    if (slot.pinned || slot.retiring) continue;
+    if (best == nullptr || slot.conn->in_flight() < best->conn->in_flight()) best = &slot;
+  }
+  const auto now = Clock::now();
+  const bool can_grow = slots_.size() + connecting_ < config_.pool_max;
+  const bool may_connect = can_grow && now >= next_connect_at_;
+  const bool busy = best != nullptr && best->conn->in_flight() > 0;
+  if (best != nullptr && (!exclusive || !busy || !may_connect)) {
+    // Pinning a connection with statements still in flight is safe: the pipeline runs them
+    // before the transaction's BEGIN.
+    if (exclusive) best->pinned = true;
+    Decision d{Decision::use, best->conn, 0, asio::any_io_executor()};
+    if (!exclusive && busy && may_connect && connecting_ == 0) {
+      ++connecting_;
+      d.grow_on = next_executor_locked();
+    }
+    return d;
+  }
+  if (may_connect) {
+    ++connecting_;
+    return Decision{Decision::connect, nullptr, 0, asio::any_io_executor()};
+  }
+  if (can_grow && connecting_ == 0) {
+    // Nothing usable and reconnecting is backing off: fail fast, the server is down.
+    throw database_unavailable("no database connection (reconnect backing off)", retry_after_seconds_locked());
+  }
+  if (now >= deadline) {
+    throw database_unavailable("timed out after " + std::to_string(config_.acquire_timeout.count()) +
+                               " ms waiting for a database connection");
+  }
+  return Decision{Decision::wait, nullptr, version_, asio::any_io_executor()};
+}
+
+std::shared_ptr<PgConnection> PgPool::finish_connect(std::shared_ptr<PgConnection> conn, std::exception_ptr failure,
+                                                     bool exclusive) {
+  std::lock_guard lock(mutex_);
+  --connecting_;
+  if (failure) {
+    connect_failed_locked();
+    std::rethrow_exception(failure);
+  }
+  backoff_ = config_.reconnect_backoff_initial;
+  if (closed_) {
+    conn->close();
+    throw database_unavailable("pool is closed");
+  }
+  slots_.push_back(Slot{conn, exclusive, false});
+  if (!exclusive) wake_one_locked();
+  return conn;
+}
+
 awaitable<std::shared_ptr<PgConnection>> PgPool::acquire(bool exclusive) {
   const auto deadline = Clock::now() + config_.acquire_timeout;
   for (;;) {
-    std::unique_lock lock(mutex_);
-    if (closed_) throw database_unavailable("pool is closed");
-    prune_locked();
-    Slot* best = nullptr;
-    for (auto& slot : slots_) {
-      if (slot.pinned || slot.retiring) continue;
-      if (best == nullptr || slot.conn->in_flight() < best->conn->in_flight()) best = &slot;
-    }
-    const auto now = Clock::now();
-    const bool can_grow = slots_.size() + connecting_ < config_.pool_max;
-    const bool may_connect = can_grow && now >= next_connect_at_;
-    const bool busy = best != nullptr && best->conn->in_flight() > 0;
-    if (best != nullptr && (!exclusive || !busy || !may_connect)) {
-      // Pinning a connection with statements still in flight is safe: the pipeline runs them
-      // before the transaction's BEGIN.
-      if (exclusive) best->pinned = true;
-      auto conn = best->conn;
-      if (!exclusive && busy && may_connect && connecting_ == 0) {
-        ++connecting_;
-        asio::co_spawn(next_executor_locked(), [self = shared_from_this()] { return self->grow_in_background(); },
-                       asio::detached);
+    Decision d = decide(exclusive, deadline);
+    if (d.action == Decision::use) {
+      if (d.grow_on) {
+        asio::co_spawn(d.grow_on, [self = shared_from_this()] { return self->grow_in_background(); }, asio::detached);
       }
-      co_return conn;
+      co_return d.conn;
     }
-    if (may_connect) {
-      ++connecting_;
-      lock.unlock();
+    if (d.action == Decision::connect) {
       std::shared_ptr<PgConnection> conn;
       std::exception_ptr failure;
       try {
@@ -84,32 +126,9 @@ awaitable<std::shared_ptr<PgConnection>> PgPool::acquire(bool exclusive) {
       } catch (...) {
         failure = std::current_exception();
       }
-      lock.lock();
-      --connecting_;
-      if (failure) {
-        connect_failed_locked();
-        std::rethrow_exception(failure);
-      }
-      backoff_ = config_.reconnect_backoff_initial;
-      if (closed_) {
-        conn->close();
-        throw database_unavailable("pool is closed");
-      }
-      slots_.push_back(Slot{conn, exclusive, false});
-      if (!exclusive) wake_one_locked();
-      co_return conn;
+      co_return finish_connect(std::move(conn), failure, exclusive);
     }
-    if (can_grow && connecting_ == 0) {
-      // Nothing usable and reconnecting is backing off: fail fast, the server is down.
-      throw database_unavailable("no database connection (reconnect backing off)", retry_after_seconds_locked());
-    }
-    if (now >= deadline) {
-      throw database_unavailable("timed out after " + std::to_string(config_.acquire_timeout.count()) +
-                                 " ms waiting for a database connection");
-    }
-    const std::uint64_t seen = version_;
-    lock.unlock();
-    co_await wait(seen, deadline);
+    co_await wait(d.seen_version, deadline);
   }
 }
 
@@ -215,16 +234,20 @@ awaitable<void> PgPool::grow_in_background() {
   } catch (const std::exception&) {
     conn = nullptr;
   }
+  finish_background_connect(std::move(conn));
+}
+
+void PgPool::finish_background_connect(std::shared_ptr<PgConnection> conn) {
   std::lock_guard lock(mutex_);
   --connecting_;
   if (!conn) {
     connect_failed_locked();
-    co_return;
+    return;
   }
   backoff_ = config_.reconnect_backoff_initial;
   if (closed_) {
     conn->close();
-    co_return;
+    return;
   }
   slots_.push_back(Slot{conn, false, false});
   wake_one_locked();
@@ -235,12 +258,14 @@ awaitable<void> PgPool::maintain() {
     maintenance_timer_.expires_after(config_.health_interval);
     boost::system::error_code ec;
     co_await maintenance_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
-    {
-      std::lock_guard lock(mutex_);
-      if (closed_) co_return;
-    }
+    if (is_closed()) co_return;
     co_await check_health();
   }
+}
+
+bool PgPool::is_closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
 }
 
 awaitable<void> PgPool::check_health() {

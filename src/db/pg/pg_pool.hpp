@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <exception>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,18 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
   };
   struct Waiter;
 
+  // What acquire() does next, decided under the lock.
+  struct Decision {
+    enum Action { use, connect, wait } action = use;
+    std::shared_ptr<PgConnection> conn;  // use
+    std::uint64_t seen_version = 0;      // wait
+    boost::asio::any_io_executor grow_on;  // use: also open one more connection there in the background
+  };
+  Decision decide(bool exclusive, Clock::time_point deadline);
+  std::shared_ptr<PgConnection> finish_connect(std::shared_ptr<PgConnection> conn, std::exception_ptr failure,
+                                               bool exclusive);
+  void finish_background_connect(std::shared_ptr<PgConnection> conn);
+  bool is_closed() const;
   boost::asio::awaitable<std::shared_ptr<PgConnection>> acquire(bool exclusive);
   boost::asio::awaitable<std::shared_ptr<PgConnection>> open_connection();
   boost::asio::awaitable<bool> wait(std::uint64_t seen_version, Clock::time_point deadline);

@@ -27,6 +27,12 @@ using boost::asio::awaitable;
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id = ANY (CAST($1 AS bigint[])) ORDER BY id"
 #define PARLEY_SQL_FIND_MANY_SQLITE(TIME, NOW) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"
+// Export: every message of the conversation by id, with its sender's names.
+#define PARLEY_SQL_EXPORT(TIME, NOW)                                                                         \
+  "SELECT m.id, m.conversation_id, m.sender_id, m.parent_id, m.body, m.html, m.mentions_everyone, "         \
+  "m.client_msg_id, m.reply_count, " TIME("m.last_reply_at") ", " TIME("m.created_at") ", " TIME("m.edited_at") \
+  ", " TIME("m.deleted_at") ", u.username, u.display_name "                                                  \
+  "FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.conversation_id = $1 ORDER BY m.id"
 #define PARLEY_SQL_FIND_BY_CLIENT_MSG_ID(TIME, NOW) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE sender_id = $1 AND client_msg_id = $2"
 // Pages: ($1 conversation, $2 cursor, $3 limit, $4 sender or NULL, $5 since or NULL, $6 until or
@@ -67,6 +73,7 @@ constexpr DualQuery kFind = PARLEY_DUAL("messages.find", PARLEY_SQL_FIND);
 // $1 is an id list (id_list_param).
 constexpr DualQuery kFindMany{"messages.find_many", PARLEY_SQL_FIND_MANY_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
                               PARLEY_SQL_FIND_MANY_SQLITE(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW)};
+constexpr DualQuery kExport = PARLEY_DUAL("messages.export", PARLEY_SQL_EXPORT);
 constexpr DualQuery kFindByClientMsgId = PARLEY_DUAL("messages.find_by_client_msg_id", PARLEY_SQL_FIND_BY_CLIENT_MSG_ID);
 constexpr DualQuery kTopBefore = PARLEY_DUAL_AT("messages.page_top_before", PARLEY_SQL_TOP_BEFORE);
 constexpr DualQuery kTopAfter = PARLEY_DUAL_AT("messages.page_top_after", PARLEY_SQL_TOP_AFTER);
@@ -127,7 +134,8 @@ MessageRepository::MessageRepository(Dialect d)
          .edit = kEdit.pick(d),
          .history = kHistory.pick(d),
          .soft_delete = kSoftDelete.pick(d),
-         .find_many = kFindMany.pick(d)},
+         .find_many = kFindMany.pick(d),
+         .export_all = kExport.pick(d)},
       dialect_(d) {}
 
 awaitable<InsertedMessage> MessageRepository::insert(Executor& db, const NewMessage& m) {
@@ -244,6 +252,21 @@ awaitable<std::optional<Message>> MessageRepository::edit(Executor& db, std::int
   if ((co_await db.execute(kRecordEdit, record)).affected_rows == 0) co_return std::nullopt;
   std::array<Value, 3> params{id, std::string(body), std::string(html)};
   co_return first_message(co_await db.execute(q_.edit, params));
+}
+
+awaitable<void> MessageRepository::stream_conversation(
+    Database& db, std::int64_t conversation_id, std::size_t batch_size,
+    std::function<awaitable<void>(std::vector<ExportedMessage>&)> on_batch) {
+  std::array<Value, 1> params{conversation_id};
+  std::vector<ExportedMessage> batch;
+  // A named std::function: GCC 12 mishandles temporaries inside a co_await expression.
+  std::function<awaitable<void>(std::vector<Row>&)> convert = [&](std::vector<Row>& rows) -> awaitable<void> {
+    batch.clear();
+    batch.reserve(rows.size());
+    for (const Row& r : rows) batch.push_back(ExportedMessage{to_message(r), r.text(13), r.text(14)});
+    co_await on_batch(batch);
+  };
+  co_await db.stream(q_.export_all, params, batch_size, convert);
 }
 
 awaitable<std::vector<MessageEdit>> MessageRepository::history(Executor& db, std::int64_t message_id) {

@@ -7,6 +7,7 @@
 // atomic; with a Database each statement commits on its own.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,13 @@ struct MessageEdit {
   std::string edited_at;
 };
 
+// One message of an export, with its sender's names (one row of the export cursor).
+struct ExportedMessage {
+  Message message;
+  std::string sender_username;
+  std::string sender_display_name;
+};
+
 class MessageRepository {
  public:
   explicit MessageRepository(Dialect dialect);
@@ -98,6 +106,12 @@ class MessageRepository {
   // message does not exist or is deleted. Authorization is the caller's.
   boost::asio::awaitable<std::optional<Message>> edit(Executor& db, std::int64_t id, std::int64_t editor_id,
                                                       std::string_view body, std::string_view html);
+  // Every message of the conversation (top level and replies, deleted ones in place), by id, read
+  // from a cursor in batches of `batch_size`: `on_batch` is awaited before the next batch is
+  // fetched, so memory stays bounded whatever the conversation's size.
+  boost::asio::awaitable<void> stream_conversation(
+      Database& db, std::int64_t conversation_id, std::size_t batch_size,
+      std::function<boost::asio::awaitable<void>(std::vector<ExportedMessage>&)> on_batch);
   // Earlier versions, oldest first.
   boost::asio::awaitable<std::vector<MessageEdit>> history(Executor& db, std::int64_t message_id);
   // Soft delete: body and html become "", deleted_at is set; the edit history and reactions of
@@ -114,7 +128,7 @@ class MessageRepository {
 
   struct Queries {
     Query insert, find, find_by_client_msg_id, bump_parent, top_before, top_after, thread_before, thread_after, edit,
-        history, soft_delete, find_many;
+        history, soft_delete, find_many, export_all;
   };
   Queries q_;
   Dialect dialect_;

@@ -1,0 +1,38 @@
+#include "app/route_helpers.hpp"
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <algorithm>
+
+#include "core/validation.hpp"
+#include "http/openapi.hpp"
+
+namespace parley {
+
+namespace schema = http::schema;
+
+boost::json::value page_schema(boost::json::value item) {
+  return schema::object(
+      {{"results", schema::array(std::move(item))}, {"next", schema::string()}, {"previous", schema::string()}});
+}
+
+AppError query_error(std::string name, std::string message) {
+  return AppError::validation({{std::move(name), {std::move(message)}}}, "The query string has invalid parameters.");
+}
+
+std::optional<std::string> query_choice(std::string_view query, std::string_view name,
+                                        std::initializer_list<std::string_view> choices) {
+  auto value = query_param(query, name);
+  if (value && std::find(choices.begin(), choices.end(), *value) == choices.end())
+    throw query_error(std::string(name), "\"" + *value + "\" is not a valid choice.");
+  return value;
+}
+
+std::string url_encode(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
+
+void append_param(std::string& url, std::string_view name, const std::optional<std::string>& value) {
+  if (value) url += "&" + std::string(name) + "=" + url_encode(*value);
+}
+
+}  // namespace parley

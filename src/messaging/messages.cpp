@@ -1,0 +1,336 @@
+#include "messaging/messages.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.hpp"
+#include "core/time.hpp"
+#include "events/pending_events.hpp"
+#include "markdown/markdown.hpp"
+#include "messaging/input_rules.hpp"
+
+namespace parley::messaging {
+namespace {
+
+using boost::asio::awaitable;
+using db::repositories::Message;
+namespace json = boost::json;
+
+// A body rendered for storage: the HTML, and the mentions resolved against the members.
+struct RenderedBody {
+  std::string html;
+  std::vector<std::int64_t> mentions;  // ascending
+  bool mentions_everyone = false;
+};
+
+awaitable<RenderedBody> render_body(MessagingContext& ctx, db::Executor& db, std::int64_t conversation_id,
+                                    const std::string& body) {
+  auto document = markdown::Document::parse(body);
+  auto scan = document.mentions();
+  markdown::ResolvedMentions resolved;
+  RenderedBody out;
+  if (!scan.usernames.empty()) {
+    auto members = co_await ctx.mentions.resolve_members(db, conversation_id, scan.usernames);
+    for (auto& m : members) {
+      out.mentions.push_back(m.user_id);
+      resolved.emplace(std::move(m.username_lower), m.user_id);
+    }
+    std::sort(out.mentions.begin(), out.mentions.end());
+  }
+  out.html = document.render_html(resolved);
+  out.mentions_everyone = scan.channel || scan.here;
+  co_return out;
+}
+
+json::object message_ref(const Message& m) {
+  return json::object{{"id", m.id},
+                      {"conversation_id", m.conversation_id},
+                      {"parent_id", m.parent_id ? json::value(*m.parent_id) : json::value(nullptr)}};
+}
+
+// 409 once the edit window (zero: none) has passed since `created_at`.
+void require_within_edit_window(const MessagingSettings& settings, const std::string& created_at) {
+  if (settings.edit_window.count() == 0) return;
+  auto sent = parse_rfc3339(created_at);
+  if (sent && std::chrono::system_clock::now() - *sent > settings.edit_window) {
+    throw AppError::conflict("The edit window of this message has passed.", "edit_window_passed");
+  }
+}
+
+// One line of an export.
+json::object export_json(const db::repositories::ExportedMessage& e) {
+  const Message& m = e.message;
+  return json::object{{"id", m.id},
+                      {"conversation_id", m.conversation_id},
+                      {"parent_id", m.parent_id ? json::value(*m.parent_id) : json::value(nullptr)},
+                      {"sender", json::object{{"id", m.sender_id},
+                                              {"username", e.sender_username},
+                                              {"display_name", e.sender_display_name}}},
+                      {"body", m.body},
+                      {"html", m.html},
+                      {"reply_count", m.reply_count},
+                      {"mentions_everyone", m.mentions_everyone},
+                      {"created_at", m.created_at},
+                      {"edited_at", m.edited_at ? json::value(*m.edited_at) : json::value(nullptr)},
+                      {"deleted", m.deleted()}};
+}
+
+}  // namespace
+
+awaitable<Messages::Located> Messages::locate(db::Executor& db, std::int64_t message_id, const http::Principal& by) {
+  auto message = co_await ctx_.messages.find(db, message_id);
+  if (!message) throw AppError::not_found();
+  auto access = co_await load_access(ctx_, db, message->conversation_id, by);
+  co_return Located{std::move(*message), std::move(access)};
+}
+
+awaitable<std::vector<MessageView>> Messages::load_views(db::Executor& db, std::vector<Message> messages,
+                                                         std::int64_t viewer_id) {
+  std::vector<MessageView> views;
+  if (messages.empty()) co_return views;
+  std::vector<std::int64_t> ids, senders;
+  ids.reserve(messages.size());
+  senders.reserve(messages.size());
+  for (const auto& m : messages) {
+    ids.push_back(m.id);
+    senders.push_back(m.sender_id);
+  }
+  std::sort(senders.begin(), senders.end());
+  senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
+  auto users = co_await ctx_.users.find_many(db, senders);
+  auto reactions = co_await ctx_.reactions.counts(db, ids, viewer_id);
+  auto mentions = co_await ctx_.mentions.for_messages(db, ids);
+  auto attachments = co_await ctx_.attachments.for_messages(db, ids);
+
+  views.reserve(messages.size());
+  for (auto& m : messages) {
+    MessageView view;
+    auto user = std::lower_bound(users.begin(), users.end(), m.sender_id,
+                                 [](const db::repositories::User& u, std::int64_t id) { return u.id < id; });
+    if (user != users.end() && user->id == m.sender_id) view.sender = *user;
+    for (const auto& r : reactions) {
+      if (r.message_id == m.id) view.reactions.push_back(r);
+    }
+    for (const auto& row : mentions) {
+      if (row.message_id == m.id) view.mentions.push_back(row.user_id);
+    }
+    if (!m.deleted()) {
+      for (const auto& a : attachments) {
+        if (a.message_id == m.id) view.attachments.push_back(a.attachment);
+      }
+    }
+    view.message = std::move(m);
+    views.push_back(std::move(view));
+  }
+  co_return views;
+}
+
+awaitable<MessageListing> Messages::list(http::Principal by, std::int64_t conversation_id,
+                                         db::repositories::PageQuery query) {
+  auto access = co_await load_access(ctx_, ctx_.db, conversation_id, by);
+  require_member(access);
+  if (query.parent_id) {
+    auto parent = co_await ctx_.messages.find(ctx_.db, *query.parent_id);
+    if (!parent || parent->conversation_id != conversation_id || parent->parent_id) throw AppError::not_found();
+  }
+  auto page = co_await ctx_.messages.page(ctx_.db, conversation_id, query);
+  MessageListing listing{.messages = {}, .has_older = page.has_older, .has_newer = page.has_newer};
+  listing.messages = co_await load_views(ctx_.db, std::move(page.messages), by.user_id);
+  co_return listing;
+}
+
+awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversation_id, SendInput in) {
+  if (code_points(in.body) > kMaxBodyLength) {
+    throw AppError::validation({{"body", {"Use at most 10000 characters."}}});
+  }
+  if (in.body.find_first_not_of(" \t\r\n") == std::string::npos && in.attachment_ids.empty()) {
+    throw AppError::validation({{"body", {"This field may not be blank."}}});
+  }
+  if (in.attachment_ids.size() > kMaxAttachmentsPerMessage) {
+    throw AppError::validation({{"attachment_ids", {"Attach at most 10 files to a message."}}});
+  }
+  events::PendingEvents events(ctx_.event_log);
+  auto tx = co_await ctx_.db.begin();
+  auto access = co_await load_access(ctx_, *tx, conversation_id, by);
+  require_member(access);
+  require_not_archived(access);
+  auto rendered = co_await render_body(ctx_, *tx, conversation_id, in.body);
+  db::repositories::NewMessage fresh{.conversation_id = conversation_id,
+                                     .sender_id = by.user_id,
+                                     .parent_id = in.parent_id,
+                                     .body = std::move(in.body),
+                                     .html = std::move(rendered.html),
+                                     .mentions_everyone = rendered.mentions_everyone,
+                                     .client_msg_id = std::move(in.client_msg_id)};
+  auto inserted = co_await ctx_.messages.insert(*tx, fresh);
+  const Message& message = inserted.message;
+  if (inserted.created) {
+    co_await ctx_.mentions.replace(*tx, message.id, rendered.mentions);
+    if (!in.attachment_ids.empty()) {
+      co_await ctx_.attachments.attach_to_message(*tx, message.id, by.user_id, in.attachment_ids);
+    }
+    // Writing in a conversation means having read it up to here.
+    co_await ctx_.members.mark_read(*tx, conversation_id, by.user_id, message.id);
+  }
+  std::vector<Message> one{message};
+  auto views = co_await load_views(*tx, std::move(one), by.user_id);
+  SentMessage out{std::move(views.front()), inserted.created};
+  if (inserted.created) {
+    auto data = message_json(out.view);
+    auto recipients = co_await ctx_.members.user_ids(*tx, conversation_id);
+    co_await events.record(*tx, "message.created", data, std::move(recipients));
+  }
+  co_await tx->commit();
+  events.publish(ctx_.bus);
+  co_return out;
+}
+
+awaitable<MessageView> Messages::get(http::Principal by, std::int64_t message_id) {
+  auto located = co_await locate(ctx_.db, message_id, by);
+  require_member(located.access);
+  std::vector<Message> one{std::move(located.message)};
+  auto views = co_await load_views(ctx_.db, std::move(one), by.user_id);
+  co_return std::move(views.front());
+}
+
+awaitable<MessageView> Messages::edit(http::Principal by, std::int64_t message_id, std::string body) {
+  if (code_points(body) > kMaxBodyLength) throw AppError::validation({{"body", {"Use at most 10000 characters."}}});
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw AppError::validation({{"body", {"This field may not be blank."}}});
+  }
+  events::PendingEvents events(ctx_.event_log);
+  auto tx = co_await ctx_.db.begin();
+  auto located = co_await locate(*tx, message_id, by);
+  require_member(located.access);
+  const Message& original = located.message;
+  if (original.sender_id != by.user_id) throw AppError::forbidden("Only the sender may edit a message.");
+  if (original.deleted()) throw AppError::conflict("A deleted message cannot be edited.", "message_deleted");
+  require_not_archived(located.access);
+  require_within_edit_window(ctx_.settings, original.created_at);
+  auto rendered = co_await render_body(ctx_, *tx, original.conversation_id, body);
+  auto edited = co_await ctx_.messages.edit(*tx, message_id, by.user_id, body, rendered.html);
+  if (!edited) throw AppError::conflict("A deleted message cannot be edited.", "message_deleted");
+  co_await ctx_.mentions.replace(*tx, message_id, rendered.mentions);
+  std::vector<Message> one{std::move(*edited)};
+  auto views = co_await load_views(*tx, std::move(one), by.user_id);
+  const auto& m = views.front().message;
+  json::array mentions;
+  for (auto id : views.front().mentions) mentions.emplace_back(id);
+  auto data = message_ref(m);
+  data["body"] = m.body;
+  data["html"] = m.html;
+  data["mentions"] = std::move(mentions);
+  data["mentions_everyone"] = m.mentions_everyone;
+  data["edited_at"] = m.edited_at ? json::value(*m.edited_at) : json::value(nullptr);
+  auto recipients = co_await ctx_.members.user_ids(*tx, m.conversation_id);
+  co_await events.record(*tx, "message.updated", data, std::move(recipients));
+  co_await tx->commit();
+  events.publish(ctx_.bus);
+  co_return std::move(views.front());
+}
+
+awaitable<void> Messages::remove(http::Principal by, std::int64_t message_id) {
+  events::PendingEvents events(ctx_.event_log);
+  auto tx = co_await ctx_.db.begin();
+  auto located = co_await locate(*tx, message_id, by);
+  // Site admins moderate every conversation; everyone else must be able to see the message.
+  if (!by.is_admin()) require_member(located.access);
+  const bool allowed = located.message.sender_id == by.user_id || located.access.can_manage(by) || by.is_admin();
+  if (!allowed) throw AppError::forbidden("Only the sender or an admin may delete this message.");
+  if (located.message.deleted()) co_return;  // idempotent
+  auto deleted = co_await ctx_.messages.soft_delete(*tx, message_id);
+  if (!deleted) throw AppError::not_found();
+  auto data = message_ref(*deleted);
+  data["deleted_by"] = by.user_id;
+  auto recipients = co_await ctx_.members.user_ids(*tx, deleted->conversation_id);
+  co_await events.record(*tx, "message.deleted", data, std::move(recipients));
+  co_await tx->commit();
+  events.publish(ctx_.bus);
+}
+
+awaitable<std::vector<HistoryEntry>> Messages::history(http::Principal by, std::int64_t message_id) {
+  auto located = co_await locate(ctx_.db, message_id, by);
+  require_member(located.access);
+  auto edits = co_await ctx_.messages.history(ctx_.db, message_id);
+  std::vector<std::int64_t> editors;
+  for (const auto& e : edits) editors.push_back(e.editor_id);
+  std::sort(editors.begin(), editors.end());
+  editors.erase(std::unique(editors.begin(), editors.end()), editors.end());
+  auto users = co_await ctx_.users.find_many(ctx_.db, editors);
+  std::vector<HistoryEntry> out;
+  out.reserve(edits.size());
+  for (auto& e : edits) {
+    auto it = std::find_if(users.begin(), users.end(), [&](const auto& u) { return u.id == e.editor_id; });
+    if (it != users.end()) out.push_back(HistoryEntry{std::move(e), *it});
+  }
+  co_return out;
+}
+
+awaitable<void> Messages::react(http::Principal by, std::int64_t message_id, std::string emoji, bool add) {
+  if (!is_valid_emoji(emoji)) {
+    throw AppError::bad_request("The emoji must be a shortcode like thumbsup or an emoji sequence.", "invalid_emoji");
+  }
+  events::PendingEvents events(ctx_.event_log);
+  auto tx = co_await ctx_.db.begin();
+  auto located = co_await locate(*tx, message_id, by);
+  require_member(located.access);
+  if (located.message.deleted()) throw AppError::conflict("A deleted message takes no reactions.", "message_deleted");
+  if (add) require_not_archived(located.access);
+  bool changed = false;
+  if (add) {
+    changed = co_await ctx_.reactions.add(*tx, message_id, by.user_id, emoji);
+  } else {
+    changed = co_await ctx_.reactions.remove(*tx, message_id, by.user_id, emoji);
+  }
+  if (changed) {
+    auto data = message_ref(located.message);
+    data.erase("id");
+    data["message_id"] = message_id;
+    data["emoji"] = emoji;
+    data["user_id"] = by.user_id;
+    auto recipients = co_await ctx_.members.user_ids(*tx, located.message.conversation_id);
+    std::string_view type = add ? "reaction.added" : "reaction.removed";
+    co_await events.record(*tx, type, data, std::move(recipients));
+  }
+  co_await tx->commit();
+  events.publish(ctx_.bus);
+}
+
+awaitable<SearchListing> Messages::search(http::Principal by, db::repositories::SearchQuery query) {
+  query.viewer_id = by.user_id;
+  const auto limit = static_cast<std::size_t>(query.limit);
+  auto hits = co_await ctx_.search.search(ctx_.db, query);
+  SearchListing listing;
+  listing.more = hits.size() > limit;
+  if (listing.more) hits.resize(limit);
+  std::vector<std::int64_t> ids;
+  for (const auto& h : hits) ids.push_back(h.message_id);
+  auto messages = co_await ctx_.messages.find_many(ctx_.db, ids);
+  auto views = co_await load_views(ctx_.db, std::move(messages), by.user_id);
+  for (auto& hit : hits) {
+    auto it = std::find_if(views.begin(), views.end(), [&](const MessageView& v) { return v.message.id == hit.message_id; });
+    if (it != views.end()) listing.results.push_back(SearchResult{std::move(hit), std::move(*it)});
+  }
+  co_return listing;
+}
+
+awaitable<http::BodyProducer> Messages::export_conversation(http::Principal by, std::int64_t conversation_id) {
+  auto access = co_await load_access(ctx_, ctx_.db, conversation_id, by);
+  require_member(access);
+  MessagingContext& ctx = ctx_;
+  co_return [&ctx, conversation_id](http::BodyWriter& out) -> awaitable<void> {
+    std::string chunk;
+    std::function<awaitable<void>(std::vector<db::repositories::ExportedMessage>&)> write_batch =
+        [&](std::vector<db::repositories::ExportedMessage>& batch) -> awaitable<void> {
+      chunk.clear();
+      for (const auto& e : batch) {
+        chunk += json::serialize(export_json(e));
+        chunk.push_back('\n');
+      }
+      co_await out.write(chunk);
+    };
+    co_await ctx.messages.stream_conversation(ctx.db, conversation_id, kExportBatch, write_batch);
+  };
+}
+
+}  // namespace parley::messaging

@@ -1,0 +1,99 @@
+#pragma once
+// Message actions: send (Markdown rendered once, mentions resolved, idempotent by client_msg_id),
+// pages by id cursor, edits with history, soft delete, reactions and search. Each write owns its
+// transaction and records its events in it; they are published after the commit.
+//
+// Events (recipients: the conversation's members): message.created, message.updated,
+// message.deleted, reaction.added, reaction.removed.
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/repositories/message_repository.hpp"
+#include "db/repositories/search_repository.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "messaging/access.hpp"
+#include "messaging/context.hpp"
+#include "messaging/views.hpp"
+
+namespace parley::messaging {
+
+struct SendInput {
+  std::string body;  // Markdown; at most kMaxBodyLength code points; may be empty with attachments
+  std::optional<std::int64_t> parent_id;
+  std::optional<std::string> client_msg_id;
+  std::vector<std::int64_t> attachment_ids;
+};
+
+struct SentMessage {
+  MessageView view;
+  bool created = false;  // false: a retry with a known client_msg_id; `view` is the original
+};
+
+struct MessageListing {
+  std::vector<MessageView> messages;  // ascending id
+  bool has_older = false;
+  bool has_newer = false;
+};
+
+struct HistoryEntry {
+  db::repositories::MessageEdit edit;
+  db::repositories::User editor;
+};
+
+struct SearchResult {
+  db::repositories::SearchHit hit;
+  MessageView view;
+};
+
+struct SearchListing {
+  std::vector<SearchResult> results;
+  bool more = false;
+};
+
+class Messages {
+ public:
+  explicit Messages(MessagingContext& ctx) : ctx_(ctx) {}
+
+  boost::asio::awaitable<MessageListing> list(http::Principal by, std::int64_t conversation_id,
+                                              db::repositories::PageQuery query);
+  boost::asio::awaitable<SentMessage> send(http::Principal by, std::int64_t conversation_id, SendInput input);
+  boost::asio::awaitable<MessageView> get(http::Principal by, std::int64_t message_id);
+  // Sender only, within the edit window, not deleted.
+  boost::asio::awaitable<MessageView> edit(http::Principal by, std::int64_t message_id, std::string body);
+  // Sender, conversation owner/admin, or site admin. Idempotent.
+  boost::asio::awaitable<void> remove(http::Principal by, std::int64_t message_id);
+  boost::asio::awaitable<std::vector<HistoryEntry>> history(http::Principal by, std::int64_t message_id);
+  // Idempotent: adding a reaction twice or removing an absent one changes nothing and emits nothing.
+  boost::asio::awaitable<void> react(http::Principal by, std::int64_t message_id, std::string emoji, bool add);
+  // Full-text search over the conversations the caller is a member of (query.viewer_id is set
+  // here); `limit` results from `offset`.
+  boost::asio::awaitable<SearchListing> search(http::Principal by, db::repositories::SearchQuery query);
+  // Every message of the conversation as NDJSON (one export_json object per line, by id, deleted
+  // ones in place), streamed from a database cursor in batches of kExportBatch: memory stays flat
+  // whatever the conversation's size. 404 unless the caller is a member; the check happens here,
+  // the rows are read while the returned producer runs.
+  boost::asio::awaitable<http::BodyProducer> export_conversation(http::Principal by, std::int64_t conversation_id);
+  static constexpr std::size_t kExportBatch = 500;
+
+ private:
+  // Everything a message's JSON shows, for a page of messages, in four statements whatever the
+  // page size.
+  boost::asio::awaitable<std::vector<MessageView>> load_views(db::Executor& db,
+                                                              std::vector<db::repositories::Message> messages,
+                                                              std::int64_t viewer_id);
+  // The message and its conversation as the caller may see them: 404 unless a member.
+  struct Located {
+    db::repositories::Message message;
+    ConversationAccess access;
+  };
+  boost::asio::awaitable<Located> locate(db::Executor& db, std::int64_t message_id, const http::Principal& by);
+
+  MessagingContext& ctx_;
+};
+
+}  // namespace parley::messaging

@@ -1,0 +1,161 @@
+#include "messaging/views.hpp"
+
+#include "http/openapi.hpp"
+#include "uploads/attachment_json.hpp"
+
+namespace parley::messaging {
+namespace {
+
+namespace json = boost::json;
+namespace schema = http::schema;
+
+json::value nullable(const std::optional<std::string>& text) { return text ? json::value(*text) : json::value(nullptr); }
+json::value nullable(const std::optional<std::int64_t>& id) { return id ? json::value(*id) : json::value(nullptr); }
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+std::string message_preview(std::string_view body) {
+  std::string out;
+  out.reserve(std::min(body.size(), kPreviewLength * 4));
+  std::size_t code_points = 0;
+  bool pending_space = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (is_space(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (!is_continuation(c)) {
+      if (code_points + (pending_space ? 1 : 0) >= kPreviewLength) {
+        out += "…";
+        return out;
+      }
+      if (pending_space) {
+        out.push_back(' ');
+        ++code_points;
+        pending_space = false;
+      }
+      ++code_points;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+json::object conversation_json(const db::repositories::ConversationSummary& s) {
+  const auto& c = s.conversation;
+  json::value last = nullptr;
+  if (s.last_message) {
+    const auto& m = *s.last_message;
+    last = json::object{{"id", m.id},
+                        {"sender_id", m.sender_id},
+                        {"preview", m.deleted ? std::string() : message_preview(m.body)},
+                        {"created_at", m.created_at},
+                        {"deleted", m.deleted}};
+  }
+  return json::object{{"id", c.id},
+                      {"kind", c.kind},
+                      {"name", nullable(c.name)},
+                      {"topic", c.topic},
+                      {"visibility", c.visibility},
+                      {"created_by", nullable(c.created_by)},
+                      {"created_at", c.created_at},
+                      {"archived_at", nullable(c.archived_at)},
+                      {"member_count", s.member_count},
+                      {"my_role", s.my_role.empty() ? json::value(nullptr) : json::value(s.my_role)},
+                      {"muted", s.muted},
+                      {"unread_count", s.unread_count},
+                      {"last_message", std::move(last)}};
+}
+
+json::value conversation_schema() {
+  return schema::object({{"id", schema::integer()},
+                         {"kind", schema::string()},
+                         {"name", schema::string()},
+                         {"topic", schema::string()},
+                         {"visibility", schema::string()},
+                         {"created_by", schema::integer()},
+                         {"created_at", schema::string("date-time")},
+                         {"archived_at", schema::string("date-time")},
+                         {"member_count", schema::integer()},
+                         {"my_role", schema::string()},
+                         {"muted", schema::boolean()},
+                         {"unread_count", schema::integer()},
+                         {"last_message", schema::object({{"id", schema::integer()},
+                                                          {"sender_id", schema::integer()},
+                                                          {"preview", schema::string()},
+                                                          {"created_at", schema::string("date-time")},
+                                                          {"deleted", schema::boolean()}})}});
+}
+
+json::object conversation_event_json(const db::repositories::Conversation& c, std::int64_t member_count) {
+  return json::object{{"id", c.id},
+                      {"kind", c.kind},
+                      {"name", nullable(c.name)},
+                      {"topic", c.topic},
+                      {"visibility", c.visibility},
+                      {"created_by", nullable(c.created_by)},
+                      {"created_at", c.created_at},
+                      {"archived_at", nullable(c.archived_at)},
+                      {"member_count", member_count}};
+}
+
+json::object sender_json(const db::repositories::User& user) {
+  return json::object{{"id", user.id}, {"username", user.username}, {"display_name", user.display_name}};
+}
+
+json::object message_json(const MessageView& view) {
+  const auto& m = view.message;
+  json::array reactions;
+  for (const auto& r : view.reactions) {
+    reactions.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"me", r.me}});
+  }
+  json::array mentions;
+  for (auto id : view.mentions) mentions.emplace_back(id);
+  json::array attachments;
+  for (const auto& a : view.attachments) attachments.push_back(uploads::attachment_json(a));
+  return json::object{{"id", m.id},
+                      {"conversation_id", m.conversation_id},
+                      {"sender", sender_json(view.sender)},
+                      {"body", m.body},
+                      {"html", m.html},
+                      {"parent_id", nullable(m.parent_id)},
+                      {"reply_count", m.reply_count},
+                      {"last_reply_at", nullable(m.last_reply_at)},
+                      {"reactions", std::move(reactions)},
+                      {"mentions", std::move(mentions)},
+                      {"mentions_everyone", m.mentions_everyone},
+                      {"attachments", std::move(attachments)},
+                      {"created_at", m.created_at},
+                      {"edited_at", nullable(m.edited_at)},
+                      {"deleted", m.deleted()},
+                      {"client_msg_id", nullable(m.client_msg_id)}};
+}
+
+json::value message_schema() {
+  return schema::object(
+      {{"id", schema::integer()},
+       {"conversation_id", schema::integer()},
+       {"sender", schema::object({{"id", schema::integer()},
+                                  {"username", schema::string()},
+                                  {"display_name", schema::string()}})},
+       {"body", schema::string()},
+       {"html", schema::string()},
+       {"parent_id", schema::integer()},
+       {"reply_count", schema::integer()},
+       {"last_reply_at", schema::string("date-time")},
+       {"reactions", schema::array(schema::object(
+                         {{"emoji", schema::string()}, {"count", schema::integer()}, {"me", schema::boolean()}}))},
+       {"mentions", schema::array(schema::integer())},
+       {"mentions_everyone", schema::boolean()},
+       {"attachments", schema::array(uploads::attachment_schema())},
+       {"created_at", schema::string("date-time")},
+       {"edited_at", schema::string("date-time")},
+       {"deleted", schema::boolean()},
+       {"client_msg_id", schema::string()}});
+}
+
+}  // namespace parley::messaging
