@@ -472,6 +472,50 @@ TEST_P(MessagesTest, NothingIsPublishedForARolledBackSend) {
   }
 }
 
+TEST_P(MessagesTest, AttachmentsTravelWithMessagesAndFollowMembership) {
+  auto alice = user("alice");
+  auto bob = user("bob");
+  auto eve = user("eve");
+  const auto g = group(alice, {bob.id});
+  const std::string boundary = "parley-test-boundary";
+  const std::string form = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n"
+                           "Content-Type: text/plain\r\n\r\nhello attachment\r\n--" + boundary + "--\r\n";
+  auto uploaded = http_request(port(), "POST", "/api/v1/uploads",
+                               {{"Authorization", "Bearer " + alice.access},
+                                {"Content-Type", "multipart/form-data; boundary=" + boundary}},
+                               form);
+  ASSERT_EQ(uploaded.status, 201) << uploaded.body;
+  const auto upload_id = uploaded.json().at("id").as_int64();
+  const std::string url(uploaded.json().at("url").as_string());
+  EXPECT_EQ(call(bob, "GET", url).status, 404) << "not posted yet";
+
+  // Someone else's upload cannot be attached.
+  auto stolen = call(bob, "POST", messages_path(g), json::object{{"body", "mine now"}, {"attachment_ids", {upload_id}}});
+  EXPECT_EQ(stolen.status, 400) << stolen.body;
+  EXPECT_TRUE(stolen.json().at("errors").as_object().contains("attachment_ids")) << stolen.body;
+
+  // A message may carry only attachments (no text).
+  auto m = call(alice, "POST", messages_path(g), json::object{{"attachment_ids", {upload_id}}});
+  ASSERT_EQ(m.status, 201) << m.body;
+  auto files = m.json().at("attachments").as_array();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].at("id"), upload_id);
+  EXPECT_EQ(files[0].at("filename"), "notes.txt");
+  EXPECT_EQ(files[0].at("url").as_string(), url);
+  auto listed = call(bob, "GET", messages_path(g)).json().at("results").at(0).at("attachments").as_array();
+  EXPECT_EQ(listed.size(), 1u);
+
+  auto download = call(bob, "GET", url);
+  ASSERT_EQ(download.status, 200);
+  EXPECT_EQ(download.body, "hello attachment");
+  EXPECT_EQ(call(eve, "GET", url).status, 404) << "not a member of any conversation it was posted in";
+  // Deleting the message withdraws the file from the conversation.
+  ASSERT_EQ(call(alice, "DELETE", "/api/v1/messages/" + std::to_string(m.json().at("id").as_int64())).status, 204);
+  EXPECT_EQ(call(bob, "GET", url).status, 404);
+  EXPECT_EQ(call(alice, "GET", url).status, 200) << "the uploader keeps access";
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, MessagesTest, ::testing::Values("sqlite", "postgres"), backend_name);
 
 }  // namespace
