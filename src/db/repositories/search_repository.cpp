@@ -1,8 +1,6 @@
 #include "db/repositories/search_repository.hpp"
 
 #include <array>
-#include <charconv>
-#include <chrono>
 #include <random>
 
 #include "core/error.hpp"
@@ -86,64 +84,14 @@ constexpr std::string_view kSqliteSearch =
 
 constexpr DualQuery kSearch{"search.messages", kPostgresSearch, kSqliteSearch};
 
-// Reads "YYYY-MM-DD[T ]HH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" ('t' and 'z' in any case) and writes it
-// as Parley's canonical UTC text with milliseconds; nullopt when it is not such a time.
-std::optional<std::string> canonical_time(std::string_view text) {
-  auto number = [&](std::size_t at, std::size_t digits, int& out) {
-    if (at + digits > text.size()) return false;
-    const auto result = std::from_chars(text.data() + at, text.data() + at + digits, out);
-    return result.ec == std::errc() && result.ptr == text.data() + at + digits && text[at] != '+' && text[at] != '-';
-  };
-  auto at_is = [&](std::size_t at, std::string_view chars) {
-    return at < text.size() && chars.find(text[at]) != std::string_view::npos;
-  };
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!number(0, 4, year) || !at_is(4, "-") || !number(5, 2, month) || !at_is(7, "-") || !number(8, 2, day) ||
-      !at_is(10, "Tt ") || !number(11, 2, hour) || !at_is(13, ":") || !number(14, 2, minute) || !at_is(16, ":") ||
-      !number(17, 2, second)) {
-    return std::nullopt;
-  }
-  std::size_t at = 19;
-  int millis = 0;
-  if (at_is(at, ".")) {
-    std::size_t digits = 0;
-    for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++digits) {
-      if (digits < 3) millis = millis * 10 + (text[at] - '0');
-    }
-    if (digits == 0) return std::nullopt;
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  int offset_minutes = 0;
-  if (at_is(at, "Zz")) {
-    ++at;
-  } else if (at_is(at, "+-")) {
-    int offset_hours = 0, offset_mins = 0;
-    if (!number(at + 1, 2, offset_hours) || !at_is(at + 3, ":") || !number(at + 4, 2, offset_mins) ||
-        offset_hours > 23 || offset_mins > 59) {
-      return std::nullopt;
-    }
-    offset_minutes = (text[at] == '-' ? -1 : 1) * (offset_hours * 60 + offset_mins);
-    at += 6;
-  } else {
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
-                            std::chrono::day{static_cast<unsigned>(day)}};
-  if (at != text.size() || year < 1970 || !date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  const system_clock::time_point time = sys_days{date} + hours{hour} + minutes{minute - offset_minutes} +
-                                        seconds{second} + milliseconds{millis};
-  return format_rfc3339(time);
-}
-
 Value time_param(const std::optional<std::string>& text, std::string_view name) {
   if (!text) return nullptr;
-  std::optional<std::string> canonical = canonical_time(*text);
-  if (!canonical) {
+  auto time = parse_rfc3339(*text);
+  if (!time) {
     throw AppError::bad_request(std::string(name) + " must be an RFC 3339 time, e.g. 2026-11-23T23:51:00.123Z.",
                                 "invalid_time");
   }
-  return std::move(*canonical);
+  return format_rfc3339(*time);  // Parley's canonical UTC text with milliseconds
 }
 
 template <typename T>

@@ -138,7 +138,7 @@ TEST_P(SearchRepoTest, FiltersByTime) {
       << "offsets and lower-case letters are read";
   EXPECT_EQ(found("2026-01-02T11:00:00.123456+01:00", std::nullopt), (std::set<std::int64_t>{late.id}))
       << "10:00:00.123 UTC is after 10:00:00.000";
-  for (std::string bad : {"yesterday", "2026-02-30T00:00:00Z", "2026-01-01", "2026-01-01T10:00:00",
+  for (std::string bad : {"yesterday", "2026-02-30T00:00:00Z", "2026-01-01T10:00:00",
                           "2026-01-01T25:00:00Z", "2026-01-01T10:00:00+0200", "'; DROP TABLE messages; --",
                           "2026-01-01T10:00:00.Z", "+026-01-01T10:00:00Z"}) {
     PARLEY_EXPECT_APP_ERROR(search({.viewer_id = alice_.id, .text = "report", .before = bad}), 400);
