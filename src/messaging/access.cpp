@@ -39,6 +39,13 @@ void require_visible(const ConversationAccess& access, const http::Principal& by
   if (!public_channel || access.banned || by.role == "guest") throw AppError::not_found();
 }
 
+boost::asio::awaitable<void> tell_members(MessagingContext& ctx, db::Executor& tx, events::PendingEvents& events,
+                                          std::int64_t conversation_id, std::string_view type,
+                                          const boost::json::object& data) {
+  auto recipients = co_await ctx.members.user_ids(tx, conversation_id);
+  co_await events.record(tx, type, data, std::move(recipients));
+}
+
 void require_not_archived(const ConversationAccess& access) {
   if (access.conversation.archived_at) {
     throw AppError::conflict("This conversation is archived and read-only.", "conversation_archived");

@@ -107,8 +107,7 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
   out.conversation = co_await summary_of(ctx_, *tx, conversation_id, by.user_id);
   if (out.created) {
     auto data = conversation_event_json(out.conversation.conversation, out.conversation.member_count);
-    auto recipients = co_await ctx_.members.user_ids(*tx, conversation_id);
-    co_await events.record(*tx, "conversation.created", data, std::move(recipients));
+    co_await tell_members(ctx_, *tx, events, conversation_id, "conversation.created", data);
   }
   co_await tx->commit();
   events.publish(ctx_.bus);
@@ -145,8 +144,7 @@ awaitable<ConversationSummary> Conversations::update(http::Principal by, std::in
   if (!changed) throw AppError::not_found();
   auto summary = co_await summary_of(ctx_, *tx, id, by.user_id);
   auto data = conversation_event_json(summary.conversation, summary.member_count);
-  auto recipients = co_await ctx_.members.user_ids(*tx, id);
-  co_await events.record(*tx, "conversation.updated", data, std::move(recipients));
+  co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
   co_await tx->commit();
   events.publish(ctx_.bus);
   co_return summary;
@@ -166,8 +164,7 @@ awaitable<void> Conversations::archive(http::Principal by, std::int64_t id) {
   if (!archived) throw AppError::not_found();
   auto count = co_await ctx_.members.count(*tx, id);
   auto data = conversation_event_json(*archived, count);
-  auto recipients = co_await ctx_.members.user_ids(*tx, id);
-  co_await events.record(*tx, "conversation.updated", data, std::move(recipients));
+  co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
   co_await tx->commit();
   events.publish(ctx_.bus);
 }
@@ -196,8 +193,7 @@ awaitable<ConversationSummary> Conversations::join(http::Principal by, std::int6
     auto data = member_event(id, by.user_id);
     data["role"] = "member";
     data["conversation"] = conversation_event_json(summary.conversation, summary.member_count);
-    auto recipients = co_await ctx_.members.user_ids(*tx, id);
-    co_await events.record(*tx, "member.added", data, std::move(recipients));
+    co_await tell_members(ctx_, *tx, events, id, "member.added", data);
   }
   co_await tx->commit();
   events.publish(ctx_.bus);
@@ -313,8 +309,7 @@ awaitable<MemberView> Conversations::set_member_role(http::Principal by, std::in
     auto summary = co_await summary_of(ctx_, *tx, id, by.user_id);
     auto data = conversation_event_json(summary.conversation, summary.member_count);
     data["member_role_changed"] = json::object{{"user_id", user_id}, {"role", role}, {"by", by.user_id}};
-    auto recipients = co_await ctx_.members.user_ids(*tx, id);
-    co_await events.record(*tx, "conversation.updated", data, std::move(recipients));
+    co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
   }
   co_await tx->commit();
   events.publish(ctx_.bus);

@@ -177,8 +177,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   SentMessage out{std::move(views.front()), inserted.created};
   if (inserted.created) {
     auto data = message_json(out.view);
-    auto recipients = co_await ctx_.members.user_ids(*tx, conversation_id);
-    co_await events.record(*tx, "message.created", data, std::move(recipients));
+    co_await tell_members(ctx_, *tx, events, conversation_id, "message.created", data);
   }
   co_await tx->commit();
   events.publish(ctx_.bus);
@@ -222,8 +221,7 @@ awaitable<MessageView> Messages::edit(http::Principal by, std::int64_t message_i
   data["mentions"] = std::move(mentions);
   data["mentions_everyone"] = m.mentions_everyone;
   data["edited_at"] = m.edited_at ? json::value(*m.edited_at) : json::value(nullptr);
-  auto recipients = co_await ctx_.members.user_ids(*tx, m.conversation_id);
-  co_await events.record(*tx, "message.updated", data, std::move(recipients));
+  co_await tell_members(ctx_, *tx, events, m.conversation_id, "message.updated", data);
   co_await tx->commit();
   events.publish(ctx_.bus);
   co_return std::move(views.front());
@@ -242,8 +240,7 @@ awaitable<void> Messages::remove(http::Principal by, std::int64_t message_id) {
   if (!deleted) throw AppError::not_found();
   auto data = message_ref(*deleted);
   data["deleted_by"] = by.user_id;
-  auto recipients = co_await ctx_.members.user_ids(*tx, deleted->conversation_id);
-  co_await events.record(*tx, "message.deleted", data, std::move(recipients));
+  co_await tell_members(ctx_, *tx, events, deleted->conversation_id, "message.deleted", data);
   co_await tx->commit();
   events.publish(ctx_.bus);
 }
@@ -288,9 +285,8 @@ awaitable<void> Messages::react(http::Principal by, std::int64_t message_id, std
     data["message_id"] = message_id;
     data["emoji"] = emoji;
     data["user_id"] = by.user_id;
-    auto recipients = co_await ctx_.members.user_ids(*tx, located.message.conversation_id);
     std::string_view type = add ? "reaction.added" : "reaction.removed";
-    co_await events.record(*tx, type, data, std::move(recipients));
+    co_await tell_members(ctx_, *tx, events, located.message.conversation_id, type, data);
   }
   co_await tx->commit();
   events.publish(ctx_.bus);

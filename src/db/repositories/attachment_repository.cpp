@@ -74,17 +74,6 @@ Attachment to_attachment(const Row& r, std::size_t first = 0) {
                     .created_at = r.text(first + 7)};
 }
 
-// A list of ids as one parameter: a PostgreSQL array literal or a JSON array for json_each.
-std::string id_list(Dialect dialect, std::span<const std::int64_t> ids) {
-  std::string list(1, dialect == Dialect::postgres ? '{' : '[');
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) list.push_back(',');
-    list += std::to_string(ids[i]);
-  }
-  list.push_back(dialect == Dialect::postgres ? '}' : ']');
-  return list;
-}
-
 AppError refused_ids(std::string message) {
   return AppError::validation({{"attachment_ids", {std::move(message)}}});
 }
@@ -121,13 +110,13 @@ awaitable<void> AttachmentRepository::attach_to_message(Executor& db, std::int64
   }
   std::set<std::int64_t> distinct(attachment_ids.begin(), attachment_ids.end());
   if (distinct.size() != attachment_ids.size()) throw refused_ids("Attachment ids must not repeat.");
-  std::array<Value, 2> owned_params{uploader_id, id_list(dialect_, attachment_ids)};
+  std::array<Value, 2> owned_params{uploader_id, id_list_param(dialect_, attachment_ids)};
   ResultSet owned = co_await db.execute(owned_by_, owned_params);
   if (owned.one().int64(0) != static_cast<std::int64_t>(attachment_ids.size())) {
     // Unknown and someone else's look the same: uploads are private until posted.
     throw refused_ids("Each attachment id must be an upload of yours.");
   }
-  std::array<Value, 2> link_params{message_id, id_list(dialect_, attachment_ids)};
+  std::array<Value, 2> link_params{message_id, id_list_param(dialect_, attachment_ids)};
   co_await db.execute(link_, link_params);
 }
 
@@ -135,7 +124,7 @@ awaitable<std::vector<MessageAttachment>> AttachmentRepository::for_messages(Exe
                                                                              std::span<const std::int64_t> message_ids) {
   std::vector<MessageAttachment> out;
   if (message_ids.empty()) co_return out;
-  std::array<Value, 1> params{id_list(dialect_, message_ids)};
+  std::array<Value, 1> params{id_list_param(dialect_, message_ids)};
   ResultSet rs = co_await db.execute(for_messages_, params);
   out.reserve(rs.rows.size());
   for (const Row& r : rs.rows) out.push_back(MessageAttachment{.message_id = r.int64(0), .attachment = to_attachment(r, 1)});
