@@ -32,10 +32,6 @@ std::string_view Response::header(std::string_view name) const {
   return {};
 }
 
-void Response::remove_header(std::string_view name) {
-  std::erase_if(headers, [name](const auto& h) { return iequals(h.first, name); });
-}
-
 bool Response::has_header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
     if (iequals(n, name)) return true;

@@ -93,8 +93,6 @@ struct Response {
   // Returns the value of the first header named `name` (ASCII case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
   bool has_header(std::string_view name) const;
-  // Removes every header named `name` (ASCII case-insensitive).
-  void remove_header(std::string_view name);
 
   static Response json(const boost::json::value& value, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
