@@ -81,6 +81,17 @@ TEST(Config, UploadSettings) {
   EXPECT_EQ(load({{"PARLEY_UPLOAD_MAX_BYTES", "lots"}}).problems.size(), 1u);
 }
 
+TEST(Config, MessageEditWindow) {
+  EXPECT_EQ(load({}).config.message_edit_window.count(), 0) << "no limit by default";
+  EXPECT_EQ(load({{"PARLEY_MESSAGE_EDIT_WINDOW", "15m"}}).config.message_edit_window, std::chrono::minutes(15));
+  EXPECT_EQ(load({{"PARLEY_MESSAGE_EDIT_WINDOW", "0"}}).config.message_edit_window.count(), 0);
+  for (const char* bad : {"500ms", "-1s", "soon", ""}) {
+    auto loaded = load({{"PARLEY_MESSAGE_EDIT_WINDOW", bad}});
+    ASSERT_EQ(loaded.problems.size(), 1u) << bad;
+    EXPECT_NE(loaded.problems[0].find("PARLEY_MESSAGE_EDIT_WINDOW"), std::string::npos);
+  }
+}
+
 TEST(Config, TlsNeedsBothFiles) {
   auto loaded = load({{"PARLEY_TLS_CERT", "/tmp/cert.pem"}});
   ASSERT_EQ(loaded.problems.size(), 1u);
