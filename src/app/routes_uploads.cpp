@@ -38,8 +38,8 @@ void add_upload_routes(http::Router& router, uploads::Uploads& uploads) {
                           "(`attachment_ids`). Any signed-in user, guests included; personal tokens need `write`",
                .tags = {"attachments"},
                .auth = http::Auth::user,
-               .request_schema = schema::object({{"file", json::object{{"type", "string"}, {"format", "binary"}}}},
-                                                {"file"}),
+               .request_schema =
+                   schema::object({{"file", json::object{{"type", "string"}, {"format", "binary"}}}}, {"file"}),
                .responses = {{201, "The stored file", uploads::attachment_schema()},
                              {400, "Not valid multipart/form-data, or no file in the `file` field", json::value()},
                              {413, "The file is larger than PARLEY_UPLOAD_MAX_BYTES", json::value()},

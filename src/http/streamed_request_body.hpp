@@ -102,8 +102,7 @@ class StreamedRequestBody final : public BodyStream {
     namespace bhttp = boost::beast::http;
     if (ec == bhttp::error::body_limit) return too_large();
     if (ec == boost::beast::error::timeout)
-      return AppError{408, "request_timeout", "Request timeout", "The request body stopped arriving.",
-                      ec.message()};
+      return AppError{408, "request_timeout", "Request timeout", "The request body stopped arriving.", ec.message()};
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
         ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream)
       return AppError::bad_request("Malformed request body: " + ec.message() + ".", "malformed_body");

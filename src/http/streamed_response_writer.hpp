@@ -37,7 +37,8 @@ class StreamedResponseWriter final : public BodyWriter {
     std::array<boost::asio::const_buffer, 4> buffers;
     std::size_t count = 0;
     if (!head_sent_) buffers[count++] = boost::asio::buffer(head_);
-    if (framing_ == BodyFraming::chunked) buffers[count++] = boost::asio::buffer(size_line, chunk_size_line(bytes.size(), size_line));
+    if (framing_ == BodyFraming::chunked)
+      buffers[count++] = boost::asio::buffer(size_line, chunk_size_line(bytes.size(), size_line));
     buffers[count++] = boost::asio::buffer(bytes.data(), bytes.size());
     if (framing_ == BodyFraming::chunked) buffers[count++] = boost::asio::buffer("\r\n", 2);
     std::span<const boost::asio::const_buffer> pieces(buffers.data(), count);
@@ -67,7 +68,8 @@ class StreamedResponseWriter final : public BodyWriter {
     if (failed_) throw boost::system::system_error(*failed_);
     auto& lowest = boost::beast::get_lowest_layer(stream_);
     lowest.expires_after(options_.write_timeout);  // per write, not per stream
-    auto [ec, n] = co_await boost::asio::async_write(stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec, n] =
+        co_await boost::asio::async_write(stream_, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
     lowest.expires_never();
     if (ec) {
       failed_ = ec;

@@ -11,10 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace parley::http {
 namespace {
@@ -182,8 +182,9 @@ TEST(MetricsMiddleware, CountsAStreamWhenItEnds) {
     r.streamed->record(StreamOutcome{200, 10, true});
   }
   EXPECT_EQ(metrics.in_flight_requests.Value(), 0);
-  EXPECT_NE(render_metrics(registry).find(R"(parley_http_requests_total{method="GET",route="unmatched",status="200"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      render_metrics(registry).find(R"(parley_http_requests_total{method="GET",route="unmatched",status="200"} 1)"),
+      std::string::npos)
       << render_metrics(registry);
 }
 

@@ -12,12 +12,9 @@ std::string attachment_url(const db::repositories::Attachment& attachment) {
 }
 
 boost::json::object attachment_json(const db::repositories::Attachment& attachment) {
-  return boost::json::object{{"id", attachment.id},
-                             {"filename", attachment.filename},
-                             {"content_type", attachment.content_type},
-                             {"size", attachment.size},
-                             {"sha256", attachment.sha256},
-                             {"url", attachment_url(attachment)}};
+  return boost::json::object{
+      {"id", attachment.id},     {"filename", attachment.filename}, {"content_type", attachment.content_type},
+      {"size", attachment.size}, {"sha256", attachment.sha256},     {"url", attachment_url(attachment)}};
 }
 
 boost::json::value attachment_schema() {

@@ -2,12 +2,12 @@
 
 #include <openssl/rand.h>
 
-#include <cerrno>
 #include <fcntl.h>
-#include <stdexcept>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
 
 namespace parley::uploads {
 namespace {
@@ -25,7 +25,9 @@ std::string to_hex(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
-[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 bool is_key(std::string_view key) {
   if (key.size() != 32) return false;
@@ -115,7 +117,8 @@ std::size_t BlobFile::read_at(std::uint64_t offset, std::span<char> buffer) cons
 BlobStore::BlobStore(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
   fs::create_directories(root_ / "tmp", ec);
-  if (ec) throw std::runtime_error("PARLEY_UPLOAD_DIR: cannot create " + (root_ / "tmp").string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("PARLEY_UPLOAD_DIR: cannot create " + (root_ / "tmp").string() + ": " + ec.message());
 }
 
 std::unique_ptr<PendingBlob> BlobStore::create() const {

@@ -92,8 +92,8 @@ TEST(BlobStore, KeysAreRandomHexAndCheckedOnUse) {
   auto b = random_key();
   EXPECT_NE(a, b);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
-  for (const std::string& bad : std::vector<std::string>{"", "../../../../etc/passwd", std::string(32, 'G'), std::string(31, 'a'),
-                          "0123456789abcdef0123456789abcde/"}) {
+  for (const std::string& bad : std::vector<std::string>{"", "../../../../etc/passwd", std::string(32, 'G'),
+                                                         std::string(31, 'a'), "0123456789abcdef0123456789abcde/"}) {
     EXPECT_THROW(store.path_of(bad), std::invalid_argument) << bad;
     EXPECT_THROW(store.open(bad), std::invalid_argument) << bad;
     store.remove(bad);  // ignored

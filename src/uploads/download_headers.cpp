@@ -5,9 +5,7 @@
 
 namespace parley::uploads {
 
-std::string attachment_etag(const db::repositories::Attachment& attachment) {
-  return "\"" + attachment.sha256 + "\"";
-}
+std::string attachment_etag(const db::repositories::Attachment& attachment) { return "\"" + attachment.sha256 + "\""; }
 
 bool if_none_match(std::string_view header, std::string_view etag) {
   auto opaque = [](std::string_view tag) {

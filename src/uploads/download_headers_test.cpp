@@ -6,9 +6,13 @@ namespace parley::uploads {
 namespace {
 
 db::repositories::Attachment file(std::string type, std::string name = "a.bin") {
-  return db::repositories::Attachment{.id = 7, .uploader_id = 1, .filename = std::move(name),
-                                      .content_type = std::move(type), .size = 3,
-                                      .sha256 = std::string(64, 'a'), .storage_key = std::string(32, 'b')};
+  return db::repositories::Attachment{.id = 7,
+                                      .uploader_id = 1,
+                                      .filename = std::move(name),
+                                      .content_type = std::move(type),
+                                      .size = 3,
+                                      .sha256 = std::string(64, 'a'),
+                                      .storage_key = std::string(32, 'b')};
 }
 
 TEST(DownloadHeaders, OnlySafeImagesAreInline) {

@@ -88,7 +88,8 @@ TEST(ContentDisposition, HasAsciiFallbackAndEncodedName) {
   EXPECT_EQ(content_disposition("inline", "a b.png"), "inline; filename=\"a b.png\"; filename*=UTF-8''a%20b.png");
   EXPECT_EQ(content_disposition("attachment", "Résumé \"q\" \\.txt"),
             "attachment; filename=\"R_sum_ _q_ _.txt\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22q%22%20%5C.txt");
-  EXPECT_EQ(content_disposition("attachment", "日本"), "attachment; filename=\"__\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC");
+  EXPECT_EQ(content_disposition("attachment", "日本"),
+            "attachment; filename=\"__\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC");
   EXPECT_EQ(content_disposition("attachment", "a\r\nb;c"),
             "attachment; filename=\"ab;c\"; filename*=UTF-8''a%0D%0Ab%3Bc");
   EXPECT_EQ(content_disposition("attachment", "\r\n"), "attachment; filename=\"file\"; filename*=UTF-8''%0D%0A");

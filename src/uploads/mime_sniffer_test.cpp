@@ -29,12 +29,14 @@ TEST_F(MimeSnifferTest, NamesTypesFromContent) {
   EXPECT_EQ(sniffer_->sniff("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,"
                             "\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;"),
             "image/gif");
-  EXPECT_EQ(sniffer_->sniff("<!DOCTYPE html>\n<html><head><title>x</title></head><body>hi</body></html>\n"), "text/html");
+  EXPECT_EQ(sniffer_->sniff("<!DOCTYPE html>\n<html><head><title>x</title></head><body>hi</body></html>\n"),
+            "text/html");
   EXPECT_EQ(sniffer_->sniff("just some words, nothing more\n"), "text/plain");
   EXPECT_EQ(sniffer_->sniff("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"), "application/pdf");
-  EXPECT_EQ(sniffer_->sniff("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\">"
-                            "<script>alert(1)</script></svg>\n"),
-            "image/svg+xml");
+  EXPECT_EQ(
+      sniffer_->sniff("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\">"
+                      "<script>alert(1)</script></svg>\n"),
+      "image/svg+xml");
 }
 
 TEST_F(MimeSnifferTest, FallsBackToOctetStream) {

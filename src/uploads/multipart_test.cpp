@@ -144,8 +144,9 @@ TEST(MultipartParser, CrlfEdgeCases) {
     EXPECT_EQ(parts[0].data, data);
   }
   // Transport padding after a delimiter, an epilogue after the close, no CRLF after the close.
-  std::string padded = "--" + std::string(kBoundary) + " \t \r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n--" +
-                       std::string(kBoundary) + "--";
+  std::string padded = "--" + std::string(kBoundary) +
+                       " \t \r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n--" + std::string(kBoundary) +
+                       "--";
   EXPECT_EQ(parse(padded).at(0).data, "v");
   EXPECT_EQ(parse(part("Content-Disposition: form-data; name=\"x\"", "v") + closing() + "epilogue --" +
                   std::string(kBoundary) + "\r\nignored")
@@ -169,7 +170,8 @@ TEST(MultipartParser, BoundaryTextInsideALineIsContent) {
 
 TEST(MultipartParser, DelimiterFollowedByGarbageIsRefused) {
   // A line starting with the delimiter must be one: "--boundaryX" in the content is malformed.
-  auto e = refusal(part("Content-Disposition: form-data; name=\"f\"", "a\r\n--" + std::string(kBoundary) + "X") + closing());
+  auto e =
+      refusal(part("Content-Disposition: form-data; name=\"f\"", "a\r\n--" + std::string(kBoundary) + "X") + closing());
   EXPECT_EQ(e.status(), 400);
   EXPECT_EQ(e.code(), "malformed_multipart");
   EXPECT_EQ(refusal("--" + std::string(kBoundary) + "-x").status(), 400);
@@ -178,7 +180,9 @@ TEST(MultipartParser, DelimiterFollowedByGarbageIsRefused) {
 
 TEST(MultipartParser, MissingClosingDelimiterIsRefused) {
   EXPECT_EQ(refusal(part("Content-Disposition: form-data; name=\"f\"", "data")).status(), 400);
-  EXPECT_EQ(refusal("--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nda").status(), 400);
+  EXPECT_EQ(
+      refusal("--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nda").status(),
+      400);
   EXPECT_EQ(refusal("").status(), 400);
   EXPECT_EQ(refusal("no multipart here at all").status(), 400);
   auto e = refusal(part("Content-Disposition: form-data; name=\"f\"", "data") + "--" + std::string(kBoundary) + "-");
@@ -209,9 +213,7 @@ TEST(MultipartParser, FilenamesPlainQuotedAndExtended) {
 }
 
 TEST(MultipartParser, MalformedHeadersAreRefused) {
-  auto refused = [](std::string headers) {
-    return refusal(part(headers, "x") + closing()).status() == 400;
-  };
+  auto refused = [](std::string headers) { return refusal(part(headers, "x") + closing()).status() == 400; };
   EXPECT_TRUE(refused("Content-Type: text/plain")) << "no Content-Disposition";
   EXPECT_TRUE(refused("Content-Disposition: attachment; name=\"f\""));
   EXPECT_TRUE(refused("Content-Disposition: form-data"));
@@ -229,10 +231,10 @@ TEST(MultipartParser, MalformedHeadersAreRefused) {
   EXPECT_TRUE(refused("Content-Disposition: form-data; name=\"f\"; filename*=noquotes"));
   EXPECT_EQ(refusal("--" + std::string(kBoundary) + "\r\n\r\nx\r\n" + closing()).status(), 400) << "no headers at all";
   // Content-Transfer-Encoding that changes nothing is fine.
-  EXPECT_EQ(parse(part("Content-Disposition: form-data; name=\"f\"\r\nContent-Transfer-Encoding: binary", "x") +
-                  closing())
-                .size(),
-            1u);
+  EXPECT_EQ(
+      parse(part("Content-Disposition: form-data; name=\"f\"\r\nContent-Transfer-Encoding: binary", "x") + closing())
+          .size(),
+      1u);
 }
 
 TEST(MultipartParser, LimitsHeaderSizeAndPartCount) {
@@ -256,7 +258,8 @@ TEST(MultipartParser, LimitsHeaderSizeAndPartCount) {
 TEST(MultipartParser, MemoryStaysBoundedWhateverTheFileSize) {
   MultipartParser parser(kBoundary);
   Recorder sink;
-  std::string head = "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n";
+  std::string head =
+      "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big\"\r\n\r\n";
   parser.feed(head, sink);
   std::string piece(4096, 'z');
   piece[4095] = '\r';  // every piece ends in what could start a delimiter
@@ -281,11 +284,12 @@ TEST(MultipartBoundary, ReadsQuotedAndUnquotedBoundaries) {
 }
 
 TEST(MultipartBoundary, RefusesMissingOrInvalidBoundaries) {
-  for (const std::string& type : std::vector<std::string>{"multipart/form-data", "multipart/form-data;", "multipart/form-data; boundary=",
-                           "multipart/form-data; boundary=\"\"", "multipart/form-data; boundary=" + std::string(71, 'b'),
-                           "multipart/form-data; boundary=\"ends with space \"", "multipart/form-data; boundary=a{b}",
-                           "multipart/form-data; boundary=\"a\rb\"", "multipart/mixed; boundary=abc",
-                           "application/json", "multipart/form-data; boundary=a; boundary=b"}) {
+  for (const std::string& type : std::vector<std::string>{
+           "multipart/form-data", "multipart/form-data;", "multipart/form-data; boundary=",
+           "multipart/form-data; boundary=\"\"", "multipart/form-data; boundary=" + std::string(71, 'b'),
+           "multipart/form-data; boundary=\"ends with space \"", "multipart/form-data; boundary=a{b}",
+           "multipart/form-data; boundary=\"a\rb\"", "multipart/mixed; boundary=abc", "application/json",
+           "multipart/form-data; boundary=a; boundary=b"}) {
     try {
       multipart_boundary(type);
       ADD_FAILURE() << "accepted " << type;

@@ -55,8 +55,7 @@ class FileCollector final : public MultipartHandler {
       throw AppError::payload_too_large("The file is larger than the " + megabytes(max_bytes_) + " limit.");
     }
     pending_.append(bytes);
-    if (head_.size() < MimeSniffer::kSniffBytes)
-      head_.append(bytes.substr(0, MimeSniffer::kSniffBytes - head_.size()));
+    if (head_.size() < MimeSniffer::kSniffBytes) head_.append(bytes.substr(0, MimeSniffer::kSniffBytes - head_.size()));
   }
 
   void on_part_end() override { in_file_ = false; }
@@ -84,7 +83,8 @@ awaitable<void> stream_blob(boost::asio::thread_pool::executor_type pool, std::s
   std::vector<char> buffer(Uploads::kChunkBytes);
   std::uint64_t offset = 0;
   while (offset < size) {
-    std::span<char> into(buffer.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset)));
+    std::span<char> into(buffer.data(),
+                         static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset)));
     std::size_t n = co_await offload(pool, [&] { return file->read_at(offset, into); });
     if (n == 0) throw std::runtime_error("a stored upload is shorter than its record");
     std::string_view piece(buffer.data(), n);

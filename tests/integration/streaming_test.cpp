@@ -8,13 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <future>
@@ -67,8 +67,11 @@ struct Counters {
 };
 
 RouteDoc doc(std::string summary) {
-  return RouteDoc{.summary = std::move(summary), .tags = {"test"}, .responses = {{200, "OK", boost::json::value()}},
-                  .consumes = {}, .produces = ""};
+  return RouteDoc{.summary = std::move(summary),
+                  .tags = {"test"},
+                  .responses = {{200, "OK", boost::json::value()}},
+                  .consumes = {},
+                  .produces = ""};
 }
 
 asio::awaitable<void> write_pieces(http::BodyWriter& out, int n) {
@@ -94,13 +97,15 @@ void add_streaming_routes(http::Router& router, std::shared_ptr<Counters> counte
       [](Request& req) -> asio::awaitable<Response> {
         int n = std::stoi(req.query_param("n").value_or("10"));
         auto length = static_cast<std::uint64_t>(expected_chunks(n).size());
-        co_return Response::stream("text/plain", [n](http::BodyWriter& out) { return write_pieces(out, n); }, length);
+        co_return Response::stream(
+            "text/plain", [n](http::BodyWriter& out) { return write_pieces(out, n); }, length);
       },
       doc("Streams n pieces with a declared length"));
   router.add(
       Method::get, "/stream/short",
       [](Request&) -> asio::awaitable<Response> {
-        co_return Response::stream("text/plain", [](http::BodyWriter& out) { return write_pieces(out, 2); }, 1000);
+        co_return Response::stream(
+            "text/plain", [](http::BodyWriter& out) { return write_pieces(out, 2); }, 1000);
       },
       doc("Declares more than it writes"));
   router.add(
@@ -128,7 +133,8 @@ void add_streaming_routes(http::Router& router, std::shared_ptr<Counters> counte
       [hold](Request&) -> asio::awaitable<Response> {
         co_return Response::stream("text/plain", [hold](http::BodyWriter& out) -> asio::awaitable<void> {
           co_await write_pieces(out, 1);
-          auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, std::chrono::seconds(30));
+          auto timer =
+              std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, std::chrono::seconds(30));
           {
             std::lock_guard lock(hold->mutex);
             hold->timer = timer;
@@ -160,10 +166,8 @@ void add_streaming_routes(http::Router& router, std::shared_ptr<Counters> counte
           ++reads;
           all.append(buffer.data(), n);
         }
-        co_return Response::json(boost::json::object{{"bytes", all.size()},
-                                                     {"sha256", sha256_hex(all)},
-                                                     {"reads", reads},
-                                                     {"at_end", body.at_end()}});
+        co_return Response::json(boost::json::object{
+            {"bytes", all.size()}, {"sha256", sha256_hex(all)}, {"reads", reads}, {"at_end", body.at_end()}});
       },
       body_doc);
   auto partial_doc = body_doc;
@@ -422,9 +426,10 @@ TEST_F(Streaming, StreamedBodyArrivesWholeChunkedOrNot) {
   EXPECT_GE(r.json().at("reads").as_int64(), 300) << "read in pieces of at most the handler's buffer";
   EXPECT_EQ(r.json().at("at_end"), true);
   // Keep-alive: the body was consumed, the next request on the connection is served.
-  c.send("POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-         "Transfer-Encoding: chunked\r\n\r\n" +
-         chunked(body, 7777));
+  c.send(
+      "POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      chunked(body, 7777));
   auto again = c.read_response();
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json().at("sha256").as_string(), sha256_hex(body));
@@ -436,8 +441,9 @@ TEST_F(Streaming, StreamedBodyArrivesWholeChunkedOrNot) {
 TEST_F(Streaming, StreamedBodyLimitIsTheRoutes) {
   // Announced too large: refused before a byte of the body is read (none is sent here).
   RawConnection announced(port());
-  announced.send("POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                 "Content-Length: 1048577\r\n\r\n");
+  announced.send(
+      "POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Length: 1048577\r\n\r\n");
   auto r = announced.read_response();
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
@@ -449,9 +455,10 @@ TEST_F(Streaming, StreamedBodyLimitIsTheRoutes) {
   EXPECT_EQ(ok.status, 200);
   // Chunked and growing past the limit: 413 once it does.
   RawConnection growing(port());
-  growing.send("POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n" +
-               chunked(pattern(1024 * 1024 + 1), 65536));
+  growing.send(
+      "POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      chunked(pattern(1024 * 1024 + 1), 65536));
   auto too_big = growing.read_response();
   EXPECT_EQ(too_big.status, 413);
   EXPECT_EQ(too_big.header("Connection"), "close");
@@ -460,9 +467,10 @@ TEST_F(Streaming, StreamedBodyLimitIsTheRoutes) {
 TEST_F(Streaming, ContinueIsSentOnlyWhenTheHandlerReads) {
   std::string body = pattern(5000);
   RawConnection c(port());
-  c.send("POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\n"
-         "Content-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n");
+  c.send(
+      "POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   EXPECT_EQ(c.read_response().status, 100);
   c.send(body);
   auto r = c.read_response();
@@ -472,8 +480,9 @@ TEST_F(Streaming, ContinueIsSentOnlyWhenTheHandlerReads) {
   // Refused by the content-type check before the handler: no 100 Continue, and the connection
   // closes (the body was never read).
   RawConnection refused(port());
-  refused.send("POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nExpect: 100-continue\r\n"
-               "Content-Length: 5000\r\n\r\n");
+  refused.send(
+      "POST /stream/body HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nExpect: 100-continue\r\n"
+      "Content-Length: 5000\r\n\r\n");
   auto answer = refused.read_response();
   EXPECT_EQ(answer.status, 415);
   EXPECT_EQ(answer.header("Connection"), "close");
@@ -484,9 +493,10 @@ TEST_F(Streaming, UnreadBodyClosesTheConnectionInsteadOfBeingParsed) {
   // The rest of the body looks like a request: it must never be answered as one.
   std::string body = "0123456789GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   Wire wire(port());
-  wire.send("POST /stream/body-partial HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-            "Content-Length: " +
-            std::to_string(body.size()) + "\r\n\r\n" + body);
+  wire.send(
+      "POST /stream/body-partial HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   std::string all = wire.read_until_closed();
   EXPECT_TRUE(wire.closed());
   EXPECT_NE(all.find("{\"read\":10}"), std::string::npos) << all;

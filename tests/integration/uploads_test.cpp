@@ -12,11 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 
 #include <filesystem>
 #include <random>
@@ -193,8 +193,9 @@ class UploadsTest : public ::testing::TestWithParam<std::string> {
     for (std::size_t i = 0; i < members.size(); ++i)
       run_db(member_repo.add(database(), conversation.id, members[i], i == 0 ? "owner" : "member"));
     auto message = run_db(messages.insert(
-        database(), repo::NewMessage{.conversation_id = conversation.id, .sender_id = sender, .body = "see file",
-                                     .html = "<p>see file</p>"}));
+        database(),
+        repo::NewMessage{
+            .conversation_id = conversation.id, .sender_id = sender, .body = "see file", .html = "<p>see file</p>"}));
     std::vector<std::int64_t> ids{attachment_id};
     run_db([&]() -> asio::awaitable<bool> {
       co_await attachments.attach_to_message(database(), message.message.id, sender, ids);
@@ -296,8 +297,8 @@ TEST_P(UploadsTest, TypeComesFromTheContentNotTheNameOrDeclaredType) {
   EXPECT_EQ(html_download.header("X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(html_download.body, kHtml);
 
-  auto svg = upload(alice, "logo.svg",
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>\n", "image/svg+xml");
+  auto svg = upload(alice, "logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>\n",
+                    "image/svg+xml");
   ASSERT_EQ(svg.status, 201) << svg.body;
   EXPECT_EQ(svg.json().at("content_type"), "image/svg+xml");
   auto svg_download = call("GET", std::string(svg.json().at("url").as_string()), alice);
@@ -322,8 +323,8 @@ TEST_P(UploadsTest, TooLargeFileIs413AndLeavesNothingBehind) {
 
   // Announced too large by Content-Length: refused before the body is read (none is sent).
   RawConnection c(port());
-  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: " +
-         multipart_type() + "\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
+  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+         "\r\nContent-Type: " + multipart_type() + "\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
   auto announced = c.read_response();
   EXPECT_EQ(announced.status, 413) << "no 100 Continue: the client need not send the body";
   EXPECT_EQ(announced.header("Connection"), "close");
@@ -454,16 +455,19 @@ TEST_P(UploadsTest, MultipartErrorsAre400) {
   expect_400(file_part_head("name=\"file\"; filename=\"a.txt\"") + "no closing boundary", multipart_type());
   expect_400(file_part_head("name=\"file\"; filename=\"a.txt\"") + "x\r\n--" + std::string(kBoundary) + "GARBAGE",
              multipart_type());
-  auto no_file = "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhi" + closing();
+  auto no_file =
+      "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhi" + closing();
   expect_400(no_file, multipart_type(), "file");
-  auto plain_field = "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhi" + closing();
+  auto plain_field =
+      "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhi" + closing();
   expect_400(plain_field, multipart_type(), "file");
   auto two_files = file_part_head("name=\"file\"; filename=\"a\"") + "a\r\n" +
                    file_part_head("name=\"file\"; filename=\"b\"").substr(0) + "b" + closing();
   expect_400(two_files, multipart_type(), "file");
   expect_400("--" + std::string(kBoundary) + "\r\nContent-Type: text/plain\r\n\r\nx" + closing(), multipart_type());
   // Extra fields beside the file are ignored.
-  auto with_extra = "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday\r\n" +
+  auto with_extra = "--" + std::string(kBoundary) +
+                    "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday\r\n" +
                     form("photo.png", kPng, "image/png");
   auto ok = upload_form(alice, with_extra);
   EXPECT_EQ(ok.status, 201) << ok.body;
@@ -508,8 +512,8 @@ TEST_P(UploadsTest, TwentyMegabytesStreamWithBoundedMemory) {
   }
   wire += "0\r\n\r\n";
   RawConnection c(port());
-  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: " +
-         multipart_type() + "\r\nTransfer-Encoding: chunked\r\n\r\n" + wire);
+  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+         "\r\nContent-Type: " + multipart_type() + "\r\nTransfer-Encoding: chunked\r\n\r\n" + wire);
   auto r = c.read_response(std::chrono::seconds(60));
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json().at("size"), content.size());
@@ -528,8 +532,8 @@ TEST_P(UploadsTest, ClientThatDisconnectsMidBodyLeavesNoFile) {
   std::string body = form("partial.bin", random_bytes(2 * 1024 * 1024, 5));
   {
     RawConnection c(port());
-    c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: " +
-           multipart_type() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+    c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+           "\r\nContent-Type: " + multipart_type() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
     c.send(std::string_view(body).substr(0, 1024 * 1024));
     // The server has started writing the file...
     ASSERT_TRUE(eventually([&] { return temp_files().size() == 1; }));
@@ -544,8 +548,8 @@ TEST_P(UploadsTest, StalledClientIsDroppedAndLeavesNoFile) {
   auto [id, alice] = user("alice");
   std::string body = form("stalled.bin", random_bytes(512 * 1024, 6));
   RawConnection c(port());
-  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice + "\r\nContent-Type: " +
-         multipart_type() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  c.send("POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+         "\r\nContent-Type: " + multipart_type() + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   c.send(std::string_view(body).substr(0, 300 * 1024));
   ASSERT_TRUE(eventually([&] { return temp_files().size() == 1; }));
   // Nothing more comes: the read timeout (per read, not per request) drops the connection.

@@ -12,28 +12,27 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_ATTACHMENT_COLUMNS(TIME, p)                                                                     \
-  p "id, " p "uploader_id, " p "filename, " p "content_type, " p "size, " p "sha256, " p "storage_key, " TIME( \
-      p "created_at")
+#define PARLEY_ATTACHMENT_COLUMNS(TIME, p)                                               \
+  p "id, " p "uploader_id, " p "filename, " p "content_type, " p "size, " p "sha256, " p \
+    "storage_key, " TIME(p "created_at")
 
-#define PARLEY_SQL_CREATE(TIME, NOW)                                                              \
-  "INSERT INTO attachments (uploader_id, filename, content_type, size, sha256, storage_key) "    \
+#define PARLEY_SQL_CREATE(TIME, NOW)                                                          \
+  "INSERT INTO attachments (uploader_id, filename, content_type, size, sha256, storage_key) " \
   "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " PARLEY_ATTACHMENT_COLUMNS(TIME, "")
 #define PARLEY_SQL_FIND(TIME, NOW) "SELECT " PARLEY_ATTACHMENT_COLUMNS(TIME, "") " FROM attachments WHERE id = $1"
 // The page's links through the primary key (message_id, attachment_id), then each attachment by id.
-#define PARLEY_SQL_FOR_MESSAGES_PG(TIME, NOW)                                                           \
+#define PARLEY_SQL_FOR_MESSAGES_PG(TIME, NOW) \
   "SELECT ma.message_id, " PARLEY_ATTACHMENT_COLUMNS(TIME, "a.") " FROM message_attachments ma "       \
   "JOIN attachments a ON a.id = ma.attachment_id WHERE ma.message_id = ANY (CAST($1 AS bigint[])) " \
   "ORDER BY ma.message_id, ma.position"
-#define PARLEY_SQL_FOR_MESSAGES_SQLITE(TIME, NOW)                                                         \
+#define PARLEY_SQL_FOR_MESSAGES_SQLITE(TIME, NOW) \
   "SELECT ma.message_id, " PARLEY_ATTACHMENT_COLUMNS(TIME, "a.") " FROM message_attachments ma "         \
   "JOIN attachments a ON a.id = ma.attachment_id WHERE ma.message_id IN (SELECT value FROM json_each($1)) " \
   "ORDER BY ma.message_id, ma.position"
 
 constexpr DualQuery kCreate = PARLEY_DUAL("attachments.create", PARLEY_SQL_CREATE);
 constexpr DualQuery kFind = PARLEY_DUAL("attachments.find", PARLEY_SQL_FIND);
-constexpr DualQuery kForMessages{"attachments.for_messages",
-                                 PARLEY_SQL_FOR_MESSAGES_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
+constexpr DualQuery kForMessages{"attachments.for_messages", PARLEY_SQL_FOR_MESSAGES_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
                                  PARLEY_SQL_FOR_MESSAGES_SQLITE(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW)};
 // How many of the listed ids `uploader_id` uploaded (primary key lookups).
 constexpr DualQuery kOwnedBy{
@@ -41,13 +40,12 @@ constexpr DualQuery kOwnedBy{
     "SELECT count(*) FROM attachments WHERE uploader_id = $1 AND id = ANY (CAST($2 AS bigint[]))",
     "SELECT count(*) FROM attachments WHERE uploader_id = $1 AND id IN (SELECT value FROM json_each($2))"};
 // Every link in one statement; position = the id's index in the list.
-constexpr DualQuery kLink{
-    "attachments.link_to_message",
-    "INSERT INTO message_attachments (message_id, attachment_id, position) "
-    "SELECT CAST($1 AS bigint), t.id, CAST(t.n - 1 AS integer) "
-    "FROM unnest(CAST($2 AS bigint[])) WITH ORDINALITY AS t(id, n)",
-    "INSERT INTO message_attachments (message_id, attachment_id, position) "
-    "SELECT CAST($1 AS INTEGER), value, key FROM json_each($2)"};
+constexpr DualQuery kLink{"attachments.link_to_message",
+                          "INSERT INTO message_attachments (message_id, attachment_id, position) "
+                          "SELECT CAST($1 AS bigint), t.id, CAST(t.n - 1 AS integer) "
+                          "FROM unnest(CAST($2 AS bigint[])) WITH ORDINALITY AS t(id, n)",
+                          "INSERT INTO message_attachments (message_id, attachment_id, position) "
+                          "SELECT CAST($1 AS INTEGER), value, key FROM json_each($2)"};
 // Download permission: message_attachments_attachment_idx finds where it was posted, then the
 // message (PK) and the caller's membership (PK (conversation_id, user_id)).
 constexpr Query kVisible{"attachments.visible_in_conversation_of",
@@ -74,9 +72,7 @@ Attachment to_attachment(const Row& r, std::size_t first = 0) {
                     .created_at = r.text(first + 7)};
 }
 
-AppError refused_ids(std::string message) {
-  return AppError::validation({{"attachment_ids", {std::move(message)}}});
-}
+AppError refused_ids(std::string message) { return AppError::validation({{"attachment_ids", {std::move(message)}}}); }
 
 }  // namespace
 
@@ -101,8 +97,7 @@ awaitable<std::optional<Attachment>> AttachmentRepository::find(Executor& db, st
   co_return to_attachment(rs.rows.front());
 }
 
-awaitable<void> AttachmentRepository::attach_to_message(Executor& db, std::int64_t message_id,
-                                                        std::int64_t uploader_id,
+awaitable<void> AttachmentRepository::attach_to_message(Executor& db, std::int64_t message_id, std::int64_t uploader_id,
                                                         std::span<const std::int64_t> attachment_ids) {
   if (attachment_ids.empty()) co_return;
   if (attachment_ids.size() > kMaxPerMessage) {
@@ -120,14 +115,15 @@ awaitable<void> AttachmentRepository::attach_to_message(Executor& db, std::int64
   co_await db.execute(link_, link_params);
 }
 
-awaitable<std::vector<MessageAttachment>> AttachmentRepository::for_messages(Executor& db,
-                                                                             std::span<const std::int64_t> message_ids) {
+awaitable<std::vector<MessageAttachment>> AttachmentRepository::for_messages(
+    Executor& db, std::span<const std::int64_t> message_ids) {
   std::vector<MessageAttachment> out;
   if (message_ids.empty()) co_return out;
   std::array<Value, 1> params{id_list_param(dialect_, message_ids)};
   ResultSet rs = co_await db.execute(for_messages_, params);
   out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) out.push_back(MessageAttachment{.message_id = r.int64(0), .attachment = to_attachment(r, 1)});
+  for (const Row& r : rs.rows)
+    out.push_back(MessageAttachment{.message_id = r.int64(0), .attachment = to_attachment(r, 1)});
   co_return out;
 }
 

@@ -69,8 +69,12 @@ TEST_P(AttachmentRepoTest, CreatesAndFinds) {
 
 TEST_P(AttachmentRepoTest, SchemaRefusesBadRows) {
   User a = make_user("a");
-  NewAttachment good{.uploader_id = a.id, .filename = "x", .content_type = "text/plain", .size = 1,
-                     .sha256 = std::string(64, 'f'), .storage_key = "k1"};
+  NewAttachment good{.uploader_id = a.id,
+                     .filename = "x",
+                     .content_type = "text/plain",
+                     .size = 1,
+                     .sha256 = std::string(64, 'f'),
+                     .storage_key = "k1"};
   run(attachments_.create(*db_, good));
   NewAttachment same_key = good;
   PARLEY_EXPECT_APP_ERROR(run(attachments_.create(*db_, same_key)), 409);
