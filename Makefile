@@ -45,6 +45,7 @@ bench:
 	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARLEY_BUILD_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 	@bench/http.sh $(RELEASE_DIR)/parley
+	@bench/messages.sh $(RELEASE_DIR)/parley
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Messaging throughput, on SQLite and on PostgreSQL: an authenticated read of a 50-message page
+# (GET /api/v1/conversations/{id}/messages?limit=50) and a message send (POST, 201, a new message
+# every request), each with wrk -t2 -c64 for the duration (default 10s), against the Release server
+# in a production-like configuration (PARLEY_ENV=production: JSON access log on, written to a file).
+# Seeds 2 users, 1 group and 200 messages first. Any non-2xx answer or socket error fails the run.
+# Prints req/s, p50/p99 latency, the CPU Parley and PostgreSQL spent per request, and how busy the
+# whole machine was (2 vCPUs shared with wrk): copy the figures into docs/benchmarks.md.
+#
+#   bench/messages.sh <path-to-release-parley> [duration]
+#
+# SQLite: a fresh file. PostgreSQL: a private server from scripts/test-servers (fsync,
+# synchronous_commit and full_page_writes off) with a fresh database, migrated with
+# `parley migrate`; the server is stopped again at the end.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+parley=${1:?usage: bench/messages.sh <parley-binary> [duration]}
+parley=$(cd "$(dirname "$parley")" && pwd)/$(basename "$parley")
+duration=${2:-10s}
+[[ -x "$parley" ]] || { echo "messages.sh: $parley is not an executable" >&2; exit 1; }
+for tool in wrk curl jq psql openssl python3; do
+  command -v "$tool" >/dev/null || { echo "messages.sh: $tool missing (scripts/bootstrap --bench)" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench-messages.XXXXXX")
+chmod 755 "$work"
+parley_pid=
+servers_started=0
+cleanup() {
+  if [[ -n "$parley_pid" ]]; then kill "$parley_pid" 2>/dev/null || true; wait "$parley_pid" 2>/dev/null || true; fi
+  if ((servers_started)); then "$root/scripts/test-servers" stop "$work/servers" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "messages.sh: $*" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_for() {  # wait_for <url>: polls until it answers, up to 10 s
+  for _ in $(seq 1 200); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.05  # polling interval, not a wait for readiness
+  done
+  return 1
+}
+
+# Production-like settings shared by both backends: a persistent signing key and secret, a host
+# list, the loopback as the trusted TLS proxy. Access tokens outlive any sensible duration.
+openssl genpkey -algorithm ed25519 -out "$work/jwt.pem" 2>/dev/null
+export PARLEY_ENV=production
+export PARLEY_SECRET_KEY=$(openssl rand -base64 48)
+export PARLEY_JWT_PRIVATE_KEY_FILE=$work/jwt.pem
+export PARLEY_ALLOWED_HOSTS=127.0.0.1
+export PARLEY_TRUSTED_PROXIES=127.0.0.1/32
+export PARLEY_JWT_ACCESS_TTL=2h
+export PARLEY_UPLOAD_DIR=$work/uploads
+export PARLEY_MAIL_LOG_FILE=$work/mail.log
+
+readonly password="bench passphrase 7781 xyz"
+# A typical chat line: some Markdown, a link, no mention (each send renders it and stores the HTML).
+readonly message_body='Benchmark message: *hello* from wrk, see [the notes](https://example.com/notes) and `make bench`.'
+
+# api <token|-> <method> <path> [json]: the JSON answer on stdout; any non-2xx status is fatal.
+api() {
+  local token=$1 method=$2 path=$3 body=${4:-}
+  local args=(-sS -X "$method" -w '\n%{http_code}')
+  [[ "$token" != - ]] && args+=(-H "Authorization: Bearer $token")
+  [[ -n "$body" ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  local out status
+  out=$(curl "${args[@]}" "$base$path")
+  status=${out##*$'\n'}
+  out=${out%$'\n'*}
+  [[ "$status" == 2* ]] || fail "$method $path answered $status: $out"
+  printf '%s' "$out"
+}
+
+# seed: registers 2 users, logs both in, creates a group of the two and 200 messages alternating
+# senders. Sets token_a and conversation_id.
+seed() {
+  local id_b token_b i
+  api - POST /api/v1/auth/register "$(jq -nc --arg p "$password" \
+    '{username: "bench_a", email: "bench_a@example.com", password: $p, display_name: "Bench A"}')" >/dev/null
+  id_b=$(api - POST /api/v1/auth/register "$(jq -nc --arg p "$password" \
+    '{username: "bench_b", email: "bench_b@example.com", password: $p, display_name: "Bench B"}')" | jq -r .id)
+  token_a=$(api - POST /api/v1/auth/token "$(jq -nc --arg p "$password" '{login: "bench_a", password: $p}')" | jq -r .access)
+  token_b=$(api - POST /api/v1/auth/token "$(jq -nc --arg p "$password" '{login: "bench_b", password: $p}')" | jq -r .access)
+  conversation_id=$(api "$token_a" POST /api/v1/conversations \
+    "$(jq -nc --argjson b "$id_b" '{kind: "group", name: "bench", member_ids: [$b]}')" | jq -r .id)
+  local send_json
+  send_json=$(jq -nc --arg b "$message_body" '{body: $b}')
+  for i in $(seq 1 200); do
+    if ((i % 2)); then
+      api "$token_a" POST "/api/v1/conversations/$conversation_id/messages" "$send_json" >/dev/null
+    else
+      api "$token_b" POST "/api/v1/conversations/$conversation_id/messages" "$send_json" >/dev/null
+    fi
+  done
+  local page_size
+  page_size=$(api "$token_a" GET "/api/v1/conversations/$conversation_id/messages?limit=50" | jq '.results | length')
+  [[ "$page_size" == 50 ]] || fail "the seeded page holds $page_size messages, not 50"
+}
+
+# cpu_ticks <pid>...: user + system CPU the processes used so far, in clock ticks (all their threads).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+# postgres_pids: the private PostgreSQL's postmaster and its children (backends, autovacuum, ...).
+postgres_pids() {
+  local postmaster
+  [[ -r "$work/servers/pg/data/postmaster.pid" ]] || return 0
+  postmaster=$(head -n 1 "$work/servers/pg/data/postmaster.pid")
+  echo "$postmaster" $(pgrep -P "$postmaster")
+}
+
+per_request() {  # per_request <ticks> <requests>: CPU microseconds per completed request
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f us", t / hz / n * 1e6}'
+}
+
+# machine_busy: "<busy ticks> <all ticks>" of the whole machine so far (every process, every core).
+machine_busy() { awk '/^cpu / {all = 0; for (i = 2; i <= 9; i++) all += $i; print all - $5 - $6, all}' /proc/stat; }
+
+# run_wrk <backend> <scenario> <wrk args...>: runs wrk, keeps its output in $work/<backend>-<scenario>.txt
+# and a summary line (with the CPU time Parley and PostgreSQL spent per request), and fails on any
+# error wrk reports (non-2xx answers, socket errors, timeouts).
+run_wrk() {
+  local backend=$1 scenario=$2 out="$work/$1-$2.txt" pg_pids parley_before pg_before parley_after pg_after busy_before busy_after
+  shift 2
+  echo "== $backend $scenario: wrk -t2 -c64 -d$duration --latency $*" | sed -E 's/Bearer [^ ]+/Bearer <token>/'
+  pg_pids=$(postgres_pids)
+  parley_before=$(cpu_ticks "$parley_pid"); pg_before=$(cpu_ticks $pg_pids); busy_before=$(machine_busy)
+  wrk -t2 -c64 -d"$duration" --latency "$@" >"$out" 2>&1 || { cat "$out" >&2; fail "$backend $scenario: wrk failed"; }
+  # Backends the pool opened during the run count from zero; the pool keeps them open afterwards.
+  parley_after=$(cpu_ticks "$parley_pid"); pg_pids=$(postgres_pids); pg_after=$(cpu_ticks $pg_pids)
+  busy_after=$(machine_busy)
+  grep -E 'Requests/sec|Latency  |^ +(50|99)%|requests in' "$out" || true
+  if grep -qE 'Non-2xx or 3xx responses|Socket errors' "$out"; then
+    cat "$out" >&2
+    echo "--- last lines of the server log:" >&2
+    tail -n 5 "$work/parley.log" >&2 || true
+    fail "$backend $scenario: errors during the run; figures not valid"
+  fi
+  local rps
+  rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+  [[ -n "$rps" ]] && awk -v r="$rps" 'BEGIN {exit !(r > 0)}' || fail "$backend $scenario: no requests completed"
+  local requests pg_cpu=-
+  requests=$(awk '/requests in/ {print $1}' "$out")
+  [[ -n "$pg_pids" ]] && pg_cpu=$(per_request $((pg_after - pg_before)) "$requests")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$scenario" "$rps" \
+    "$(awk '$1 == "50%" {print $2}' "$out")" "$(awk '$1 == "99%" {print $2}' "$out")" \
+    "$(per_request $((parley_after - parley_before)) "$requests")" "$pg_cpu" \
+    "$(awk -v b="$busy_before" -v a="$busy_after" 'BEGIN {split(b, x); split(a, y); printf "%.0f%%", 100 * (y[1] - x[1]) / (y[2] - x[2])}')" \
+    >>"$work/summary.tsv"
+}
+
+# bench_backend <name> <database-url>: serves Parley on that database, seeds, runs both scenarios.
+bench_backend() {
+  local name=$1 url=$2 port
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  if [[ $name == postgresql ]]; then  # the production rules hold (SQLite is refused there by design)
+    PARLEY_DATABASE_URL=$url "$parley" check --deploy >"$work/check.log" 2>&1 \
+      || { cat "$work/check.log" >&2; fail "$name: parley check --deploy found problems"; }
+  fi
+  PARLEY_DATABASE_URL=$url "$parley" migrate >"$work/migrate-$name.log" 2>&1 \
+    || { cat "$work/migrate-$name.log" >&2; fail "$name: parley migrate failed"; }
+  PARLEY_DATABASE_URL=$url PARLEY_LISTEN=127.0.0.1:$port "$parley" serve >"$work/parley.log" 2>&1 &
+  parley_pid=$!
+  wait_for "$base/readyz" || { tail -n 20 "$work/parley.log" >&2; fail "$name: parley did not come up"; }
+  seed
+
+  run_wrk "$name" page-read -H "Authorization: Bearer $token_a" \
+    "$base/api/v1/conversations/$conversation_id/messages?limit=50"
+
+  local script="$work/send.lua" before after
+  cat >"$script" <<LUA
+wrk.method = "POST"
+wrk.body = [[$(jq -nc --arg b "$message_body" '{body: $b}')]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token_a"
+LUA
+  before=$(message_count "$name" "$url")
+  run_wrk "$name" send -s "$script" "$base/api/v1/conversations/$conversation_id/messages"
+  after=$(message_count "$name" "$url")
+  local sent
+  sent=$(awk '/requests in/ {print $1}' "$work/$name-send.txt")
+  echo "   $name: $((after - before)) messages stored for $sent completed sends (requests still in flight when wrk stops also land)"
+  ((after - before >= sent)) || fail "$name send: fewer messages stored than 201 answers"
+
+  kill "$parley_pid"; wait "$parley_pid" 2>/dev/null || true
+  parley_pid=
+}
+
+message_count() {  # message_count <name> <url>
+  if [[ $1 == sqlite ]]; then
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM messages").fetchone()[0])' "${2#sqlite:}"
+  else
+    psql -qAt "$2" -c 'SELECT count(*) FROM messages'
+  fi
+}
+
+echo "load before: $(uptime)"
+printf 'backend\tscenario\treq/s\tp50\tp99\tparley CPU/req\tpostgres CPU/req\tmachine busy\n' >"$work/summary.tsv"
+
+bench_backend sqlite "sqlite:$work/bench.db"
+
+"$root/scripts/test-servers" start "$work/servers" >"$work/servers.log" 2>&1 \
+  || { cat "$work/servers.log" >&2; fail "scripts/test-servers start failed"; }
+servers_started=1
+pg_admin_url=$(set -a; . "$work/servers/env"; echo "$PARLEY_TEST_PG_URL")
+psql -qAt "$pg_admin_url" -c 'CREATE DATABASE parley_bench' >/dev/null
+bench_backend postgresql "${pg_admin_url%/*}/parley_bench"
+
+echo "load after:  $(uptime)"
+echo
+column -t -s $'\t' "$work/summary.tsv"
