@@ -165,7 +165,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   auto inserted = co_await ctx_.messages.insert(*tx, fresh);
   const Message& message = inserted.message;
   if (inserted.created) {
-    co_await ctx_.mentions.replace(*tx, message.id, rendered.mentions);
+    co_await ctx_.mentions.add(*tx, message.id, rendered.mentions);
     if (!in.attachment_ids.empty()) {
       co_await ctx_.attachments.attach_to_message(*tx, message.id, by.user_id, in.attachment_ids);
     }
@@ -177,7 +177,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
     // The row locks every send in a conversation contends for (the sender's read marker, each
     // member's event counter) are taken last, so they are held for the fewest statements.
     // Writing in a conversation means having read it up to here.
-    co_await ctx_.members.mark_read(*tx, conversation_id, by.user_id, message.id);
+    co_await ctx_.members.advance_read_marker(*tx, conversation_id, by.user_id, message.id);
     auto data = message_json(out.view);
     co_await tell_members(ctx_, *tx, events, conversation_id, "message.created", data);
   }

@@ -159,6 +159,12 @@ awaitable<std::int64_t> MemberRepository::count(Executor& db, std::int64_t conve
   co_return rs.one().int64(0);
 }
 
+awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t conversation_id,
+                                                      std::int64_t user_id, std::int64_t message_id) {
+  std::array<Value, 3> params{conversation_id, user_id, message_id};
+  co_await db.execute(q_.mark_read, params);
+}
+
 awaitable<std::optional<Member>> MemberRepository::mark_read(Executor& db, std::int64_t conversation_id,
                                                              std::int64_t user_id, std::int64_t message_id) {
   std::array<Value, 2> check{message_id, conversation_id};

@@ -61,6 +61,10 @@ awaitable<void> MentionRepository::replace(Executor& db, std::int64_t message_id
                                            std::span<const std::int64_t> user_ids) {
   std::array<Value, 1> id{message_id};
   co_await db.execute(kDelete, id);
+  co_await add(db, message_id, user_ids);
+}
+
+awaitable<void> MentionRepository::add(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids) {
   if (user_ids.empty()) co_return;
   std::array<Value, 2> params{message_id, id_list_param(dialect_, user_ids)};
   co_await db.execute(insert_, params);

@@ -29,6 +29,8 @@ class MentionRepository {
   // names, as markdown::scan_mentions returns them).
   boost::asio::awaitable<std::vector<MentionedMember>> resolve_members(Executor& db, std::int64_t conversation_id,
                                                                        std::span<const std::string> usernames_lower);
+  // Records `user_ids` as the mentions of a new message (nothing to do for an empty list).
+  boost::asio::awaitable<void> add(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids);
   // Makes `user_ids` the mentions of `message_id` (previous ones are replaced, for edits).
   boost::asio::awaitable<void> replace(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids);
   // The mentions of every message of `message_ids`, by message id then user id.
