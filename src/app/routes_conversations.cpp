@@ -40,7 +40,8 @@ std::pair<std::string_view, std::int64_t> split_cursor(std::string_view cursor) 
   if (dot == std::string_view::npos || dot + 1 >= cursor.size()) throw query_error("cursor", "Invalid cursor.");
   auto tail = cursor.substr(dot + 1);
   auto [ptr, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), second);
-  if (ec != std::errc() || ptr != tail.data() + tail.size() || second < 0) throw query_error("cursor", "Invalid cursor.");
+  if (ec != std::errc() || ptr != tail.data() + tail.size() || second < 0)
+    throw query_error("cursor", "Invalid cursor.");
   return {cursor.substr(0, dot), second};
 }
 
@@ -50,7 +51,8 @@ std::optional<repo::ConversationCursor> activity_cursor(std::string_view query) 
   auto [head, id] = split_cursor(*raw);
   std::int64_t activity = 0;
   auto [ptr, ec] = std::from_chars(head.data(), head.data() + head.size(), activity);
-  if (ec != std::errc() || ptr != head.data() + head.size() || activity < 0) throw query_error("cursor", "Invalid cursor.");
+  if (ec != std::errc() || ptr != head.data() + head.size() || activity < 0)
+    throw query_error("cursor", "Invalid cursor.");
   return repo::ConversationCursor{activity, id};
 }
 
@@ -123,7 +125,8 @@ Field<std::string> read_name(ObjectReader& in, bool nullable) {
 }
 
 Field<std::string> read_topic(ObjectReader& in) {
-  return in.string("topic", {.trim = true, .allow_blank = true, .max_length = messaging::kMaxTopic, .single_line = true});
+  return in.string("topic",
+                   {.trim = true, .allow_blank = true, .max_length = messaging::kMaxTopic, .single_line = true});
 }
 
 std::vector<http::ResponseDoc> conversation_response(int status, std::string description) {
@@ -325,8 +328,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
         for (const auto& m : page.members) results.push_back(member_json(m));
         json::value next = nullptr;
         if (page.more) {
-          next = std::string(kBase) + "/" + std::to_string(id) + "/members?cursor=" +
-                 std::to_string(page.members.back().user.id) + "&limit=" + std::to_string(limit);
+          next = std::string(kBase) + "/" + std::to_string(id) +
+                 "/members?cursor=" + std::to_string(page.members.back().user.id) + "&limit=" + std::to_string(limit);
         }
         co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
       },
@@ -374,8 +377,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
         auto role = in.enumeration("role", {"owner", "admin", "member"}, {.required = true});
         in.finish();
         auto by = *req.principal;
-        auto member = co_await conversations.set_member_role(std::move(by), req.int_param("id"),
-                                                             req.int_param("user_id"), *role);
+        auto member =
+            co_await conversations.set_member_role(std::move(by), req.int_param("id"), req.int_param("user_id"), *role);
         co_return Response::json(member_json(member));
       },
       RouteDoc{.summary = "Change a member's role (owner or admin; only owners grant or take ownership)",

@@ -53,12 +53,12 @@ json::value page_url(std::int64_t conversation_id, std::string_view cursor_name,
 }
 
 json::value history_schema() {
-  return schema::object({{"body", schema::string()},
-                         {"html", schema::string()},
-                         {"editor", schema::object({{"id", schema::integer()},
-                                                    {"username", schema::string()},
-                                                    {"display_name", schema::string()}})},
-                         {"edited_at", schema::string("date-time")}});
+  return schema::object(
+      {{"body", schema::string()},
+       {"html", schema::string()},
+       {"editor", schema::object(
+                      {{"id", schema::integer()}, {"username", schema::string()}, {"display_name", schema::string()}})},
+       {"edited_at", schema::string("date-time")}});
 }
 
 json::value search_result_schema() {
@@ -67,9 +67,7 @@ json::value search_result_schema() {
 
 // The body of a message: Markdown, at most 10,000 characters (checked again by the action).
 Field<std::string> read_body(ObjectReader& in, bool required) {
-  return in.string("body", {.required = required,
-                            .allow_blank = true,
-                            .max_length = messaging::kMaxBodyLength});
+  return in.string("body", {.required = required, .allow_blank = true, .max_length = messaging::kMaxBodyLength});
 }
 
 }  // namespace
@@ -88,7 +86,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         if ((page.before ? 1 : 0) + (page.after ? 1 : 0) + (page.around ? 1 : 0) > 1) {
           throw query_error("non_field_errors", "Give at most one of before, after and around.");
         }
-        page.limit = static_cast<int>(query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit));
+        page.limit =
+            static_cast<int>(query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit));
         page.parent_id = query_int(q, "parent_id", {.min = 1});
         page.sender_id = query_int(q, "sender", {.min = 1});
         page.since = query_time(q, "since");
@@ -126,10 +125,9 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         if (client_id && !messaging::is_valid_client_msg_id(*client_id)) {
           in.add_error("client_msg_id", "Use 1 to 64 visible ASCII characters.");
         }
-        auto attachments = in.integer_list("attachment_ids", {.max_items = messaging::kMaxAttachmentsPerMessage,
-                                                              .min = 1,
-                                                              .max = kMaxSafeInteger,
-                                                              .unique = true});
+        auto attachments = in.integer_list(
+            "attachment_ids",
+            {.max_items = messaging::kMaxAttachmentsPerMessage, .min = 1, .max = kMaxSafeInteger, .unique = true});
         if (!text && !(attachments && !attachments->empty())) in.add_error("body", "This field is required.");
         in.finish();
         messaging::SendInput input;
@@ -250,7 +248,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         auto q = req.query();
         repo::SearchQuery search;
         auto text = query_param(q, "q");
-        if (!text || text->find_first_not_of(" \t") == std::string::npos) throw query_error("q", "This field is required.");
+        if (!text || text->find_first_not_of(" \t") == std::string::npos)
+          throw query_error("q", "This field is required.");
         if (messaging::code_points(*text) > 500) throw query_error("q", "Use at most 500 characters.");
         search.text = *text;
         search.conversation_id = query_int(q, "conversation_id", {.min = 1});
@@ -297,7 +296,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         const auto id = req.int_param("id");
         auto producer = co_await messages.export_conversation(std::move(by), id);
         auto response = Response::stream("application/x-ndjson", std::move(producer));
-        response.set_header("Content-Disposition", "attachment; filename=\"conversation-" + std::to_string(id) + ".ndjson\"");
+        response.set_header("Content-Disposition",
+                            "attachment; filename=\"conversation-" + std::to_string(id) + ".ndjson\"");
         response.set_header("Cache-Control", "no-store");
         co_return response;
       },

@@ -35,8 +35,8 @@ bool digits(std::string_view text, std::size_t pos, std::size_t n, int& out) {
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
   using namespace std::chrono;
   int year = 0, month = 0, day = 0;
-  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day)) {
+  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
+      !digits(text, 8, 2, day)) {
     return std::nullopt;
   }
   const year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),

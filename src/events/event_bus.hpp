@@ -23,8 +23,8 @@ namespace parley::events {
 // One event as one recipient sees it: API.md's server frame {"id", "type", "data"}.
 struct UserEvent {
   std::int64_t user_id = 0;
-  std::int64_t event_id = 0;  // per user, gapless, increasing
-  std::string type;           // message.created, reaction.added, ...
+  std::int64_t event_id = 0;                // per user, gapless, increasing
+  std::string type;                         // message.created, reaction.added, ...
   std::shared_ptr<const std::string> data;  // the JSON of "data", shared by every recipient
 
   // {"id": event_id, "type": type, "data": data} as JSON text.

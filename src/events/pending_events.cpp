@@ -6,7 +6,8 @@
 
 namespace parley::events {
 
-boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string_view type, const boost::json::object& data,
+boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string_view type,
+                                                   const boost::json::object& data,
                                                    std::vector<std::int64_t> recipients) {
   std::sort(recipients.begin(), recipients.end());
   recipients.erase(std::unique(recipients.begin(), recipients.end()), recipients.end());

@@ -23,8 +23,8 @@
 
 #include "db/repositories/conversation_repository.hpp"
 #include "db/repositories/member_repository.hpp"
-#include "http/request.hpp"
 #include "events/pending_events.hpp"
+#include "http/request.hpp"
 #include "messaging/context.hpp"
 
 namespace parley::messaging {

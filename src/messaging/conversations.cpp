@@ -13,7 +13,6 @@ namespace {
 
 using boost::asio::awaitable;
 using db::repositories::ConversationSummary;
-using db::repositories::Member;
 using db::repositories::User;
 namespace json = boost::json;
 
@@ -27,7 +26,8 @@ awaitable<std::vector<User>> require_active_users(MessagingContext& ctx, db::Exe
   std::vector<User> users = co_await ctx.users.find_many(db, ids);
   for (auto id : ids) {
     auto it = std::find_if(users.begin(), users.end(), [id](const User& u) { return u.id == id; });
-    if (it == users.end() || !it->is_active) throw field_error(field, "Unknown or deactivated user " + std::to_string(id) + ".");
+    if (it == users.end() || !it->is_active)
+      throw field_error(field, "Unknown or deactivated user " + std::to_string(id) + ".");
   }
   co_return users;
 }
@@ -93,11 +93,8 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
     if (channel && !in.name) throw field_error("name", "A channel needs a name.");
     std::erase(others, by.user_id);
     co_await require_active_users(ctx_, *tx, others, "member_ids");
-    db::repositories::NewConversation fresh{.kind = in.kind,
-                                            .name = in.name,
-                                            .topic = in.topic,
-                                            .visibility = visibility,
-                                            .created_by = by.user_id};
+    db::repositories::NewConversation fresh{
+        .kind = in.kind, .name = in.name, .topic = in.topic, .visibility = visibility, .created_by = by.user_id};
     auto conversation = co_await ctx_.conversations.create(*tx, fresh);
     conversation_id = conversation.id;
     out.created = true;
@@ -263,8 +260,9 @@ awaitable<std::vector<MemberView>> Conversations::add_members(http::Principal by
   for (const auto& user : users) {
     auto result = co_await ctx_.members.add(*tx, id, user.id, role);
     if (result.member.banned()) {
-      throw AppError::conflict("User " + std::to_string(user.id) + " is banned from this conversation; remove the ban first.",
-                               "member_banned");
+      throw AppError::conflict(
+          "User " + std::to_string(user.id) + " is banned from this conversation; remove the ban first.",
+          "member_banned");
     }
     if (result.added) added.push_back(MemberView{std::move(result.member), user});
   }

@@ -46,7 +46,7 @@ bool is_shortcode_char(char c) noexcept {
 // Whitespace, controls and invisible formatting characters, except those emoji sequences need.
 bool is_forbidden_in_emoji(std::int32_t cp) noexcept {
   if (cp < 0x20 || (cp >= 0x7F && cp <= 0xA0)) return true;
-  if (cp == 0x200D) return false;                                    // zero-width joiner
+  if (cp == 0x200D) return false;                                                        // zero-width joiner
   if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0020 && cp <= 0xE007F)) return false;  // selectors, tags
   if (cp == 0x00AD || cp == 0x061C || cp == 0x180E || cp == 0x3000 || cp == 0xFEFF) return true;
   if (cp >= 0x2000 && cp <= 0x200F) return true;  // spaces, ZWSP, ZWNJ, direction marks

@@ -15,7 +15,8 @@ TEST(InputRules, CountsCodePoints) {
 }
 
 TEST(InputRules, AcceptsShortcodesAndEmojiSequences) {
-  for (const char* ok : {"thumbsup", "+1", "-1", "white_check_mark", "👍", "👍🏽", "❤️", "👨‍👩‍👧", "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"}) {
+  for (const char* ok : {"thumbsup", "+1", "-1", "white_check_mark", "👍", "👍🏽", "❤️", "👨‍👩‍👧",
+                         "1️⃣", "🇫🇷", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"}) {
     EXPECT_TRUE(is_valid_emoji(ok)) << ok;
   }
 }
@@ -23,11 +24,11 @@ TEST(InputRules, AcceptsShortcodesAndEmojiSequences) {
 TEST(InputRules, RejectsWhatIsNotAReaction) {
   const std::string too_long(33, 'a');
   const std::string nul("a\0b", 3);
-  for (const std::string& bad : {std::string(), too_long, nul, std::string("Thumbsup"), std::string("a b"),
-                                 std::string("<script>"), std::string("../x"), std::string("👍 "),
-                                 std::string("\xE2\x80\x8B"), std::string("\xFF"), std::string("\xC0\xAF"),
-                                 std::string("\xED\xA0\x80"), std::string("👍\n"), std::string(17 * 4, '\0'),
-                                 std::string("👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍")}) {
+  for (const std::string& bad :
+       {std::string(), too_long, nul, std::string("Thumbsup"), std::string("a b"), std::string("<script>"),
+        std::string("../x"), std::string("👍 "), std::string("\xE2\x80\x8B"), std::string("\xFF"),
+        std::string("\xC0\xAF"), std::string("\xED\xA0\x80"), std::string("👍\n"), std::string(17 * 4, '\0'),
+        std::string("👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍")}) {
     EXPECT_FALSE(is_valid_emoji(bad)) << bad;
   }
 }

@@ -60,19 +60,19 @@ void require_within_edit_window(const MessagingSettings& settings, const std::st
 // One line of an export.
 json::object export_json(const db::repositories::ExportedMessage& e) {
   const Message& m = e.message;
-  return json::object{{"id", m.id},
-                      {"conversation_id", m.conversation_id},
-                      {"parent_id", m.parent_id ? json::value(*m.parent_id) : json::value(nullptr)},
-                      {"sender", json::object{{"id", m.sender_id},
-                                              {"username", e.sender_username},
-                                              {"display_name", e.sender_display_name}}},
-                      {"body", m.body},
-                      {"html", m.html},
-                      {"reply_count", m.reply_count},
-                      {"mentions_everyone", m.mentions_everyone},
-                      {"created_at", m.created_at},
-                      {"edited_at", m.edited_at ? json::value(*m.edited_at) : json::value(nullptr)},
-                      {"deleted", m.deleted()}};
+  return json::object{
+      {"id", m.id},
+      {"conversation_id", m.conversation_id},
+      {"parent_id", m.parent_id ? json::value(*m.parent_id) : json::value(nullptr)},
+      {"sender",
+       json::object{{"id", m.sender_id}, {"username", e.sender_username}, {"display_name", e.sender_display_name}}},
+      {"body", m.body},
+      {"html", m.html},
+      {"reply_count", m.reply_count},
+      {"mentions_everyone", m.mentions_everyone},
+      {"created_at", m.created_at},
+      {"edited_at", m.edited_at ? json::value(*m.edited_at) : json::value(nullptr)},
+      {"deleted", m.deleted()}};
 }
 
 }  // namespace
@@ -306,7 +306,8 @@ awaitable<SearchListing> Messages::search(http::Principal by, db::repositories::
   auto messages = co_await ctx_.messages.find_many(ctx_.db, ids);
   auto views = co_await load_views(ctx_.db, std::move(messages), by.user_id);
   for (auto& hit : hits) {
-    auto it = std::find_if(views.begin(), views.end(), [&](const MessageView& v) { return v.message.id == hit.message_id; });
+    auto it =
+        std::find_if(views.begin(), views.end(), [&](const MessageView& v) { return v.message.id == hit.message_id; });
     if (it != views.end()) listing.results.push_back(SearchResult{std::move(hit), std::move(*it)});
   }
   co_return listing;

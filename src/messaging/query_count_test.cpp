@@ -30,8 +30,9 @@ class CountingDatabase final : public Database {
     ++statements;
     co_return co_await inner_.begin(isolation);
   }
-  boost::asio::awaitable<void> stream(Query query, Params params, std::size_t batch_size,
-                                      std::function<boost::asio::awaitable<void>(std::vector<Row>&)> on_batch) override {
+  boost::asio::awaitable<void> stream(
+      Query query, Params params, std::size_t batch_size,
+      std::function<boost::asio::awaitable<void>(std::vector<Row>&)> on_batch) override {
     ++statements;
     co_await inner_.stream(query, params, batch_size, on_batch);
   }

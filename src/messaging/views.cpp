@@ -9,7 +9,9 @@ namespace {
 namespace json = boost::json;
 namespace schema = http::schema;
 
-json::value nullable(const std::optional<std::string>& text) { return text ? json::value(*text) : json::value(nullptr); }
+json::value nullable(const std::optional<std::string>& text) {
+  return text ? json::value(*text) : json::value(nullptr);
+}
 json::value nullable(const std::optional<std::int64_t>& id) { return id ? json::value(*id) : json::value(nullptr); }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -139,9 +141,8 @@ json::value message_schema() {
   return schema::object(
       {{"id", schema::integer()},
        {"conversation_id", schema::integer()},
-       {"sender", schema::object({{"id", schema::integer()},
-                                  {"username", schema::string()},
-                                  {"display_name", schema::string()}})},
+       {"sender", schema::object(
+                      {{"id", schema::integer()}, {"username", schema::string()}, {"display_name", schema::string()}})},
        {"body", schema::string()},
        {"html", schema::string()},
        {"parent_id", schema::integer()},

@@ -39,8 +39,8 @@ struct MessageView {
   db::repositories::Message message;
   db::repositories::User sender;
   std::vector<db::repositories::ReactionCount> reactions;  // `me` relative to the viewer
-  std::vector<std::int64_t> mentions;                     // user ids, ascending
-  std::vector<db::repositories::Attachment> attachments;  // in position order
+  std::vector<std::int64_t> mentions;                      // user ids, ascending
+  std::vector<db::repositories::Attachment> attachments;   // in position order
 };
 
 boost::json::object message_json(const MessageView& view);

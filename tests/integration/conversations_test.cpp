@@ -25,7 +25,8 @@ TEST_P(ConversationsTest, DirectConversationIsUniquePerPair) {
   auto again = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "direct"}, {"member_ids", {bob.id}}});
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.json().at("id"), conv.at("id"));
-  auto reverse = call(bob, "POST", "/api/v1/conversations", json::object{{"kind", "direct"}, {"member_ids", {alice.id}}});
+  auto reverse =
+      call(bob, "POST", "/api/v1/conversations", json::object{{"kind", "direct"}, {"member_ids", {alice.id}}});
   EXPECT_EQ(reverse.status, 200);
   EXPECT_EQ(reverse.json().at("id"), conv.at("id"));
 
@@ -36,7 +37,8 @@ TEST_P(ConversationsTest, DirectConversationIsUniquePerPair) {
   auto bad = call(alice, "POST", "/api/v1/conversations",
                   json::object{{"kind", "direct"}, {"name", "x"}, {"member_ids", {bob.id}}});
   EXPECT_EQ(bad.status, 400);
-  auto two = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "direct"}, {"member_ids", {bob.id, 999}}});
+  auto two =
+      call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "direct"}, {"member_ids", {bob.id, 999}}});
   EXPECT_EQ(two.status, 400);
   auto leave = call(alice, "POST", conversation_path(conv.at("id").as_int64()) + "/leave");
   EXPECT_EQ(leave.status, 409);
@@ -54,14 +56,15 @@ TEST_P(ConversationsTest, CreationValidatesInput) {
   r = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "group"}, {"member_ids", {424242}}});
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(r.json().at("errors").as_object().contains("member_ids")) << r.body;
-  r = call(alice, "POST", "/api/v1/conversations",
-           json::object{{"kind", "channel"}, {"name", std::string(81, 'n')}});
+  r = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "channel"}, {"name", std::string(81, 'n')}});
   EXPECT_EQ(r.status, 400);
   r = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "channel"}, {"name", "a\nb"}});
   EXPECT_EQ(r.status, 400);
-  r = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "channel"}, {"name", "ok"}, {"is_admin", true}});
+  r = call(alice, "POST", "/api/v1/conversations",
+           json::object{{"kind", "channel"}, {"name", "ok"}, {"is_admin", true}});
   EXPECT_EQ(r.status, 400) << "unknown fields are refused";
-  auto created = call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "channel"}, {"name", "  general  "}});
+  auto created =
+      call(alice, "POST", "/api/v1/conversations", json::object{{"kind", "channel"}, {"name", "  general  "}});
   ASSERT_EQ(created.status, 201);
   EXPECT_EQ(created.json().at("name"), "general");
   EXPECT_EQ(created.json().at("visibility"), "public");
@@ -76,10 +79,16 @@ TEST_P(ConversationsTest, NonMembersGetNotFoundEverywhere) {
   const auto message = send(alice, id, "secret").at("id").as_int64();
   const std::string c = conversation_path(id);
   const std::string m = "/api/v1/messages/" + std::to_string(message);
-  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", c}, {"GET", c + "/members"}, {"GET", c + "/messages"}, {"GET", c + "/export"},
-           {"POST", c + "/join"}, {"POST", c + "/leave"}, {"GET", m}, {"GET", m + "/history"},
-           {"DELETE", m}, {"PUT", m + "/reactions/thumbsup"}}) {
+  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{{"GET", c},
+                                                                                {"GET", c + "/members"},
+                                                                                {"GET", c + "/messages"},
+                                                                                {"GET", c + "/export"},
+                                                                                {"POST", c + "/join"},
+                                                                                {"POST", c + "/leave"},
+                                                                                {"GET", m},
+                                                                                {"GET", m + "/history"},
+                                                                                {"DELETE", m},
+                                                                                {"PUT", m + "/reactions/thumbsup"}}) {
     EXPECT_EQ(call(eve, method, target).status, 404) << method << " " << target;
   }
   EXPECT_EQ(call(eve, "POST", c + "/messages", json::object{{"body", "hi"}}).status, 404);
@@ -167,7 +176,8 @@ TEST_P(ConversationsTest, GuestsAreLimited) {
   EXPECT_EQ(ok.status, 201) << ok.body;
   // Inside a conversation they were added to, a guest talks like anyone but cannot add people.
   send(guest, shared, "hello from a guest");
-  EXPECT_EQ(call(guest, "POST", conversation_path(shared) + "/members", json::object{{"user_ids", {bob.id}}}).status, 403);
+  EXPECT_EQ(call(guest, "POST", conversation_path(shared) + "/members", json::object{{"user_ids", {bob.id}}}).status,
+            403);
 }
 
 TEST_P(ConversationsTest, MembersAreAddedRemovedBannedAndPromoted) {
@@ -230,8 +240,9 @@ TEST_P(ConversationsTest, BannedUsersCannotRejoinPublicChannels) {
   auto bob = user("bob");
   const auto general = channel(owner, "general");
   ASSERT_EQ(call(bob, "POST", conversation_path(general) + "/join").status, 200);
-  ASSERT_EQ(call(owner, "DELETE", conversation_path(general) + "/members/" + std::to_string(bob.id) + "?ban=true").status,
-            204);
+  ASSERT_EQ(
+      call(owner, "DELETE", conversation_path(general) + "/members/" + std::to_string(bob.id) + "?ban=true").status,
+      204);
   EXPECT_EQ(call(bob, "POST", conversation_path(general) + "/join").status, 404);
   EXPECT_EQ(call(bob, "GET", conversation_path(general)).status, 404);
   EXPECT_TRUE(call(bob, "GET", "/api/v1/conversations/browse").json().at("results").as_array().empty());
@@ -303,8 +314,9 @@ TEST_P(ConversationsTest, ListShowsUnreadCountsAndLastMessage) {
                 .at("unread_count"),
             0);
   auto quiet_first = call(bob, "GET", messages_path(quiet)).json().at("results").at(0).at("id").as_int64();
-  EXPECT_EQ(call(bob, "POST", conversation_path(busy) + "/read", json::object{{"up_to_message_id", quiet_first}}).status,
-            400);
+  EXPECT_EQ(
+      call(bob, "POST", conversation_path(busy) + "/read", json::object{{"up_to_message_id", quiet_first}}).status,
+      400);
   EXPECT_EQ(call(bob, "GET", "/api/v1/unread").json().at("total"), 1);
 
   auto kinds = call(bob, "GET", "/api/v1/conversations?kind=direct");

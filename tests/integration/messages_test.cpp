@@ -72,11 +72,12 @@ TEST_P(MessagesTest, RejectsInvalidBodies) {
   EXPECT_EQ(call(alice, "POST", path, json::object{{"body", "x"}, {"client_msg_id", "has space"}}).status, 400);
   EXPECT_EQ(call(alice, "POST", path, json::object{{"body", "x"}, {"parent_id", 99999}}).status, 400);
   EXPECT_EQ(call(alice, "POST", path, json::object{{"body", "x"}, {"attachment_ids", {99999}}}).status, 400);
-  auto raw = http_request(port(), "POST", path, {{"Authorization", "Bearer " + alice.access}, {"Content-Type", "application/json"}},
+  auto raw = http_request(port(), "POST", path,
+                          {{"Authorization", "Bearer " + alice.access}, {"Content-Type", "application/json"}},
                           "{\"body\": \"\xff\"}");
   EXPECT_EQ(raw.status, 400) << "invalid UTF-8";
-  EXPECT_EQ(http_request(port(), "POST", path, {{"Authorization", "Bearer " + alice.access}, {"Content-Type", "text/plain"}},
-                         "hi")
+  EXPECT_EQ(http_request(port(), "POST", path,
+                         {{"Authorization", "Bearer " + alice.access}, {"Content-Type", "text/plain"}}, "hi")
                 .status,
             415);
 }
@@ -124,7 +125,8 @@ TEST_P(MessagesTest, PagesByIdCursorsAndFilters) {
   auto bob = user("bob");
   const auto g = group(alice, {bob.id});
   std::vector<std::int64_t> sent;
-  for (int i = 0; i < 12; ++i) sent.push_back(send(i % 3 == 0 ? bob : alice, g, "m" + std::to_string(i)).at("id").as_int64());
+  for (int i = 0; i < 12; ++i)
+    sent.push_back(send(i % 3 == 0 ? bob : alice, g, "m" + std::to_string(i)).at("id").as_int64());
   const std::string path = messages_path(g);
 
   auto newest = call(alice, "GET", path + "?limit=5");
@@ -265,8 +267,9 @@ TEST_P(MessagesTest, TheEditWindowCloses) {
   on_app([this, old_id]() -> boost::asio::awaitable<void> {
     auto& db = app().database();
     const bool pg = db.dialect() == db::Dialect::postgres;
-    db::Query age{"", pg ? "UPDATE messages SET created_at = now() - interval '2 hours' WHERE id = $1"
-                         : "UPDATE messages SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours') WHERE id = $1"};
+    db::Query age{
+        "", pg ? "UPDATE messages SET created_at = now() - interval '2 hours' WHERE id = $1"
+               : "UPDATE messages SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours') WHERE id = $1"};
     std::array<db::Value, 1> params{old_id};
     co_await db.execute(age, params);
   }());
@@ -457,7 +460,8 @@ TEST_P(MessagesTest, NothingIsPublishedForARolledBackSend) {
   auto before = events().all().size();
   // Bob attaching an upload that is not his fails after the message row was inserted: the whole
   // transaction rolls back, so neither the message nor any event survives.
-  auto r = call(bob, "POST", messages_path(g), json::object{{"body", "with a stolen file"}, {"attachment_ids", {424242}}});
+  auto r =
+      call(bob, "POST", messages_path(g), json::object{{"body", "with a stolen file"}, {"attachment_ids", {424242}}});
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(events().all().size(), before);
   EXPECT_TRUE(call(alice, "GET", messages_path(g)).json().at("results").as_array().empty());
@@ -484,18 +488,20 @@ TEST_P(MessagesTest, AttachmentsTravelWithMessagesAndFollowMembership) {
   const std::string boundary = "parley-test-boundary";
   const std::string form = "--" + boundary +
                            "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n"
-                           "Content-Type: text/plain\r\n\r\nhello attachment\r\n--" + boundary + "--\r\n";
-  auto uploaded = http_request(port(), "POST", "/api/v1/uploads",
-                               {{"Authorization", "Bearer " + alice.access},
-                                {"Content-Type", "multipart/form-data; boundary=" + boundary}},
-                               form);
+                           "Content-Type: text/plain\r\n\r\nhello attachment\r\n--" +
+                           boundary + "--\r\n";
+  auto uploaded = http_request(
+      port(), "POST", "/api/v1/uploads",
+      {{"Authorization", "Bearer " + alice.access}, {"Content-Type", "multipart/form-data; boundary=" + boundary}},
+      form);
   ASSERT_EQ(uploaded.status, 201) << uploaded.body;
   const auto upload_id = uploaded.json().at("id").as_int64();
   const std::string url(uploaded.json().at("url").as_string());
   EXPECT_EQ(call(bob, "GET", url).status, 404) << "not posted yet";
 
   // Someone else's upload cannot be attached.
-  auto stolen = call(bob, "POST", messages_path(g), json::object{{"body", "mine now"}, {"attachment_ids", {upload_id}}});
+  auto stolen =
+      call(bob, "POST", messages_path(g), json::object{{"body", "mine now"}, {"attachment_ids", {upload_id}}});
   EXPECT_EQ(stolen.status, 400) << stolen.body;
   EXPECT_TRUE(stolen.json().at("errors").as_object().contains("attachment_ids")) << stolen.body;
 

@@ -42,7 +42,8 @@ class EventRecorder {
     return events_;
   }
   // The events of `user_id` of `type` (every type when empty), with their data parsed.
-  std::vector<std::pair<events::UserEvent, boost::json::value>> of(std::int64_t user_id, std::string_view type = {}) const {
+  std::vector<std::pair<events::UserEvent, boost::json::value>> of(std::int64_t user_id,
+                                                                   std::string_view type = {}) const {
     std::vector<std::pair<events::UserEvent, boost::json::value>> out;
     for (const auto& e : all()) {
       if (e.user_id == user_id && (type.empty() || e.type == type)) out.emplace_back(e, boost::json::parse(*e.data));

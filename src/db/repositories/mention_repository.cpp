@@ -32,7 +32,8 @@ constexpr DualQuery kInsert{
     "ON CONFLICT DO NOTHING"};
 constexpr DualQuery kForMessages{
     "mentions.for_messages",
-    "SELECT message_id, user_id FROM mentions WHERE message_id = ANY (CAST($1 AS bigint[])) ORDER BY message_id, user_id",
+    "SELECT message_id, user_id FROM mentions WHERE message_id = ANY (CAST($1 AS bigint[])) ORDER BY message_id, "
+    "user_id",
     "SELECT message_id, user_id FROM mentions WHERE message_id IN (SELECT value FROM json_each($1)) "
     "ORDER BY message_id, user_id"};
 

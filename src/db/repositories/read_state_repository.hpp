@@ -28,7 +28,7 @@ class ReadStateRepository {
   boost::asio::awaitable<std::vector<UnreadCount>> unread(Executor& db, std::int64_t user_id);
   // The counts of one conversation (zeros included); nullopt when `user_id` is not a member.
   boost::asio::awaitable<std::optional<UnreadCount>> unread_in(Executor& db, std::int64_t user_id,
-                                                              std::int64_t conversation_id);
+                                                               std::int64_t conversation_id);
 };
 
 }  // namespace parley::db::repositories

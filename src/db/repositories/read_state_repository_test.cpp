@@ -25,14 +25,15 @@ TEST_P(ReadStateRepoTest, CountsUnreadTopLevelAndMentionsAfterTheMarker) {
   Message mention = post(c.id, a.id, "@bob look");
   std::vector<std::int64_t> bob{b.id};
   run(mentions_.replace(*db_, mention.id, bob));
-  run(messages_.insert(*db_, NewMessage{.conversation_id = c.id, .sender_id = a.id, .body = "@here", .html = "",
-                                        .mentions_everyone = true}));
+  run(messages_.insert(
+      *db_,
+      NewMessage{.conversation_id = c.id, .sender_id = a.id, .body = "@here", .html = "", .mentions_everyone = true}));
 
   auto counts = run(read_state_.unread(*db_, b.id));
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].conversation_id, c.id);
-  EXPECT_EQ(counts[0].unread_count, 4);   // one, two, @bob, @here
-  EXPECT_EQ(counts[0].mention_count, 2);  // @bob, @here
+  EXPECT_EQ(counts[0].unread_count, 4);                               // one, two, @bob, @here
+  EXPECT_EQ(counts[0].mention_count, 2);                              // @bob, @here
   EXPECT_TRUE(run(read_state_.unread(*db_, a.id)).empty() == false);  // Bob's message is unread for Alice
 
   run(members_.mark_read(*db_, c.id, b.id, mention.id));

@@ -12,16 +12,15 @@ using boost::asio::awaitable;
 // PostgreSQL does both steps in one statement: the counters are bumped in recipient order (the
 // lock order) and the bumped values feed the log rows. ON CONFLICT cannot touch a row twice,
 // hence distinct recipients.
-constexpr Query kPgAppend{
-    "user_events.append",
-    "WITH bumped AS ("
-    " INSERT INTO user_event_counters AS c (user_id, last_event_id)"
-    " SELECT r.id, 1 FROM unnest(CAST($1 AS bigint[])) AS r(id) ORDER BY r.id"
-    " ON CONFLICT (user_id) DO UPDATE SET last_event_id = c.last_event_id + 1"
-    " RETURNING c.user_id, c.last_event_id) "
-    "INSERT INTO user_events (user_id, event_id, type, payload)"
-    " SELECT user_id, last_event_id, $2, CAST($3 AS jsonb) FROM bumped "
-    "RETURNING user_id, event_id"};
+constexpr Query kPgAppend{"user_events.append",
+                          "WITH bumped AS ("
+                          " INSERT INTO user_event_counters AS c (user_id, last_event_id)"
+                          " SELECT r.id, 1 FROM unnest(CAST($1 AS bigint[])) AS r(id) ORDER BY r.id"
+                          " ON CONFLICT (user_id) DO UPDATE SET last_event_id = c.last_event_id + 1"
+                          " RETURNING c.user_id, c.last_event_id) "
+                          "INSERT INTO user_events (user_id, event_id, type, payload)"
+                          " SELECT user_id, last_event_id, $2, CAST($3 AS jsonb) FROM bumped "
+                          "RETURNING user_id, event_id"};
 // SQLite has one writer, so two statements in the caller's transaction are as good. "WHERE true"
 // resolves the parser ambiguity of an upsert fed by a SELECT.
 constexpr Query kSqliteBump{"user_events.bump_counters",
@@ -33,7 +32,7 @@ constexpr Query kSqliteAppend{"user_events.append",
                               " SELECT c.user_id, c.last_event_id, $2, $3 FROM user_event_counters c"
                               " WHERE c.user_id IN (SELECT value FROM json_each($1)) RETURNING user_id, event_id"};
 
-#define PARLEY_SQL_AFTER(TIME, NOW)                                                            \
+#define PARLEY_SQL_AFTER(TIME, NOW) \
   "SELECT event_id, type, CAST(payload AS text), " TIME("created_at") " FROM user_events "     \
   "WHERE user_id = $1 AND event_id > $2 ORDER BY event_id LIMIT $3"
 constexpr DualQuery kAfter = PARLEY_DUAL("user_events.after", PARLEY_SQL_AFTER);

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -23,8 +23,10 @@ class UserEventRepoTest : public RepoTest {
     return run([&]() -> boost::asio::awaitable<std::vector<LoggedEvent>> {
       auto tx = co_await db_->begin();
       auto logged = co_await events_.append(*tx, recipients, "message.created", R"({"id":1})");
-      if (commit) co_await tx->commit();
-      else co_await tx->rollback();
+      if (commit)
+        co_await tx->commit();
+      else
+        co_await tx->rollback();
       co_return logged;
     }());
   }
