@@ -37,8 +37,10 @@ std::vector<std::string> mbox_entries(const std::string& text) {
 TEST(LogMailer, AppendsAWellFormedMessageToANewFolder) {
   TempDir dir;
   auto file = dir.path() / "var" / "mail" / "mail.log";
-  LogMailer mailer({.file = file, .from = "Parley <noreply@parley.test>"});
+  // The context outlives the mailer: the mailer's pool threads finish handing results back to it
+  // when the mailer is destroyed (joined), so it must still exist then.
   boost::asio::io_context io;
+  LogMailer mailer({.file = file, .from = "Parley <noreply@parley.test>"});
   std::thread::id before, after;
   run_awaitable(io, [&]() -> boost::asio::awaitable<void> {
     before = std::this_thread::get_id();
