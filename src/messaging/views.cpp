@@ -48,7 +48,6 @@ std::string message_preview(std::string_view body) {
 }
 
 json::object conversation_json(const db::repositories::ConversationSummary& s) {
-  const auto& c = s.conversation;
   json::value last = nullptr;
   if (s.last_message) {
     const auto& m = *s.last_message;
@@ -58,19 +57,12 @@ json::object conversation_json(const db::repositories::ConversationSummary& s) {
                         {"created_at", m.created_at},
                         {"deleted", m.deleted}};
   }
-  return json::object{{"id", c.id},
-                      {"kind", c.kind},
-                      {"name", nullable(c.name)},
-                      {"topic", c.topic},
-                      {"visibility", c.visibility},
-                      {"created_by", nullable(c.created_by)},
-                      {"created_at", c.created_at},
-                      {"archived_at", nullable(c.archived_at)},
-                      {"member_count", s.member_count},
-                      {"my_role", s.my_role.empty() ? json::value(nullptr) : json::value(s.my_role)},
-                      {"muted", s.muted},
-                      {"unread_count", s.unread_count},
-                      {"last_message", std::move(last)}};
+  json::object out = conversation_event_json(s.conversation, s.member_count);
+  out["my_role"] = s.my_role.empty() ? json::value(nullptr) : json::value(s.my_role);
+  out["muted"] = s.muted;
+  out["unread_count"] = s.unread_count;
+  out["last_message"] = std::move(last);
+  return out;
 }
 
 json::value conversation_schema() {
