@@ -4,7 +4,10 @@
 #include "app/app.hpp"
 #include "core/config.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -15,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -91,6 +95,26 @@ class RawConnection {
   boost::asio::ip::tcp::socket socket_;
   std::shared_ptr<void> buffer_;  // a beast::flat_buffer, kept across reads for pipelined responses
 };
+
+// Runs a database coroutine to completion on a private io_context and returns its result (test
+// setup that has no endpoint).
+template <typename T>
+T run_db(boost::asio::awaitable<T> task) {
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread runner([&io] { io.run(); });
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  try {
+    T value = future.get();
+    guard.reset();
+    runner.join();
+    return value;
+  } catch (...) {
+    guard.reset();
+    runner.join();
+    throw;
+  }
+}
 
 // Polls `condition` until it holds or `deadline` passes; never a fixed sleep.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = std::chrono::seconds(5));

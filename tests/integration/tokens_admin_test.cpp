@@ -39,25 +39,6 @@ struct Login {
 
 std::map<std::string, std::string> bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-// Runs a database coroutine to completion on a private io_context (test setup that has no endpoint).
-template <typename T>
-T run_db(asio::awaitable<T> task) {
-  asio::io_context io;
-  auto guard = asio::make_work_guard(io);
-  std::thread runner([&io] { io.run(); });
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  try {
-    T value = future.get();
-    guard.reset();
-    runner.join();
-    return value;
-  } catch (...) {
-    guard.reset();
-    runner.join();
-    throw;
-  }
-}
-
 // Backend parameter: "sqlite" (in memory) or "postgres" (a scratch database; skipped without
 // PARLEY_TEST_PG_URL).
 class TokensAdminTest : public ::testing::TestWithParam<std::string> {

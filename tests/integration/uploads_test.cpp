@@ -78,25 +78,6 @@ std::string form(std::string_view filename, std::string_view content,
 
 std::string multipart_type() { return "multipart/form-data; boundary=" + std::string(kBoundary); }
 
-// Runs a database coroutine to completion on a private io_context (test setup without an endpoint).
-template <typename T>
-T run_db(asio::awaitable<T> task) {
-  asio::io_context io;
-  auto guard = asio::make_work_guard(io);
-  std::thread runner([&io] { io.run(); });
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  try {
-    T value = future.get();
-    guard.reset();
-    runner.join();
-    return value;
-  } catch (...) {
-    guard.reset();
-    runner.join();
-    throw;
-  }
-}
-
 // Every regular file under `dir`, relative to it.
 std::vector<std::string> files_under(const fs::path& dir) {
   std::vector<std::string> out;
