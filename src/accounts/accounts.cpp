@@ -48,8 +48,9 @@ RequestMeta RequestMeta::of(const http::Request& req) {
 auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
   std::optional<auth::KeySet> keys;
   if (config.jwt_private_key_file.empty()) {
-    logger.warn("PARLEY_JWT_PRIVATE_KEY_FILE is not set: signing with a key generated for this run; "
-                "tokens stop working at restart and are not valid on other replicas");
+    logger.warn(
+        "PARLEY_JWT_PRIVATE_KEY_FILE is not set: signing with a key generated for this run; "
+        "tokens stop working at restart and are not valid on other replicas");
     keys.emplace(auth::KeySet::generate());
   } else {
     keys.emplace(auth::Ed25519Key::from_private_pem(read_file(config.jwt_private_key_file)));
@@ -115,7 +116,7 @@ asio::awaitable<User> Accounts::do_register(Registration input, RequestMeta meta
 }
 
 asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
-                                               std::optional<std::int64_t> rotate_token_id) {
+                                                std::optional<std::int64_t> rotate_token_id) {
   auto now = Clock::now();
   // The family handle in the token is random: lookups go by the token's hash, never by this claim.
   auto family = auth::random_token(16);
@@ -157,9 +158,9 @@ asio::awaitable<User> Accounts::check_credentials(std::string login, std::string
     std::string details = ok ? R"({"reason":"inactive"})" : R"({"reason":"bad_credentials"})";
     co_await audit(*tx, std::nullopt, "auth.login_failed", target, meta, details);
     for (const auto& lockout : throttle_.failed(attempt)) {
-      std::string lockout_details = R"({"scope":")" + std::string(to_string(lockout.scope)) +
-                                    R"(","seconds":)" + std::to_string(lockout.duration.count()) +
-                                    R"(,"attempts":)" + std::to_string(lockout.attempts) + "}";
+      std::string lockout_details = R"({"scope":")" + std::string(to_string(lockout.scope)) + R"(","seconds":)" +
+                                    std::to_string(lockout.duration.count()) + R"(,"attempts":)" +
+                                    std::to_string(lockout.attempts) + "}";
       std::optional<std::int64_t> lockout_target;
       if (lockout.scope == ThrottleScope::account) lockout_target = target;
       co_await audit(*tx, std::nullopt, "auth.lockout", lockout_target, meta, lockout_details);
@@ -267,10 +268,16 @@ asio::awaitable<http::Principal> Accounts::authenticate_bearer(std::string_view 
                               .via = http::Principal::Via::personal_token,
                               .scopes = found->token.scopes};
   }
-  auto claims = jwt_.verify(credential, auth::TokenType::access, Clock::now());
+  const auto now = Clock::now();
+  auto subject = verified_tokens_.find(credential, now);
+  if (!subject) {
+    auto claims = jwt_.verify(credential, auth::TokenType::access, now);
+    verified_tokens_.insert(credential, claims.subject, claims.expires_at, now);
+    subject = std::move(claims.subject);
+  }
   std::int64_t user_id = 0;
   try {
-    user_id = std::stoll(claims.subject);
+    user_id = std::stoll(*subject);
   } catch (const std::exception&) {
     throw refuse("access token subject is not a user id");
   }

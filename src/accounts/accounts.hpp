@@ -8,6 +8,7 @@
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/password_policy.hpp"
+#include "auth/verified_token_cache.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
 #include "db/repositories/audit_log_repository.hpp"
@@ -17,8 +18,8 @@
 #include "db/repositories/user_repository.hpp"
 #include "http/request.hpp"
 
-#include <boost/asio/awaitable.hpp>
 #include <spdlog/logger.h>
+#include <boost/asio/awaitable.hpp>
 
 #include <optional>
 #include <string>
@@ -122,12 +123,14 @@ class Accounts {
   // attempt starts is recorded once as auth.lockout.
   boost::asio::awaitable<User> check_credentials(std::string login, std::string password, const RequestMeta& meta);
   boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
-                                              std::optional<std::int64_t> rotate_token_id);
+                                               std::optional<std::int64_t> rotate_token_id);
 
   const Config& config_;
   db::Database& db_;
   spdlog::logger& logger_;
   auth::JwtService jwt_;
+  // Access tokens already verified (signature and claims), until their expiry.
+  auth::VerifiedTokenCache verified_tokens_{100'000};
   auth::PasswordHasher hasher_;
   auth::PasswordPolicy policy_;
   db::repositories::UserRepository users_;

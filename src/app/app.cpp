@@ -4,9 +4,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 namespace parley {
@@ -39,17 +39,19 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         return it->second;
       }));
   oidc_login_ = std::make_unique<accounts::OidcLogin>(config_, *accounts_, *oidc_providers_);
+  event_stream_ =
+      std::make_unique<events::EventStream>(*database_, event_bus_, pool_.primary().get_executor(), *logger_);
   messaging_ = std::make_unique<messaging::MessagingContext>(
-      *database_, event_bus_,
-      messaging::MessagingSettings{
-          .edit_window = std::chrono::duration_cast<std::chrono::seconds>(config_.message_edit_window)});
+      *database_, *event_stream_,
+      messaging::MessagingSettings{.edit_window =
+                                       std::chrono::duration_cast<std::chrono::seconds>(config_.message_edit_window)});
   conversations_ = std::make_unique<messaging::Conversations>(*messaging_);
   messages_ = std::make_unique<messaging::Messages>(*messaging_);
   // Throws std::runtime_error when the upload folder cannot be created or libmagic cannot load.
   uploads_ = std::make_unique<uploads::Uploads>(
       *database_,
-      uploads::UploadOptions{.dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes,
-                             .threads = config_.upload_threads},
+      uploads::UploadOptions{
+          .dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes, .threads = config_.upload_threads},
       registry_, *logger_);
   register_routes(extra_routes);
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
@@ -82,6 +84,7 @@ App::~App() {
   messages_.reset();
   conversations_.reset();
   messaging_.reset();
+  event_stream_.reset();
   oidc_login_.reset();
   oidc_providers_.reset();
   password_reset_.reset();
@@ -110,6 +113,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
 std::uint16_t App::start() {
   pool_.start();
   asio::co_spawn(pool_.primary(), prepare_schema(config_, *database_, *logger_), asio::use_future).get();
+  event_stream_->start();  // after the schema: it starts from the log's head
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
   asio::co_spawn(
@@ -137,6 +141,7 @@ void App::request_stop() {
       pool_.primary(),
       [this]() -> asio::awaitable<void> {
         co_await server_->shutdown(config_.shutdown_grace);
+        co_await event_stream_->stop();
         log_flush_timer_.cancel();
         if (database_) database_->close();
         {

@@ -2,35 +2,36 @@
 // The composition root: builds every service in dependency order and owns them. No globals; each
 // component receives what it needs by reference from here.
 #include "accounts/accounts.hpp"
-#include "accounts/password_reset.hpp"
-#include "mail/mailer.hpp"
 #include "accounts/admin.hpp"
-#include "accounts/personal_tokens.hpp"
 #include "accounts/oidc_login.hpp"
-#include "auth/oidc/oidc_client.hpp"
+#include "accounts/password_reset.hpp"
+#include "accounts/personal_tokens.hpp"
 #include "app/health.hpp"
+#include "auth/oidc/oidc_client.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
+#include "events/event_bus.hpp"
+#include "events/event_stream.hpp"
 #include "http/access_log_sink.hpp"
 #include "http/io_pool.hpp"
 #include "http/metrics.hpp"
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
-#include "events/event_bus.hpp"
+#include "mail/mailer.hpp"
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
 #include "messaging/messages.hpp"
 #include "uploads/uploads.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <prometheus/registry.h>
 #include <spdlog/logger.h>
+#include <boost/asio/steady_timer.hpp>
 
 #include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 
 namespace parley {
 
@@ -62,6 +63,8 @@ class App {
   db::Database& database() noexcept { return *database_; }
   // Committed domain events, for subscribers (real-time delivery, webhooks, tests).
   events::EventBus& event_bus() noexcept { return event_bus_; }
+  // The event log and the loop that numbers and publishes it (docs/architecture.md).
+  events::EventStream& event_stream() noexcept { return *event_stream_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
   // database's connections belong to them).
   boost::asio::io_context& primary_context() noexcept { return pool_.primary(); }
@@ -88,8 +91,10 @@ class App {
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
   std::unique_ptr<accounts::OidcLogin> oidc_login_;
-  // Conversations and messages (docs/messages.md), publishing on event_bus_ after each commit.
+  // Conversations and messages (docs/messages.md); their events reach event_bus_ through
+  // event_stream_ after each commit.
   events::EventBus event_bus_;
+  std::unique_ptr<events::EventStream> event_stream_;
   std::unique_ptr<messaging::MessagingContext> messaging_;
   std::unique_ptr<messaging::Conversations> conversations_;
   std::unique_ptr<messaging::Messages> messages_;

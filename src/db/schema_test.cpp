@@ -28,7 +28,9 @@ class SchemaTest : public ::testing::Test {
     run_awaitable(io_, migrator.migrate());
     exec("INSERT INTO users (id, username, email, password_hash) VALUES (1, 'Ann', 'ann@example.com', 'h')");
     exec("INSERT INTO users (id, username, email, password_hash) VALUES (2, 'bob', 'bob@example.com', 'h')");
-    exec("INSERT INTO conversations (id, kind, visibility, name, created_by) VALUES (1, 'channel', 'public', 'general', 1)");
+    exec(
+        "INSERT INTO conversations (id, kind, visibility, name, created_by) VALUES (1, 'channel', 'public', 'general', "
+        "1)");
     exec("INSERT INTO conversation_members (conversation_id, user_id, role) VALUES (1, 1, 'owner')");
   }
 
@@ -56,25 +58,35 @@ TEST_F(SchemaTest, UsernamesAreUniqueIgnoringCase) {
 }
 
 TEST_F(SchemaTest, ChecksRejectBadValues) {
-  EXPECT_EQ(failure("INSERT INTO users (username, email) VALUES ('dan', 'Dan@Example.com')").code(), "constraint_violation");
-  EXPECT_EQ(failure("INSERT INTO users (username, email) VALUES ('has space', 'e@example.com')").code(), "constraint_violation");
+  EXPECT_EQ(failure("INSERT INTO users (username, email) VALUES ('dan', 'Dan@Example.com')").code(),
+            "constraint_violation");
+  EXPECT_EQ(failure("INSERT INTO users (username, email) VALUES ('has space', 'e@example.com')").code(),
+            "constraint_violation");
   EXPECT_EQ(failure("INSERT INTO users (username, email, role) VALUES ('eve', 'eve@example.com', 'root')").code(),
             "constraint_violation");
   EXPECT_EQ(failure("INSERT INTO conversations (kind) VALUES ('forum')").code(), "constraint_violation");
   EXPECT_EQ(failure("INSERT INTO conversations (kind, visibility) VALUES ('direct', 'private')").code(),
-            "constraint_violation") << "a direct conversation needs its direct_key";
+            "constraint_violation")
+      << "a direct conversation needs its direct_key";
   EXPECT_EQ(failure("INSERT INTO conversations (kind, visibility, name) VALUES ('channel', 'public', NULL)").code(),
             "constraint_violation");
-  EXPECT_EQ(failure("INSERT INTO messages (conversation_id, sender_id, body, html) VALUES (1, 1, printf('%.*c', 10001, 'x'), '')").code(),
+  EXPECT_EQ(
+      failure(
+          "INSERT INTO messages (conversation_id, sender_id, body, html) VALUES (1, 1, printf('%.*c', 10001, 'x'), '')")
+          .code(),
+      "constraint_violation");
+  EXPECT_EQ(failure("INSERT INTO events (user_id, type, payload) VALUES (1, 'message.created', 'not json')").code(),
             "constraint_violation");
-  EXPECT_EQ(failure("INSERT INTO user_events (user_id, event_id, type, payload) VALUES (1, 1, 'message.created', 'not json')").code(),
-            "constraint_violation");
+  EXPECT_EQ(failure("INSERT INTO events (type, payload) VALUES ('message.created', '{}')").code(),
+            "constraint_violation")
+      << "an event needs an audience";
 }
 
 TEST_F(SchemaTest, ForeignKeysAreEnforced) {
   EXPECT_EQ(failure("INSERT INTO messages (conversation_id, sender_id, body, html) VALUES (99, 1, 'hi', 'hi')").code(),
             "invalid_reference");
-  EXPECT_EQ(failure("INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 99)").code(), "invalid_reference");
+  EXPECT_EQ(failure("INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 99)").code(),
+            "invalid_reference");
   exec("INSERT INTO messages (id, conversation_id, sender_id, body, html) VALUES (10, 1, 1, 'hi', 'hi')");
   // A user with messages cannot be deleted (RESTRICT); deleting the conversation cascades.
   EXPECT_EQ(failure("DELETE FROM users WHERE id = 1").code(), "invalid_reference");
@@ -87,10 +99,15 @@ TEST_F(SchemaTest, ForeignKeysAreEnforced) {
 
 TEST_F(SchemaTest, DirectConversationsAndClientMessageIdsAreUnique) {
   exec("INSERT INTO conversations (kind, visibility, direct_key) VALUES ('direct', 'private', '1:2')");
-  EXPECT_EQ(failure("INSERT INTO conversations (kind, visibility, direct_key) VALUES ('direct', 'private', '1:2')").status(), 409);
+  EXPECT_EQ(
+      failure("INSERT INTO conversations (kind, visibility, direct_key) VALUES ('direct', 'private', '1:2')").status(),
+      409);
   exec("INSERT INTO messages (conversation_id, sender_id, body, html, client_msg_id) VALUES (1, 1, 'a', 'a', 'c-1')");
-  EXPECT_EQ(failure("INSERT INTO messages (conversation_id, sender_id, body, html, client_msg_id) VALUES (1, 1, 'b', 'b', 'c-1')").status(),
-            409);
+  EXPECT_EQ(
+      failure(
+          "INSERT INTO messages (conversation_id, sender_id, body, html, client_msg_id) VALUES (1, 1, 'b', 'b', 'c-1')")
+          .status(),
+      409);
   exec("INSERT INTO messages (conversation_id, sender_id, body, html, client_msg_id) VALUES (1, 2, 'b', 'b', 'c-1')");
 }
 
@@ -103,7 +120,9 @@ TEST_F(SchemaTest, MessageIdsAreMonotonicAndSearchable) {
   EXPECT_GT(exec("SELECT max(id) FROM messages").one().int64(0), last) << "AUTOINCREMENT never reuses an id";
 
   EXPECT_EQ(exec("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'rocket'").one().int64(0), 1);
-  exec("UPDATE messages SET body = '', html = '', deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE body LIKE 'deploy%'");
+  exec(
+      "UPDATE messages SET body = '', html = '', deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE body LIKE "
+      "'deploy%'");
   EXPECT_EQ(exec("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'rocket'").one().int64(0), 0)
       << "a deleted message leaves the search index";
 }

@@ -6,11 +6,11 @@
 
 namespace parley::events {
 
-std::string UserEvent::frame() const {
+std::string Event::frame() const {
   std::string out;
   out.reserve(48 + type.size() + (data ? data->size() : 2));
   out += "{\"id\":";
-  out += std::to_string(event_id);
+  out += std::to_string(position);
   out += ",\"type\":\"";
   out += type;  // event types are [a-z_.] by the schema: nothing to escape
   out += "\",\"data\":";
@@ -52,7 +52,7 @@ void EventBus::unsubscribe(std::uint64_t id) {
   handlers_.erase(id);
 }
 
-void EventBus::publish(std::span<const UserEvent> events) const {
+void EventBus::publish(std::span<const Event> events) const {
   if (events.empty()) return;
   // A snapshot, so handlers run without the lock (they may subscribe or unsubscribe).
   std::vector<std::shared_ptr<Handler>> snapshot;

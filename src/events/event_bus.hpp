@@ -1,6 +1,7 @@
 #pragma once
-// The in-process event bus: domain events, already appended to each recipient's event log by a
-// committed transaction, are handed to every subscriber (the real-time hub, webhooks, tests).
+// The in-process event bus: domain events, numbered in the event log after their transaction
+// committed, are handed to every subscriber (the real-time hub, webhooks, tests) in position
+// order. An event is published once, for its whole audience; subscribers decide who receives it.
 //
 // publish() calls each subscriber synchronously on the publishing thread, so a handler must be
 // quick and must not block: copy what it needs and post the work to its own executor. Handlers
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -20,20 +22,21 @@ class logger;
 
 namespace parley::events {
 
-// One event as one recipient sees it: API.md's server frame {"id", "type", "data"}.
-struct UserEvent {
-  std::int64_t user_id = 0;
-  std::int64_t event_id = 0;                // per user, gapless, increasing
-  std::string type;                         // message.created, reaction.added, ...
-  std::shared_ptr<const std::string> data;  // the JSON of "data", shared by every recipient
+// One numbered event and its audience (db/repositories/event_log_repository.hpp).
+struct Event {
+  std::int64_t position = 0;                    // the event id clients see; increasing
+  std::optional<std::int64_t> conversation_id;  // the conversation's members receive it
+  std::optional<std::int64_t> user_id;          // and/or this user
+  std::string type;                             // message.created, reaction.added, ...
+  std::shared_ptr<const std::string> data;      // the JSON of "data", shared by every recipient
 
-  // {"id": event_id, "type": type, "data": data} as JSON text.
+  // API.md's server frame {"id": position, "type": type, "data": data} as JSON text.
   std::string frame() const;
 };
 
 class EventBus {
  public:
-  using Handler = std::function<void(std::span<const UserEvent>)>;
+  using Handler = std::function<void(std::span<const Event>)>;
 
   // Unsubscribes when destroyed. Must not outlive the bus.
   class Subscription {
@@ -55,7 +58,7 @@ class EventBus {
   [[nodiscard]] Subscription subscribe(Handler handler);
   // Delivers `events` (one committed transaction's) to every subscriber. A handler that throws
   // is logged and does not stop delivery to the others.
-  void publish(std::span<const UserEvent> events) const;
+  void publish(std::span<const Event> events) const;
 
  private:
   void unsubscribe(std::uint64_t id);

@@ -17,11 +17,12 @@ spdlog::logger& quiet_logger() {
   return *logger;
 }
 
-UserEvent event(std::int64_t user, std::int64_t id) {
-  return UserEvent{user, id, "message.created", std::make_shared<const std::string>(R"({"id":7,"body":"a\"b"})")};
+Event event(std::int64_t user, std::int64_t position) {
+  return Event{position, std::nullopt, user, "message.created",
+               std::make_shared<const std::string>(R"({"id":7,"body":"a\"b"})")};
 }
 
-TEST(UserEvent, FrameIsTheApiShape) {
+TEST(Event, FrameIsTheApiShape) {
   auto frame = boost::json::parse(event(3, 12).frame());
   EXPECT_EQ(frame, boost::json::parse(R"({"id":12,"type":"message.created","data":{"id":7,"body":"a\"b"}})"));
 }
@@ -29,13 +30,13 @@ TEST(UserEvent, FrameIsTheApiShape) {
 TEST(EventBus, DeliversToEverySubscriberUntilUnsubscribed) {
   EventBus bus(quiet_logger());
   int first = 0, second = 0;
-  auto a = bus.subscribe([&](std::span<const UserEvent> events) { first += static_cast<int>(events.size()); });
+  auto a = bus.subscribe([&](std::span<const Event> events) { first += static_cast<int>(events.size()); });
   {
-    auto b = bus.subscribe([&](std::span<const UserEvent> events) { second += static_cast<int>(events.size()); });
-    std::vector<UserEvent> two{event(1, 1), event(2, 1)};
+    auto b = bus.subscribe([&](std::span<const Event> events) { second += static_cast<int>(events.size()); });
+    std::vector<Event> two{event(1, 1), event(2, 1)};
     bus.publish(two);
   }
-  std::vector<UserEvent> one{event(1, 2)};
+  std::vector<Event> one{event(1, 2)};
   bus.publish(one);
   EXPECT_EQ(first, 3);
   EXPECT_EQ(second, 2);
@@ -46,9 +47,9 @@ TEST(EventBus, DeliversToEverySubscriberUntilUnsubscribed) {
 TEST(EventBus, AThrowingSubscriberDoesNotStopTheOthers) {
   EventBus bus(quiet_logger());
   int delivered = 0;
-  auto bad = bus.subscribe([](std::span<const UserEvent>) { throw std::runtime_error("boom"); });
-  auto good = bus.subscribe([&](std::span<const UserEvent>) { ++delivered; });
-  std::vector<UserEvent> one{event(1, 1)};
+  auto bad = bus.subscribe([](std::span<const Event>) { throw std::runtime_error("boom"); });
+  auto good = bus.subscribe([&](std::span<const Event>) { ++delivered; });
+  std::vector<Event> one{event(1, 1)};
   bus.publish(one);
   EXPECT_EQ(delivered, 1);
 }
@@ -57,11 +58,11 @@ TEST(EventBus, HandlersMayUnsubscribeThemselves) {
   EventBus bus(quiet_logger());
   int calls = 0;
   EventBus::Subscription self;
-  self = bus.subscribe([&](std::span<const UserEvent>) {
+  self = bus.subscribe([&](std::span<const Event>) {
     ++calls;
     self.reset();
   });
-  std::vector<UserEvent> one{event(1, 1)};
+  std::vector<Event> one{event(1, 1)};
   bus.publish(one);
   bus.publish(one);
   EXPECT_EQ(calls, 1);
@@ -70,11 +71,11 @@ TEST(EventBus, HandlersMayUnsubscribeThemselves) {
 TEST(EventBus, PublishesFromManyThreads) {
   EventBus bus(quiet_logger());
   std::atomic<int> seen{0};
-  auto sub = bus.subscribe([&](std::span<const UserEvent> events) { seen += static_cast<int>(events.size()); });
+  auto sub = bus.subscribe([&](std::span<const Event> events) { seen += static_cast<int>(events.size()); });
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&bus] {
-      std::vector<UserEvent> one{event(1, 1)};
+      std::vector<Event> one{event(1, 1)};
       for (int i = 0; i < 1000; ++i) bus.publish(one);
     });
   }

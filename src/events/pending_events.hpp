@@ -1,39 +1,34 @@
 #pragma once
-// The events of one action's transaction. record() appends each event to its recipients' event
-// logs inside the transaction (so the log and the change commit or roll back together);
-// publish() hands them to the bus and must be called only after the commit succeeded. An action
-// run by db::with_transaction calls clear() at the start of its body, because a retried attempt
-// records its events again.
+// The events of one action's transaction. record() appends each event to the event log inside the
+// transaction (so the log and the change commit or roll back together); published() must be
+// called only after the commit succeeded, and wakes the EventStream, which numbers and publishes
+// them. An action run by db::with_transaction calls clear() at the start of its body, because a
+// retried attempt records its events again.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include <cstdint>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "db/database.hpp"
-#include "db/repositories/user_event_repository.hpp"
-#include "events/event_bus.hpp"
+#include "db/repositories/event_log_repository.hpp"
+#include "events/event_stream.hpp"
 
 namespace parley::events {
 
 class PendingEvents {
  public:
-  explicit PendingEvents(db::repositories::UserEventRepository& log) : log_(log) {}
+  explicit PendingEvents(EventStream& stream) : stream_(stream) {}
 
-  // Appends event `type` with `data` for every user of `recipients` (any order, duplicates
-  // allowed). Nothing is recorded for an empty recipient list.
+  // Appends event `type` with `data` for `audience`: one row, whatever the audience's size.
   boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, const boost::json::object& data,
-                                      std::vector<std::int64_t> recipients);
-  void clear() noexcept { events_.clear(); }
-  // Publishes what was recorded, then forgets it.
-  void publish(const EventBus& bus);
-  const std::vector<UserEvent>& events() const noexcept { return events_; }
+                                      db::repositories::EventAudience audience);
+  void clear() noexcept { recorded_ = 0; }
+  // After the commit: hands what was recorded on to the stream, then forgets it.
+  void publish();
 
  private:
-  db::repositories::UserEventRepository& log_;
-  std::vector<UserEvent> events_;
+  EventStream& stream_;
+  int recorded_ = 0;
 };
 
 }  // namespace parley::events

@@ -17,14 +17,13 @@ bool ConversationAccess::can_manage(const http::Principal& by) const noexcept {
 
 boost::asio::awaitable<ConversationAccess> load_access(MessagingContext& ctx, db::Executor& db,
                                                        std::int64_t conversation_id, const http::Principal& by) {
-  auto conversation = co_await ctx.conversations.find_by_id(db, conversation_id);
-  if (!conversation) throw AppError::not_found();
-  ConversationAccess access{std::move(*conversation), std::nullopt, false};
-  auto member = co_await ctx.members.find(db, conversation_id, by.user_id);
-  if (member && member->banned()) {
+  auto found = co_await ctx.conversations.find_with_member(db, conversation_id, by.user_id);
+  if (!found) throw AppError::not_found();
+  ConversationAccess access{std::move(found->conversation), std::nullopt, false};
+  if (found->member && found->member->banned()) {
     access.banned = true;
-  } else if (member) {
-    access.member = std::move(member);
+  } else if (found->member) {
+    access.member = std::move(found->member);
   }
   co_return access;
 }
@@ -39,11 +38,9 @@ void require_visible(const ConversationAccess& access, const http::Principal& by
   if (!public_channel || access.banned || by.role == "guest") throw AppError::not_found();
 }
 
-boost::asio::awaitable<void> tell_members(MessagingContext& ctx, db::Executor& tx, events::PendingEvents& events,
-                                          std::int64_t conversation_id, std::string_view type,
-                                          const boost::json::object& data) {
-  auto recipients = co_await ctx.members.user_ids(tx, conversation_id);
-  co_await events.record(tx, type, data, std::move(recipients));
+boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvents& events, std::int64_t conversation_id,
+                                          std::string_view type, const boost::json::object& data) {
+  co_await events.record(tx, type, data, {.conversation_id = conversation_id, .user_id = std::nullopt});
 }
 
 void require_not_archived(const ConversationAccess& access) {

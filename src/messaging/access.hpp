@@ -48,10 +48,10 @@ void require_member(const ConversationAccess& access);
 // 404 unless the caller may see the conversation's details (members; non-guests for public
 // channels they are not banned from).
 void require_visible(const ConversationAccess& access, const http::Principal& by);
-// Records event `type` with `data` for every current member (not banned) of the conversation.
-boost::asio::awaitable<void> tell_members(MessagingContext& ctx, db::Executor& tx, events::PendingEvents& events,
-                                          std::int64_t conversation_id, std::string_view type,
-                                          const boost::json::object& data);
+// Records event `type` with `data` for the members (not banned) of the conversation: one row,
+// whatever their number.
+boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvents& events, std::int64_t conversation_id,
+                                          std::string_view type, const boost::json::object& data);
 // 409 when the conversation is archived (it is read-only).
 void require_not_archived(const ConversationAccess& access);
 // 403 unless the caller is an owner or admin of the conversation.

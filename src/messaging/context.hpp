@@ -1,6 +1,6 @@
 #pragma once
 // What the messaging actions share: the database, one instance of each repository they use, the
-// event bus and their settings. Built once by the composition root; thread-safe (repositories
+// event stream and their settings. Built once by the composition root; thread-safe (repositories
 // hold only their statements).
 #include <chrono>
 
@@ -13,9 +13,8 @@
 #include "db/repositories/reaction_repository.hpp"
 #include "db/repositories/read_state_repository.hpp"
 #include "db/repositories/search_repository.hpp"
-#include "db/repositories/user_event_repository.hpp"
 #include "db/repositories/user_repository.hpp"
-#include "events/event_bus.hpp"
+#include "events/event_stream.hpp"
 
 namespace parley::messaging {
 
@@ -25,11 +24,11 @@ struct MessagingSettings {
 };
 
 struct MessagingContext {
-  MessagingContext(db::Database& database, events::EventBus& event_bus, MessagingSettings messaging_settings)
-      : db(database), bus(event_bus), settings(messaging_settings) {}
+  MessagingContext(db::Database& database, events::EventStream& event_stream, MessagingSettings messaging_settings)
+      : db(database), events(event_stream), settings(messaging_settings) {}
 
   db::Database& db;
-  events::EventBus& bus;
+  events::EventStream& events;
   MessagingSettings settings;
   db::repositories::ConversationRepository conversations{db.dialect()};
   db::repositories::MemberRepository members{db.dialect()};
@@ -38,7 +37,6 @@ struct MessagingContext {
   db::repositories::MentionRepository mentions{db.dialect()};
   db::repositories::ReadStateRepository read_state{db.dialect()};
   db::repositories::UserRepository users{db.dialect()};
-  db::repositories::UserEventRepository event_log{db.dialect()};
   db::repositories::AttachmentRepository attachments{db.dialect()};
   db::repositories::SearchRepository search{db.dialect()};
 };

@@ -59,7 +59,7 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
     throw field_error("member_ids", "Add at most " + std::to_string(kMaxMembersPerRequest) + " members at once.");
   }
   std::vector<std::int64_t> others = distinct(in.member_ids);
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   CreatedConversation out;
   std::int64_t conversation_id = 0;
@@ -104,10 +104,10 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
   out.conversation = co_await summary_of(ctx_, *tx, conversation_id, by.user_id);
   if (out.created) {
     auto data = conversation_event_json(out.conversation.conversation, out.conversation.member_count);
-    co_await tell_members(ctx_, *tx, events, conversation_id, "conversation.created", data);
+    co_await tell_members(*tx, events, conversation_id, "conversation.created", data);
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return out;
 }
 
@@ -128,7 +128,7 @@ awaitable<ConversationSummary> Conversations::get(http::Principal by, std::int64
 
 awaitable<ConversationSummary> Conversations::update(http::Principal by, std::int64_t id,
                                                      db::repositories::ConversationUpdate update) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -141,14 +141,14 @@ awaitable<ConversationSummary> Conversations::update(http::Principal by, std::in
   if (!changed) throw AppError::not_found();
   auto summary = co_await summary_of(ctx_, *tx, id, by.user_id);
   auto data = conversation_event_json(summary.conversation, summary.member_count);
-  co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
+  co_await tell_members(*tx, events, id, "conversation.updated", data);
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return summary;
 }
 
 awaitable<void> Conversations::archive(http::Principal by, std::int64_t id) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -161,9 +161,9 @@ awaitable<void> Conversations::archive(http::Principal by, std::int64_t id) {
   if (!archived) throw AppError::not_found();
   auto count = co_await ctx_.members.count(*tx, id);
   auto data = conversation_event_json(*archived, count);
-  co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
+  co_await tell_members(*tx, events, id, "conversation.updated", data);
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
 }
 
 awaitable<ChannelPage> Conversations::browse(http::Principal by, std::string q,
@@ -177,7 +177,7 @@ awaitable<ChannelPage> Conversations::browse(http::Principal by, std::string q,
 }
 
 awaitable<ConversationSummary> Conversations::join(http::Principal by, std::int64_t id) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   if (!access.member) {
@@ -190,29 +190,29 @@ awaitable<ConversationSummary> Conversations::join(http::Principal by, std::int6
     auto data = member_event(id, by.user_id);
     data["role"] = "member";
     data["conversation"] = conversation_event_json(summary.conversation, summary.member_count);
-    co_await tell_members(ctx_, *tx, events, id, "member.added", data);
+    co_await tell_members(*tx, events, id, "member.added", data);
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return summary;
 }
 
 awaitable<void> Conversations::leave(http::Principal by, std::int64_t id) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
   if (access.conversation.kind == "direct") {
     throw AppError::conflict("Direct conversations cannot be left.", "invalid_direct");
   }
-  auto recipients = co_await ctx_.members.user_ids(*tx, id);  // the leaver included
   co_await ctx_.members.remove(*tx, id, by.user_id);
   auto data = member_event(id, by.user_id);
   data["banned"] = false;
   data["by"] = by.user_id;
-  co_await events.record(*tx, "member.removed", data, std::move(recipients));
+  // The members who stay, and the leaver (no longer a member) on their own.
+  co_await events.record(*tx, "member.removed", data, {.conversation_id = id, .user_id = by.user_id});
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
 }
 
 awaitable<MemberPage> Conversations::members(http::Principal by, std::int64_t id, std::optional<std::int64_t> after,
@@ -242,7 +242,7 @@ awaitable<std::vector<MemberView>> Conversations::add_members(http::Principal by
     throw field_error("user_ids", "Give 1 to " + std::to_string(kMaxMembersPerRequest) + " user ids.");
   }
   std::vector<std::int64_t> ids = distinct(std::move(user_ids));
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -269,23 +269,22 @@ awaitable<std::vector<MemberView>> Conversations::add_members(http::Principal by
   if (!added.empty()) {
     auto summary = co_await summary_of(ctx_, *tx, id, by.user_id);
     auto conversation = conversation_event_json(summary.conversation, summary.member_count);
-    auto recipients = co_await ctx_.members.user_ids(*tx, id);
     for (const auto& view : added) {
       auto data = member_event(id, view.user.id);
       data["role"] = view.member.role;
       data["by"] = by.user_id;
       data["conversation"] = conversation;
-      co_await events.record(*tx, "member.added", data, recipients);
+      co_await tell_members(*tx, events, id, "member.added", data);
     }
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return added;
 }
 
 awaitable<MemberView> Conversations::set_member_role(http::Principal by, std::int64_t id, std::int64_t user_id,
                                                      std::string role) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -307,10 +306,10 @@ awaitable<MemberView> Conversations::set_member_role(http::Principal by, std::in
     auto summary = co_await summary_of(ctx_, *tx, id, by.user_id);
     auto data = conversation_event_json(summary.conversation, summary.member_count);
     data["member_role_changed"] = json::object{{"user_id", user_id}, {"role", role}, {"by", by.user_id}};
-    co_await tell_members(ctx_, *tx, events, id, "conversation.updated", data);
+    co_await tell_members(*tx, events, id, "conversation.updated", data);
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return MemberView{std::move(*changed), std::move(*user)};
 }
 
@@ -320,7 +319,7 @@ awaitable<void> Conversations::remove_member(http::Principal by, std::int64_t id
     co_return;
   }
   if (user_id == by.user_id) throw AppError::bad_request("You cannot ban yourself.", "invalid_member");
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -333,8 +332,6 @@ awaitable<void> Conversations::remove_member(http::Principal by, std::int64_t id
     throw AppError::forbidden("Only an owner may remove an owner.");
   }
   const bool was_member = target && !target->banned();
-  auto recipients = co_await ctx_.members.user_ids(*tx, id);
-  recipients.push_back(user_id);
   if (ban) {
     auto user = co_await ctx_.users.find_by_id(*tx, user_id);
     if (!user) throw AppError::not_found();
@@ -347,15 +344,16 @@ awaitable<void> Conversations::remove_member(http::Principal by, std::int64_t id
     auto data = member_event(id, user_id);
     data["banned"] = ban;
     data["by"] = by.user_id;
-    co_await events.record(*tx, "member.removed", data, std::move(recipients));
+    // The members who stay, and the removed user (banned or gone) on their own.
+    co_await events.record(*tx, "member.removed", data, {.conversation_id = id, .user_id = user_id});
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
 }
 
 awaitable<db::repositories::UnreadCount> Conversations::mark_read(http::Principal by, std::int64_t id,
                                                                   std::int64_t up_to_message_id) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);
   require_member(access);
@@ -369,11 +367,10 @@ awaitable<db::repositories::UnreadCount> Conversations::mark_read(http::Principa
                       {"last_read_message_id", *after->last_read_message_id},
                       {"unread_count", counts->unread_count},
                       {"mention_count", counts->mention_count}};
-    std::vector<std::int64_t> me{by.user_id};
-    co_await events.record(*tx, "read.updated", data, std::move(me));
+    co_await events.record(*tx, "read.updated", data, {.conversation_id = std::nullopt, .user_id = by.user_id});
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return *counts;
 }
 

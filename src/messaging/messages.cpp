@@ -1,6 +1,7 @@
 #include "messaging/messages.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "core/error.hpp"
@@ -125,6 +126,21 @@ awaitable<std::vector<MessageView>> Messages::load_views(db::Executor& db, std::
   co_return views;
 }
 
+awaitable<MessageView> Messages::fresh_view(db::Executor& db, Message message, std::vector<std::int64_t> mentions,
+                                            bool has_attachments) {
+  MessageView view;
+  auto sender = co_await ctx_.users.find_by_id(db, message.sender_id);
+  if (sender) view.sender = std::move(*sender);
+  if (has_attachments) {
+    const std::array<std::int64_t, 1> ids{message.id};
+    auto attached = co_await ctx_.attachments.for_messages(db, ids);
+    for (auto& a : attached) view.attachments.push_back(std::move(a.attachment));
+  }
+  view.mentions = std::move(mentions);
+  view.message = std::move(message);
+  co_return view;
+}
+
 awaitable<MessageListing> Messages::list(http::Principal by, std::int64_t conversation_id,
                                          db::repositories::PageQuery query) {
   auto access = co_await load_access(ctx_, ctx_.db, conversation_id, by);
@@ -149,7 +165,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   if (in.attachment_ids.size() > kMaxAttachmentsPerMessage) {
     throw AppError::validation({{"attachment_ids", {"Attach at most 10 files to a message."}}});
   }
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, conversation_id, by);
   require_member(access);
@@ -163,26 +179,28 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
                                      .mentions_everyone = rendered.mentions_everyone,
                                      .client_msg_id = std::move(in.client_msg_id)};
   auto inserted = co_await ctx_.messages.insert(*tx, fresh);
-  const Message& message = inserted.message;
-  if (inserted.created) {
-    co_await ctx_.mentions.add(*tx, message.id, rendered.mentions);
-    if (!in.attachment_ids.empty()) {
-      co_await ctx_.attachments.attach_to_message(*tx, message.id, by.user_id, in.attachment_ids);
-    }
+  if (!inserted.created) {  // a retry of a client_msg_id: the original, as it is now
+    std::vector<Message> one{std::move(inserted.message)};
+    auto views = co_await load_views(*tx, std::move(one), by.user_id);
+    co_await tx->commit();
+    co_return SentMessage{std::move(views.front()), false};
   }
-  std::vector<Message> one{message};
-  auto views = co_await load_views(*tx, std::move(one), by.user_id);
-  SentMessage out{std::move(views.front()), inserted.created};
-  if (inserted.created) {
-    // The row locks every send in a conversation contends for (the sender's read marker, each
-    // member's event counter) are taken last, so they are held for the fewest statements.
-    // Writing in a conversation means having read it up to here.
-    co_await ctx_.members.advance_read_marker(*tx, conversation_id, by.user_id, message.id);
-    auto data = message_json(out.view);
-    co_await tell_members(ctx_, *tx, events, conversation_id, "message.created", data);
+  const std::int64_t message_id = inserted.message.id;
+  co_await ctx_.mentions.add(*tx, message_id, rendered.mentions);
+  if (!in.attachment_ids.empty()) {
+    co_await ctx_.attachments.attach_to_message(*tx, message_id, by.user_id, in.attachment_ids);
   }
+  auto view =
+      co_await fresh_view(*tx, std::move(inserted.message), std::move(rendered.mentions), !in.attachment_ids.empty());
+  SentMessage out{std::move(view), true};
+  // The one row lock every send by this user here contends for (their read marker) is taken
+  // last, so it is held for the fewest statements. Writing in a conversation means having read it
+  // up to here. The event is one row whatever the number of members.
+  co_await ctx_.members.advance_read_marker(*tx, conversation_id, by.user_id, message_id);
+  auto data = message_json(out.view);
+  co_await tell_members(*tx, events, conversation_id, "message.created", data);
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return out;
 }
 
@@ -199,7 +217,7 @@ awaitable<MessageView> Messages::edit(http::Principal by, std::int64_t message_i
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw AppError::validation({{"body", {"This field may not be blank."}}});
   }
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto located = co_await locate(*tx, message_id, by);
   require_member(located.access);
@@ -223,14 +241,14 @@ awaitable<MessageView> Messages::edit(http::Principal by, std::int64_t message_i
   data["mentions"] = std::move(mentions);
   data["mentions_everyone"] = m.mentions_everyone;
   data["edited_at"] = m.edited_at ? json::value(*m.edited_at) : json::value(nullptr);
-  co_await tell_members(ctx_, *tx, events, m.conversation_id, "message.updated", data);
+  co_await tell_members(*tx, events, m.conversation_id, "message.updated", data);
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
   co_return std::move(views.front());
 }
 
 awaitable<void> Messages::remove(http::Principal by, std::int64_t message_id) {
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto located = co_await locate(*tx, message_id, by);
   // Site admins moderate every conversation; everyone else must be able to see the message.
@@ -242,9 +260,9 @@ awaitable<void> Messages::remove(http::Principal by, std::int64_t message_id) {
   if (!deleted) throw AppError::not_found();
   auto data = message_ref(*deleted);
   data["deleted_by"] = by.user_id;
-  co_await tell_members(ctx_, *tx, events, deleted->conversation_id, "message.deleted", data);
+  co_await tell_members(*tx, events, deleted->conversation_id, "message.deleted", data);
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
 }
 
 awaitable<std::vector<HistoryEntry>> Messages::history(http::Principal by, std::int64_t message_id) {
@@ -269,7 +287,7 @@ awaitable<void> Messages::react(http::Principal by, std::int64_t message_id, std
   if (!is_valid_emoji(emoji)) {
     throw AppError::bad_request("The emoji must be a shortcode like thumbsup or an emoji sequence.", "invalid_emoji");
   }
-  events::PendingEvents events(ctx_.event_log);
+  events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto located = co_await locate(*tx, message_id, by);
   require_member(located.access);
@@ -288,10 +306,10 @@ awaitable<void> Messages::react(http::Principal by, std::int64_t message_id, std
     data["emoji"] = emoji;
     data["user_id"] = by.user_id;
     std::string_view type = add ? "reaction.added" : "reaction.removed";
-    co_await tell_members(ctx_, *tx, events, located.message.conversation_id, type, data);
+    co_await tell_members(*tx, events, located.message.conversation_id, type, data);
   }
   co_await tx->commit();
-  events.publish(ctx_.bus);
+  events.publish();
 }
 
 awaitable<SearchListing> Messages::search(http::Principal by, db::repositories::SearchQuery query) {

@@ -1,5 +1,6 @@
 // The conversation list and the unread counts cost a constant number of statements however many
-// conversations a user is in (issue 5: checked with 500), on SQLite and PostgreSQL.
+// conversations a user is in (issue 5: checked with 500), and a send costs the same statements
+// whatever the number of members (issue 10), on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +8,9 @@
 #include <atomic>
 
 #include "db/repositories/repo_test_fixture.hpp"
+#include "events/event_stream.hpp"
 #include "messaging/conversations.hpp"
+#include "messaging/messages.hpp"
 
 namespace parley::messaging {
 namespace {
@@ -15,7 +18,30 @@ namespace {
 using namespace db;
 using namespace db::repositories;
 
-// Forwards to a real database and counts every statement sent through it.
+// Forwards to a real transaction and counts its statements into `statements`.
+class CountingTransaction final : public Transaction {
+ public:
+  CountingTransaction(std::unique_ptr<Transaction> inner, std::atomic<int>& statements)
+      : inner_(std::move(inner)), statements_(statements) {}
+  boost::asio::awaitable<ResultSet> execute(Query query, Params params) override {
+    ++statements_;
+    co_return co_await inner_->execute(query, params);
+  }
+  boost::asio::awaitable<void> commit() override {
+    ++statements_;
+    co_await inner_->commit();
+  }
+  boost::asio::awaitable<void> rollback() override {
+    ++statements_;
+    co_await inner_->rollback();
+  }
+
+ private:
+  std::unique_ptr<Transaction> inner_;
+  std::atomic<int>& statements_;
+};
+
+// Forwards to a real database and counts every statement sent through it, in transactions too.
 class CountingDatabase final : public Database {
  public:
   explicit CountingDatabase(Database& inner) : inner_(inner) {}
@@ -28,7 +54,8 @@ class CountingDatabase final : public Database {
   }
   boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation) override {
     ++statements;
-    co_return co_await inner_.begin(isolation);
+    auto tx = co_await inner_.begin(isolation);
+    co_return std::make_unique<CountingTransaction>(std::move(tx), statements);
   }
   boost::asio::awaitable<void> stream(
       Query query, Params params, std::size_t batch_size,
@@ -83,7 +110,8 @@ TEST_P(QueryCountTest, ListAndUnreadAreConstantInTheNumberOfConversations) {
   make_conversations(many, other, 500);
   make_conversations(few, other, 3);
   CountingDatabase counting(*db_);
-  MessagingContext ctx(counting, bus_, MessagingSettings{});
+  events::EventStream stream(counting, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(counting, stream, MessagingSettings{});
   Conversations service(ctx);
   const int for_few = statements_for(few, counting, service);
   const int for_many = statements_for(many, counting, service);
@@ -92,6 +120,31 @@ TEST_P(QueryCountTest, ListAndUnreadAreConstantInTheNumberOfConversations) {
   http::Principal by{.user_id = many.id, .role = "member"};
   auto unread = run(service.unread(by));
   EXPECT_EQ(unread.size(), 500u);
+}
+
+TEST_P(QueryCountTest, ASendCostsTheSameStatementsWhateverTheAudience) {
+  std::vector<std::int64_t> many_ids, few_ids;
+  for (int i = 0; i < 300; ++i) many_ids.push_back(make_user("u" + std::to_string(i)).id);
+  few_ids = {many_ids[0], many_ids[1]};
+  Conversation two = make_group(few_ids, "two");
+  Conversation crowd = make_group(many_ids, "crowd");
+  CountingDatabase counting(*db_);
+  events::EventStream stream(counting, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(counting, stream, MessagingSettings{});
+  Messages messages(ctx);
+  http::Principal by{.user_id = many_ids[0], .role = "member"};
+  auto count = [&](const Conversation& c) {
+    counting.statements = 0;
+    auto sent = run(messages.send(by, c.id, SendInput{.body = "hello *all*"}));
+    EXPECT_TRUE(sent.created);
+    return counting.statements.load();
+  };
+  const int for_two = count(two);
+  const int for_crowd = count(crowd);
+  EXPECT_EQ(for_two, for_crowd);
+  // BEGIN, the conversation with the caller's membership, the insert, the sender, the read
+  // marker, the event, COMMIT.
+  EXPECT_LE(for_crowd, 7);
 }
 
 PARLEY_INSTANTIATE_REPO_TEST(QueryCountTest);

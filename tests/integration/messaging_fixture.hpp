@@ -8,6 +8,7 @@
 #include "db/pg_test_database.hpp"
 #include "db/repositories/user_repository.hpp"
 #include "events/event_bus.hpp"
+#include "events/event_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,36 +29,57 @@ struct TestUser {
   std::string access;
 };
 
-// Every event published on the bus, in order, for assertions.
+// What the app's event stream did, for assertions: every event published on the bus, and each
+// user's stream as the event log serves it (what a client resuming from 0 would get).
 class EventRecorder {
  public:
-  explicit EventRecorder(events::EventBus& bus)
-      : subscription_(bus.subscribe([this](std::span<const events::UserEvent> events) {
+  explicit EventRecorder(App& app)
+      : app_(app), subscription_(app.event_bus().subscribe([this](std::span<const events::Event> events) {
           std::lock_guard lock(mutex_);
           events_.insert(events_.end(), events.begin(), events.end());
         })) {}
 
-  std::vector<events::UserEvent> all() const {
+  // Every event published since the recorder started, once everything committed so far is.
+  std::vector<events::Event> all() {
+    flush();
     std::lock_guard lock(mutex_);
     return events_;
   }
-  // The events of `user_id` of `type` (every type when empty), with their data parsed.
-  std::vector<std::pair<events::UserEvent, boost::json::value>> of(std::int64_t user_id,
-                                                                   std::string_view type = {}) const {
-    std::vector<std::pair<events::UserEvent, boost::json::value>> out;
-    for (const auto& e : all()) {
-      if (e.user_id == user_id && (type.empty() || e.type == type)) out.emplace_back(e, boost::json::parse(*e.data));
+  // The stream of `user_id` since the last clear(), of `type` (every type when empty), with the
+  // data parsed.
+  std::vector<std::pair<db::repositories::StoredEvent, boost::json::value>> of(std::int64_t user_id,
+                                                                               std::string_view type = {}) {
+    flush();
+    auto page = on_app(app_.event_stream().after(user_id, cleared_at_, 1000));
+    EXPECT_FALSE(page.resync_required);
+    std::vector<std::pair<db::repositories::StoredEvent, boost::json::value>> out;
+    for (auto& e : page.events) {
+      if (type.empty() || e.type == type) {
+        auto data = boost::json::parse(e.payload);
+        out.emplace_back(std::move(e), std::move(data));
+      }
     }
     return out;
   }
+  // Forgets what happened so far: later of() calls start after the current head.
   void clear() {
+    flush();
+    cleared_at_ = on_app(app_.event_stream().log().head(app_.database()));
     std::lock_guard lock(mutex_);
     events_.clear();
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<events::UserEvent> events_;
+  void flush() { on_app(app_.event_stream().flush()); }
+  template <typename T>
+  T on_app(boost::asio::awaitable<T> task) {
+    return boost::asio::co_spawn(app_.primary_context(), std::move(task), boost::asio::use_future).get();
+  }
+
+  App& app_;
+  std::int64_t cleared_at_ = 0;
+  std::mutex mutex_;
+  std::vector<events::Event> events_;
   events::EventBus::Subscription subscription_;
 };
 
@@ -65,7 +87,11 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { start({}); }
 
+  // (Re)starts the server; a running one and its recorder go first, recorder before server.
   void start(std::map<std::string, std::string> env) {
+    recorder_.reset();
+    if (server_) server_->stop();
+    server_.reset();
     if (GetParam() == "postgres") {
       auto admin = db::testing::PgTestDatabase::admin_url_from_env();
       if (!admin) GTEST_SKIP() << "PARLEY_TEST_PG_URL is unset (see scripts/test-servers)";
@@ -74,7 +100,7 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
       env["PARLEY_AUTO_MIGRATE"] = "1";
     }
     server_ = std::make_unique<TestServer>(test_config(env));
-    recorder_ = std::make_unique<EventRecorder>(server_->app().event_bus());
+    recorder_ = std::make_unique<EventRecorder>(server_->app());
   }
 
   void TearDown() override {

@@ -12,28 +12,32 @@ using boost::asio::awaitable;
 
 // The columns of a Conversation, qualified with P ("c." in SELECTs, "" in RETURNING, where SQLite
 // allows no qualifier).
-#define PARLEY_CONV_COLUMNS_P(TIME, P)                                                            \
-  P "id, " P "kind, " P "visibility, " P "name, " P "topic, " P "created_by, " TIME(P "created_at") \
-  ", " TIME(P "archived_at")
+#define PARLEY_CONV_COLUMNS_P(TIME, P)                          \
+  P "id, " P "kind, " P "visibility, " P "name, " P "topic, " P \
+    "created_by, " TIME(P "created_at") ", " TIME(P "archived_at")
 #define PARLEY_CONV_COLUMNS(TIME) PARLEY_CONV_COLUMNS_P(TIME, "c.")
 #define PARLEY_CONV_RETURNING(TIME) PARLEY_CONV_COLUMNS_P(TIME, "")
 constexpr std::size_t kConvColumns = 8;
 
-#define PARLEY_SQL_CREATE(TIME, NOW)                                                          \
-  "INSERT INTO conversations (kind, visibility, name, topic, created_by) "               \
+#define PARLEY_SQL_CREATE(TIME, NOW)                                       \
+  "INSERT INTO conversations (kind, visibility, name, topic, created_by) " \
   "VALUES ($1, $2, $3, $4, $5) RETURNING " PARLEY_CONV_RETURNING(TIME)
 // ON CONFLICT names the partial unique index conversations_direct_key; on conflict no row comes
 // back and the caller reads the existing one.
-#define PARLEY_SQL_CREATE_DIRECT(TIME, NOW)                                                   \
-  "INSERT INTO conversations (kind, visibility, created_by, direct_key) "                \
-  "VALUES ('direct', 'private', $1, $2) "                                                     \
+#define PARLEY_SQL_CREATE_DIRECT(TIME, NOW)                               \
+  "INSERT INTO conversations (kind, visibility, created_by, direct_key) " \
+  "VALUES ('direct', 'private', $1, $2) "                                 \
   "ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL DO NOTHING RETURNING " PARLEY_CONV_RETURNING(TIME)
 #define PARLEY_SQL_FIND_BY_ID(TIME, NOW) "SELECT " PARLEY_CONV_COLUMNS(TIME) " FROM conversations c WHERE c.id = $1"
+#define PARLEY_SQL_FIND_WITH_MEMBER(TIME, NOW) \
+  "SELECT " PARLEY_CONV_COLUMNS(TIME) ", m.conversation_id, m.user_id, m.role, " TIME("m.joined_at")          \
+  ", m.last_read_message_id, m.muted, " TIME("m.banned_at") " FROM conversations c"                          \
+  " LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1"
 #define PARLEY_SQL_FIND_BY_DIRECT_KEY(TIME, NOW) \
   "SELECT " PARLEY_CONV_COLUMNS(TIME) " FROM conversations c WHERE c.direct_key = $1"
 // mine: my memberships with the activity key (newest top-level message id, served by
 // messages_conversation_idx); the counts are per row of the page only.
-#define PARLEY_SQL_LIST_FOR_USER(TIME, NOW)                                                                     \
+#define PARLEY_SQL_LIST_FOR_USER(TIME, NOW) \
   "WITH mine AS ("                                                                                              \
   " SELECT cm.conversation_id, cm.role, cm.muted, cm.last_read_message_id,"                                    \
   " COALESCE((SELECT max(x.id) FROM messages x WHERE x.conversation_id = cm.conversation_id"                   \
@@ -50,7 +54,7 @@ constexpr std::size_t kConvColumns = 8;
   "AND ($6 = '' OR lower(c.name) LIKE lower($6) ESCAPE '\\') "                                                 \
   "ORDER BY mine.activity_id DESC, c.id DESC LIMIT $5"
 // One conversation for $2: the same columns as a list row.
-#define PARLEY_SQL_SUMMARY(TIME, NOW)                                                                            \
+#define PARLEY_SQL_SUMMARY(TIME, NOW) \
   "WITH one AS ("                                                                                               \
   " SELECT c.id, COALESCE((SELECT max(x.id) FROM messages x WHERE x.conversation_id = c.id"                    \
   " AND x.parent_id IS NULL), 0) AS activity_id FROM conversations c WHERE c.id = $1) "                       \
@@ -64,7 +68,7 @@ constexpr std::size_t kConvColumns = 8;
   "LEFT JOIN conversation_members cm ON cm.conversation_id = c.id AND cm.user_id = $2 AND cm.banned_at IS NULL " \
   "LEFT JOIN messages lm ON lm.id = one.activity_id"
 // Served by conversations_public_idx. ILIKE on PostgreSQL; SQLite's LIKE ignores ASCII case.
-#define PARLEY_SQL_BROWSE_PUBLIC(LIKE, TIME)                                                                    \
+#define PARLEY_SQL_BROWSE_PUBLIC(LIKE, TIME) \
   "SELECT " PARLEY_CONV_COLUMNS(TIME) ","                                                                       \
   " (SELECT count(*) FROM conversation_members y WHERE y.conversation_id = c.id AND y.banned_at IS NULL) "     \
   "FROM conversations c WHERE c.visibility = 'public' AND c.archived_at IS NULL"                                \
@@ -72,16 +76,18 @@ constexpr std::size_t kConvColumns = 8;
   " AND NOT EXISTS (SELECT 1 FROM conversation_members b WHERE b.conversation_id = c.id AND b.user_id = $1"     \
   " AND b.banned_at IS NOT NULL) "                                                                              \
   "ORDER BY c.name, c.id LIMIT $5"
-#define PARLEY_SQL_UPDATE(TIME, NOW)                                                                     \
+#define PARLEY_SQL_UPDATE(TIME, NOW)                                                               \
   "UPDATE conversations SET name = COALESCE($2, name), topic = COALESCE($3, topic) WHERE id = $1 " \
   "RETURNING " PARLEY_CONV_RETURNING(TIME)
-#define PARLEY_SQL_ARCHIVE(TIME, NOW)                                                                    \
-  "UPDATE conversations SET archived_at = COALESCE(archived_at, " NOW ") WHERE id = $1 "        \
+#define PARLEY_SQL_ARCHIVE(TIME, NOW)                                 \
+  "UPDATE conversations SET archived_at = COALESCE(archived_at, " NOW \
+  ") WHERE id = $1 "                                                  \
   "RETURNING " PARLEY_CONV_RETURNING(TIME)
 
 constexpr DualQuery kCreate = PARLEY_DUAL("conversations.create", PARLEY_SQL_CREATE);
 constexpr DualQuery kCreateDirect = PARLEY_DUAL("conversations.create_direct", PARLEY_SQL_CREATE_DIRECT);
 constexpr DualQuery kFindById = PARLEY_DUAL("conversations.find_by_id", PARLEY_SQL_FIND_BY_ID);
+constexpr DualQuery kFindWithMember = PARLEY_DUAL("conversations.find_with_member", PARLEY_SQL_FIND_WITH_MEMBER);
 constexpr DualQuery kFindByDirectKey = PARLEY_DUAL("conversations.find_by_direct_key", PARLEY_SQL_FIND_BY_DIRECT_KEY);
 constexpr DualQuery kListForUser = PARLEY_DUAL("conversations.list_for_user", PARLEY_SQL_LIST_FOR_USER);
 constexpr DualQuery kSummary = PARLEY_DUAL("conversations.summary", PARLEY_SQL_SUMMARY);
@@ -136,6 +142,7 @@ ConversationRepository::ConversationRepository(Dialect d)
     : q_{.create = kCreate.pick(d),
          .create_direct = kCreateDirect.pick(d),
          .find_by_id = kFindById.pick(d),
+         .find_with_member = kFindWithMember.pick(d),
          .find_by_direct_key = kFindByDirectKey.pick(d),
          .list_for_user = kListForUser.pick(d),
          .summary = kSummary.pick(d),
@@ -164,6 +171,17 @@ awaitable<DirectConversation> ConversationRepository::create_direct(Executor& db
   std::array<Value, 1> by_key{key};
   ResultSet existing = co_await db.execute(q_.find_by_direct_key, by_key);
   co_return DirectConversation{to_conversation(existing.one()), false};
+}
+
+awaitable<std::optional<ConversationWithMember>> ConversationRepository::find_with_member(Executor& db, std::int64_t id,
+                                                                                          std::int64_t user_id) {
+  std::array<Value, 2> params{id, user_id};
+  ResultSet rs = co_await db.execute(q_.find_with_member, params);
+  if (rs.empty()) co_return std::nullopt;
+  const Row& r = rs.rows.front();
+  ConversationWithMember out{.conversation = to_conversation(r), .member = std::nullopt};
+  if (!r.is_null(kConvColumns)) out.member = member_from_row(r, kConvColumns);
+  co_return out;
 }
 
 awaitable<std::optional<Conversation>> ConversationRepository::find_by_id(Executor& db, std::int64_t id) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/repositories/member_repository.hpp"
 
 namespace parley::db::repositories {
 
@@ -25,6 +26,11 @@ struct Conversation {
   std::optional<std::int64_t> created_by;
   std::string created_at;
   std::optional<std::string> archived_at;
+};
+
+struct ConversationWithMember {
+  Conversation conversation;
+  std::optional<Member> member;  // none: not a member (nor banned)
 };
 
 struct NewConversation {
@@ -96,6 +102,10 @@ class ConversationRepository {
   boost::asio::awaitable<DirectConversation> create_direct(Executor& db, std::int64_t a, std::int64_t b,
                                                            std::optional<std::int64_t> created_by);
   boost::asio::awaitable<std::optional<Conversation>> find_by_id(Executor& db, std::int64_t id);
+  // The conversation and `user_id`'s membership row (banned ones too) in one statement: what
+  // every request on a conversation checks first. Empty when the conversation does not exist.
+  boost::asio::awaitable<std::optional<ConversationWithMember>> find_with_member(Executor& db, std::int64_t id,
+                                                                                 std::int64_t user_id);
   // One conversation as `viewer_id` sees it in a list: with member_count and last_message, and
   // my_role, muted and unread_count from the viewer's membership (my_role "" and zeros when the
   // viewer is not a member or is banned). nullopt when the conversation does not exist.
@@ -126,8 +136,8 @@ class ConversationRepository {
 
  private:
   struct Queries {
-    Query create, create_direct, find_by_id, find_by_direct_key, list_for_user, summary, browse_public, update,
-        archive;
+    Query create, create_direct, find_by_id, find_with_member, find_by_direct_key, list_for_user, summary,
+        browse_public, update, archive;
   };
   Queries q_;
 };

@@ -13,30 +13,32 @@ using boost::asio::awaitable;
 #define PARLEY_MEMBER_COLUMNS(TIME) \
   "conversation_id, user_id, role, " TIME("joined_at") ", last_read_message_id, muted, " TIME("banned_at")
 
-#define PARLEY_SQL_ADD(TIME, NOW)                                                                   \
-  "INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, $3) "          \
+#define PARLEY_SQL_ADD(TIME, NOW)                                                  \
+  "INSERT INTO conversation_members (conversation_id, user_id, role, events_from)" \
+  " VALUES ($1, $2, $3, (SELECT COALESCE(max(position), 0) FROM events)) "         \
   "ON CONFLICT (conversation_id, user_id) DO NOTHING RETURNING " PARLEY_MEMBER_COLUMNS(TIME)
 #define PARLEY_SQL_FIND(TIME, NOW) \
   "SELECT " PARLEY_MEMBER_COLUMNS(TIME) " FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"
 // A banned non-member gets a row with the default role so the ban sticks.
-#define PARLEY_SQL_BAN(TIME, NOW)                                                                   \
-  "INSERT INTO conversation_members (conversation_id, user_id, banned_at) VALUES ($1, $2, " NOW ") " \
-  "ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_at = "                              \
+#define PARLEY_SQL_BAN(TIME, NOW)                                                               \
+  "INSERT INTO conversation_members (conversation_id, user_id, banned_at) VALUES ($1, $2, " NOW \
+  ") "                                                                                          \
+  "ON CONFLICT (conversation_id, user_id) DO UPDATE SET banned_at = "                           \
   "COALESCE(conversation_members.banned_at, excluded.banned_at) RETURNING " PARLEY_MEMBER_COLUMNS(TIME)
-#define PARLEY_SQL_SET_ROLE(TIME, NOW)                                                              \
-  "UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2 "          \
+#define PARLEY_SQL_SET_ROLE(TIME, NOW)                                                     \
+  "UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2 " \
   "RETURNING " PARLEY_MEMBER_COLUMNS(TIME)
-#define PARLEY_SQL_SET_MUTED(TIME, NOW)                                                             \
-  "UPDATE conversation_members SET muted = $3 WHERE conversation_id = $1 AND user_id = $2 "         \
+#define PARLEY_SQL_SET_MUTED(TIME, NOW)                                                     \
+  "UPDATE conversation_members SET muted = $3 WHERE conversation_id = $1 AND user_id = $2 " \
   "RETURNING " PARLEY_MEMBER_COLUMNS(TIME)
-#define PARLEY_SQL_LIST(TIME, NOW)                                                                  \
+#define PARLEY_SQL_LIST(TIME, NOW) \
   "SELECT " PARLEY_MEMBER_COLUMNS(TIME) " FROM conversation_members "                               \
   "WHERE conversation_id = $1 AND banned_at IS NULL AND user_id > $2 ORDER BY user_id LIMIT $3"
 // Only forward, and only to a message of this conversation (checked by the caller beforehand via
 // kMessageInConversation, so the statement itself stays a plain keyed update).
-#define PARLEY_SQL_MARK_READ(TIME, NOW)                                                             \
-  "UPDATE conversation_members SET last_read_message_id = $3 "                                      \
-  "WHERE conversation_id = $1 AND user_id = $2 AND banned_at IS NULL "                              \
+#define PARLEY_SQL_MARK_READ(TIME, NOW)                                \
+  "UPDATE conversation_members SET last_read_message_id = $3 "         \
+  "WHERE conversation_id = $1 AND user_id = $2 AND banned_at IS NULL " \
   "AND (last_read_message_id IS NULL OR last_read_message_id < $3) RETURNING " PARLEY_MEMBER_COLUMNS(TIME)
 
 constexpr DualQuery kAdd = PARLEY_DUAL("members.add", PARLEY_SQL_ADD);
@@ -50,26 +52,16 @@ constexpr Query kRemove{"members.remove",
                         "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"};
 constexpr Query kCount{"members.count",
                        "SELECT count(*) FROM conversation_members WHERE conversation_id = $1 AND banned_at IS NULL"};
-constexpr Query kUserIds{"members.user_ids",
-                         "SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND banned_at IS NULL "
-                         "ORDER BY user_id"};
 // conversation_members_user_idx for a's memberships, the primary key for b's.
-constexpr Query kShareConversation{"members.share_conversation",
-                                   "SELECT 1 FROM conversation_members a JOIN conversation_members b "
-                                   "ON b.conversation_id = a.conversation_id AND b.user_id = $2 AND b.banned_at IS NULL "
-                                   "WHERE a.user_id = $1 AND a.banned_at IS NULL LIMIT 1"};
+constexpr Query kShareConversation{
+    "members.share_conversation",
+    "SELECT 1 FROM conversation_members a JOIN conversation_members b "
+    "ON b.conversation_id = a.conversation_id AND b.user_id = $2 AND b.banned_at IS NULL "
+    "WHERE a.user_id = $1 AND a.banned_at IS NULL LIMIT 1"};
 constexpr Query kMessageInConversation{"members.message_in_conversation",
                                        "SELECT 1 FROM messages WHERE id = $1 AND conversation_id = $2"};
 
-Member to_member(const Row& r) {
-  return Member{.conversation_id = r.int64(0),
-                .user_id = r.int64(1),
-                .role = r.text(2),
-                .joined_at = r.text(3),
-                .last_read_message_id = r.opt_int64(4),
-                .muted = r.boolean(5),
-                .banned_at = r.opt_text(6)};
-}
+Member to_member(const Row& r) { return member_from_row(r, 0); }
 
 std::optional<Member> first_member(const ResultSet& rs) {
   if (rs.empty()) return std::nullopt;
@@ -77,6 +69,16 @@ std::optional<Member> first_member(const ResultSet& rs) {
 }
 
 }  // namespace
+
+Member member_from_row(const Row& r, std::size_t first) {
+  return Member{.conversation_id = r.int64(first),
+                .user_id = r.int64(first + 1),
+                .role = r.text(first + 2),
+                .joined_at = r.text(first + 3),
+                .last_read_message_id = r.opt_int64(first + 4),
+                .muted = r.boolean(first + 5),
+                .banned_at = r.opt_text(first + 6)};
+}
 
 MemberRepository::MemberRepository(Dialect d)
     : q_{.add = kAdd.pick(d),
@@ -138,15 +140,6 @@ awaitable<std::vector<Member>> MemberRepository::list(Executor& db, std::int64_t
   co_return out;
 }
 
-awaitable<std::vector<std::int64_t>> MemberRepository::user_ids(Executor& db, std::int64_t conversation_id) {
-  std::array<Value, 1> params{conversation_id};
-  ResultSet rs = co_await db.execute(kUserIds, params);
-  std::vector<std::int64_t> ids;
-  ids.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) ids.push_back(r.int64(0));
-  co_return ids;
-}
-
 awaitable<bool> MemberRepository::share_conversation(Executor& db, std::int64_t a, std::int64_t b) {
   std::array<Value, 2> params{a, b};
   ResultSet rs = co_await db.execute(kShareConversation, params);
@@ -159,8 +152,8 @@ awaitable<std::int64_t> MemberRepository::count(Executor& db, std::int64_t conve
   co_return rs.one().int64(0);
 }
 
-awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t conversation_id,
-                                                      std::int64_t user_id, std::int64_t message_id) {
+awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t conversation_id, std::int64_t user_id,
+                                                      std::int64_t message_id) {
   std::array<Value, 3> params{conversation_id, user_id, message_id};
   co_await db.execute(q_.mark_read, params);
 }

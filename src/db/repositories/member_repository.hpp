@@ -24,6 +24,10 @@ struct Member {
   bool banned() const noexcept { return banned_at.has_value(); }
 };
 
+// A Member from the row's columns `first`..`first + 6` (conversation_id, user_id, role,
+// joined_at, last_read_message_id, muted, banned_at), for statements that join a membership in.
+Member member_from_row(const Row& r, std::size_t first);
+
 struct AddedMember {
   Member member;
   bool added = false;  // false: the row existed (possibly banned) and was left unchanged
@@ -47,13 +51,10 @@ class MemberRepository {
   boost::asio::awaitable<std::optional<Member>> set_muted(Executor& db, std::int64_t conversation_id,
                                                           std::int64_t user_id, bool muted);
   // The membership row, banned or not.
-  boost::asio::awaitable<std::optional<Member>> find(Executor& db, std::int64_t conversation_id,
-                                                     std::int64_t user_id);
+  boost::asio::awaitable<std::optional<Member>> find(Executor& db, std::int64_t conversation_id, std::int64_t user_id);
   // Members not banned, by user id ascending, user_id > after_user_id; at most `limit` (1..200).
   boost::asio::awaitable<std::vector<Member>> list(Executor& db, std::int64_t conversation_id,
                                                    std::optional<std::int64_t> after_user_id, int limit);
-  // The user ids of the members not banned, ascending: the recipients of a conversation's events.
-  boost::asio::awaitable<std::vector<std::int64_t>> user_ids(Executor& db, std::int64_t conversation_id);
   // True when users a and b are both (unbanned) members of some conversation: whom a guest may
   // start a direct conversation with.
   boost::asio::awaitable<bool> share_conversation(Executor& db, std::int64_t a, std::int64_t b);

@@ -11,16 +11,16 @@ namespace {
 
 using boost::asio::awaitable;
 
-#define PARLEY_MESSAGE_COLUMNS(TIME)                                                                  \
-  "id, conversation_id, sender_id, parent_id, body, html, mentions_everyone, client_msg_id, reply_count, " \
-  TIME("last_reply_at") ", " TIME("created_at") ", " TIME("edited_at") ", " TIME("deleted_at")
+#define PARLEY_MESSAGE_COLUMNS(TIME)                                                                             \
+  "id, conversation_id, sender_id, parent_id, body, html, mentions_everyone, client_msg_id, reply_count, " TIME( \
+      "last_reply_at") ", " TIME("created_at") ", " TIME("edited_at") ", " TIME("deleted_at")
 
 // ON CONFLICT names the partial unique index messages_sender_client_msg_key: a retry inserts
 // nothing and returns no row; the caller then reads the original.
-#define PARLEY_SQL_INSERT(TIME, NOW)                                                                         \
+#define PARLEY_SQL_INSERT(TIME, NOW)                                                                            \
   "INSERT INTO messages (conversation_id, sender_id, parent_id, body, html, mentions_everyone, client_msg_id) " \
-  "VALUES ($1, $2, $3, $4, $5, $6, $7) "                                                                     \
-  "ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING "                       \
+  "VALUES ($1, $2, $3, $4, $5, $6, $7) "                                                                        \
+  "ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING "                          \
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
 #define PARLEY_SQL_FIND(TIME, NOW) "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id = $1"
 #define PARLEY_SQL_FIND_MANY_PG(TIME, NOW) \
@@ -28,7 +28,7 @@ using boost::asio::awaitable;
 #define PARLEY_SQL_FIND_MANY_SQLITE(TIME, NOW) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages WHERE id IN (SELECT value FROM json_each($1)) ORDER BY id"
 // Export: every message of the conversation by id, with its sender's names.
-#define PARLEY_SQL_EXPORT(TIME, NOW)                                                                         \
+#define PARLEY_SQL_EXPORT(TIME, NOW) \
   "SELECT m.id, m.conversation_id, m.sender_id, m.parent_id, m.body, m.html, m.mentions_everyone, "         \
   "m.client_msg_id, m.reply_count, " TIME("m.last_reply_at") ", " TIME("m.created_at") ", " TIME("m.edited_at") \
   ", " TIME("m.deleted_at") ", u.username, u.display_name "                                                  \
@@ -38,34 +38,36 @@ using boost::asio::awaitable;
 // Pages: ($1 conversation, $2 cursor, $3 limit, $4 sender or NULL, $5 since or NULL, $6 until or
 // NULL[, $7 parent]). Top level is served by messages_conversation_idx, a thread by
 // messages_thread_idx; the filters narrow the rows those indexes yield in id order.
-#define PARLEY_MESSAGE_FILTERS(AT)                                                                   \
+#define PARLEY_MESSAGE_FILTERS(AT) \
   " AND (CAST($4 AS bigint) IS NULL OR sender_id = $4)"                                              \
   " AND (" AT("$5") " IS NULL OR created_at >= " AT("$5") ")"                                        \
   " AND (" AT("$6") " IS NULL OR created_at < " AT("$6") ")"
-#define PARLEY_SQL_TOP_BEFORE(TIME, NOW, AT)                                                         \
+#define PARLEY_SQL_TOP_BEFORE(TIME, NOW, AT) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
   "WHERE conversation_id = $1 AND parent_id IS NULL AND id < $2" PARLEY_MESSAGE_FILTERS(AT)          \
   " ORDER BY id DESC LIMIT $3"
-#define PARLEY_SQL_TOP_AFTER(TIME, NOW, AT)                                                          \
+#define PARLEY_SQL_TOP_AFTER(TIME, NOW, AT) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
   "WHERE conversation_id = $1 AND parent_id IS NULL AND id > $2" PARLEY_MESSAGE_FILTERS(AT)          \
   " ORDER BY id LIMIT $3"
-#define PARLEY_SQL_THREAD_BEFORE(TIME, NOW, AT)                                                      \
+#define PARLEY_SQL_THREAD_BEFORE(TIME, NOW, AT) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
   "WHERE parent_id = $7 AND id < $2 AND conversation_id = $1" PARLEY_MESSAGE_FILTERS(AT)             \
   " ORDER BY id DESC LIMIT $3"
-#define PARLEY_SQL_THREAD_AFTER(TIME, NOW, AT)                                                       \
+#define PARLEY_SQL_THREAD_AFTER(TIME, NOW, AT) \
   "SELECT " PARLEY_MESSAGE_COLUMNS(TIME) " FROM messages "                                           \
   "WHERE parent_id = $7 AND id > $2 AND conversation_id = $1" PARLEY_MESSAGE_FILTERS(AT)             \
   " ORDER BY id LIMIT $3"
-#define PARLEY_SQL_EDIT(TIME, NOW)                                                                  \
-  "UPDATE messages SET body = $2, html = $3, edited_at = " NOW " WHERE id = $1 AND deleted_at IS NULL " \
+#define PARLEY_SQL_EDIT(TIME, NOW)                             \
+  "UPDATE messages SET body = $2, html = $3, edited_at = " NOW \
+  " WHERE id = $1 AND deleted_at IS NULL "                     \
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
-#define PARLEY_SQL_HISTORY(TIME, NOW)                                                              \
-  "SELECT id, message_id, editor_id, previous_body, previous_html, " TIME("edited_at")            \
-  " FROM message_edits WHERE message_id = $1 ORDER BY id"
-#define PARLEY_SQL_SOFT_DELETE(TIME, NOW)                                                           \
-  "UPDATE messages SET body = '', html = '', deleted_at = " NOW " WHERE id = $1 AND deleted_at IS NULL " \
+#define PARLEY_SQL_HISTORY(TIME, NOW)                                      \
+  "SELECT id, message_id, editor_id, previous_body, previous_html, " TIME( \
+      "edited_at") " FROM message_edits WHERE message_id = $1 ORDER BY id"
+#define PARLEY_SQL_SOFT_DELETE(TIME, NOW)                       \
+  "UPDATE messages SET body = '', html = '', deleted_at = " NOW \
+  " WHERE id = $1 AND deleted_at IS NULL "                      \
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
 
 constexpr DualQuery kInsert = PARLEY_DUAL("messages.insert", PARLEY_SQL_INSERT);
@@ -74,7 +76,8 @@ constexpr DualQuery kFind = PARLEY_DUAL("messages.find", PARLEY_SQL_FIND);
 constexpr DualQuery kFindMany{"messages.find_many", PARLEY_SQL_FIND_MANY_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
                               PARLEY_SQL_FIND_MANY_SQLITE(PARLEY_SQLITE_TIME, PARLEY_SQLITE_NOW)};
 constexpr DualQuery kExport = PARLEY_DUAL("messages.export", PARLEY_SQL_EXPORT);
-constexpr DualQuery kFindByClientMsgId = PARLEY_DUAL("messages.find_by_client_msg_id", PARLEY_SQL_FIND_BY_CLIENT_MSG_ID);
+constexpr DualQuery kFindByClientMsgId =
+    PARLEY_DUAL("messages.find_by_client_msg_id", PARLEY_SQL_FIND_BY_CLIENT_MSG_ID);
 constexpr DualQuery kTopBefore = PARLEY_DUAL_AT("messages.page_top_before", PARLEY_SQL_TOP_BEFORE);
 constexpr DualQuery kTopAfter = PARLEY_DUAL_AT("messages.page_top_after", PARLEY_SQL_TOP_AFTER);
 constexpr DualQuery kThreadBefore = PARLEY_DUAL_AT("messages.page_thread_before", PARLEY_SQL_THREAD_BEFORE);
@@ -87,9 +90,10 @@ constexpr DualQuery kSoftDelete = PARLEY_DUAL("messages.soft_delete", PARLEY_SQL
 constexpr Query kBumpParent{"messages.bump_parent",
                             "UPDATE messages SET reply_count = reply_count + 1, "
                             "last_reply_at = (SELECT r.created_at FROM messages r WHERE r.id = $2) WHERE id = $1"};
-constexpr Query kRecordEdit{"messages.record_edit",
-                            "INSERT INTO message_edits (message_id, editor_id, previous_body, previous_html) "
-                            "SELECT id, CAST($2 AS bigint), body, html FROM messages WHERE id = $1 AND deleted_at IS NULL"};
+constexpr Query kRecordEdit{
+    "messages.record_edit",
+    "INSERT INTO message_edits (message_id, editor_id, previous_body, previous_html) "
+    "SELECT id, CAST($2 AS bigint), body, html FROM messages WHERE id = $1 AND deleted_at IS NULL"};
 constexpr Query kDeleteEdits{"messages.delete_edits", "DELETE FROM message_edits WHERE message_id = $1"};
 constexpr Query kDeleteReactions{"messages.delete_reactions", "DELETE FROM reactions WHERE message_id = $1"};
 constexpr Query kDeleteMentions{"messages.delete_mentions", "DELETE FROM mentions WHERE message_id = $1"};
@@ -145,8 +149,8 @@ awaitable<InsertedMessage> MessageRepository::insert(Executor& db, const NewMess
       throw AppError::bad_request("parent_id is not a top-level message of this conversation.", "invalid_reference");
     }
   }
-  std::array<Value, 7> params{m.conversation_id, m.sender_id, opt(m.parent_id),     m.body,
-                              m.html,            m.mentions_everyone, opt(m.client_msg_id)};
+  std::array<Value, 7> params{m.conversation_id,   m.sender_id,         opt(m.parent_id), m.body, m.html,
+                              m.mentions_everyone, opt(m.client_msg_id)};
   ResultSet rs = co_await db.execute(q_.insert, params);
   if (rs.empty()) {
     // A retry: (sender, client_msg_id) exists. Under READ COMMITTED the INSERT waited for a
@@ -185,8 +189,8 @@ awaitable<std::vector<Message>> MessageRepository::fetch(Executor& db, std::int6
                                                          const PageQuery& query, bool older, std::int64_t cursor,
                                                          std::int64_t limit) {
   ResultSet rs;
-  std::array<Value, 7> params{conversation_id,  cursor, limit, opt(query.sender_id), opt(query.since),
-                              opt(query.until), opt(query.parent_id)};
+  std::array<Value, 7> params{
+      conversation_id, cursor, limit, opt(query.sender_id), opt(query.since), opt(query.until), opt(query.parent_id)};
   if (query.parent_id) {
     rs = co_await db.execute(older ? q_.thread_before : q_.thread_after, params);
   } else {
@@ -226,9 +230,10 @@ awaitable<MessagePage> MessageRepository::page(Executor& db, std::int64_t conver
     page.has_older = static_cast<std::int64_t>(rows.size()) > limit;
     if (page.has_older) rows.pop_back();
     std::reverse(rows.begin(), rows.end());
-    // Anything newer than the newest row returned (or than the cursor, for an empty page)?
+    // Anything newer than the newest row returned (or than the cursor, for an empty page)? Only a
+    // `before` cursor can leave newer messages out: the newest page has none by definition.
     const std::int64_t from = rows.empty() ? cursor - 1 : rows.back().id;
-    if (from != kNoUpperId - 1) {  // (no co_await inside && : GCC 12 miscompiles it)
+    if (query.before) {
       std::vector<Message> probe = co_await fetch(db, conversation_id, query, false, from, 1);
       page.has_newer = !probe.empty();
     }

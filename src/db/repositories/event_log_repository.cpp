@@ -1,0 +1,136 @@
+#include "db/repositories/event_log_repository.hpp"
+
+#include <array>
+
+#include "core/error.hpp"
+#include "db/repositories/sql.hpp"
+
+namespace parley::db::repositories {
+namespace {
+
+using boost::asio::awaitable;
+
+// The same text on both dialects: PostgreSQL's `position` is NULL here (numbered later), SQLite's
+// is the new rowid.
+constexpr Query kAppend{"events.append",
+                        "INSERT INTO events (conversation_id, user_id, type, payload) VALUES ($1, $2, $3, $4) "
+                        "RETURNING position"};
+
+// PostgreSQL only. The lock comes first, in a statement of its own, so the numbering statement
+// takes its snapshot after the previous sequencer committed and sees none of its rows as pending.
+constexpr Query kLockSequence{"events.lock_sequence", "SELECT last_position FROM event_sequence FOR UPDATE"};
+constexpr Query kNumberPending{
+    "events.number_pending",
+    "WITH pending AS ("
+    " SELECT id, row_number() OVER (ORDER BY id) AS n FROM events WHERE position IS NULL ORDER BY id LIMIT $1),"
+    " numbered AS ("
+    " UPDATE events e SET position = $2 + p.n FROM pending p WHERE e.id = p.id"
+    " RETURNING e.position, e.conversation_id, e.user_id, e.type, CAST(e.payload AS text)),"
+    " bumped AS (UPDATE event_sequence SET last_position = $2 + (SELECT count(*) FROM pending)) "
+    "SELECT position, conversation_id, user_id, type, payload FROM numbered ORDER BY position"};
+
+constexpr Query kTail{"events.tail",
+                      "SELECT position, conversation_id, user_id, type, CAST(payload AS text) FROM events"
+                      " WHERE position > $1 ORDER BY position LIMIT $2"};
+
+// A user's stream: each conversation they are a member of (joined before the event, not banned)
+// is read through events_conversation_idx from its own starting point, plus the events addressed
+// to them. UNION, because an event can reach a user both ways.
+#define PARLEY_SQL_AFTER(TIME, NOW) \
+  "SELECT e.position, e.type, CAST(e.payload AS text), " TIME("e.created_at") " FROM events e"        \
+  " JOIN conversation_members m ON m.conversation_id = e.conversation_id"                              \
+  " WHERE m.user_id = $1 AND m.banned_at IS NULL AND e.position > $2 AND e.position > m.events_from " \
+  "UNION "                                                                                             \
+  "SELECT e.position, e.type, CAST(e.payload AS text), " TIME("e.created_at") " FROM events e"        \
+  " WHERE e.user_id = $1 AND e.position > $2 "                                                         \
+  "ORDER BY 1 LIMIT $3"
+constexpr DualQuery kAfter = PARLEY_DUAL("events.after", PARLEY_SQL_AFTER);
+
+constexpr DualQuery kHead{"events.head", "SELECT last_position FROM event_sequence",
+                          "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"};
+constexpr DualQuery kOldest{
+    "events.oldest",
+    "SELECT COALESCE((SELECT min(position) FROM events), (SELECT last_position FROM event_sequence) + 1)",
+    "SELECT COALESCE((SELECT min(position) FROM events),"
+    " (SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)) + 1)"};
+
+// Purges a prefix of the positions (so everything below oldest() is gone and nothing above it):
+// up to the newest event older than the cutoff.
+constexpr DualQuery kPurge{
+    "events.purge",
+    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE position <= (SELECT max(position) FROM events"
+    " WHERE created_at < now() - make_interval(secs => $1)) ORDER BY position LIMIT $2)",
+    "DELETE FROM events WHERE position IN (SELECT position FROM events WHERE position <= (SELECT max(position)"
+    " FROM events WHERE created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || $1 || ' seconds'))"
+    " ORDER BY position LIMIT $2)"};
+
+// Rows of (position, conversation_id, user_id, type, payload).
+std::vector<LoggedEvent> logged_events(const ResultSet& rs) {
+  std::vector<LoggedEvent> out;
+  out.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) {
+    out.push_back(LoggedEvent{r.int64(0), EventAudience{r.opt_int64(1), r.opt_int64(2)}, r.text(3), r.text(4)});
+  }
+  return out;
+}
+
+Value optional_id(const std::optional<std::int64_t>& id) { return id ? Value(*id) : Value(nullptr); }
+
+}  // namespace
+
+EventLogRepository::EventLogRepository(Dialect d) : dialect_(d), after_(kAfter.pick(d)), purge_(kPurge.pick(d)) {}
+
+awaitable<std::optional<std::int64_t>> EventLogRepository::append(Executor& tx, const EventAudience& audience,
+                                                                  std::string_view type,
+                                                                  std::string_view payload_json) {
+  if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
+  std::array<Value, 4> params{optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
+                              std::string(payload_json)};
+  ResultSet rs = co_await tx.execute(kAppend, params);
+  co_return rs.rows.front().opt_int64(0);
+}
+
+awaitable<std::vector<LoggedEvent>> EventLogRepository::sequence_pending(Database& db, int limit) {
+  if (dialect_ != Dialect::postgres) co_return std::vector<LoggedEvent>{};
+  auto tx = co_await db.begin();
+  ResultSet locked = co_await tx->execute(kLockSequence);
+  const std::int64_t last = locked.one().int64(0);
+  std::array<Value, 2> params{std::int64_t{clamp_limit(limit, 10000)}, last};
+  ResultSet rs = co_await tx->execute(kNumberPending, params);
+  co_await tx->commit();
+  co_return logged_events(rs);
+}
+
+awaitable<std::vector<LoggedEvent>> EventLogRepository::tail(Executor& db, std::int64_t after, int limit) {
+  std::array<Value, 2> params{after, std::int64_t{clamp_limit(limit, 10000)}};
+  ResultSet rs = co_await db.execute(kTail, params);
+  co_return logged_events(rs);
+}
+
+awaitable<std::vector<StoredEvent>> EventLogRepository::after(Executor& db, std::int64_t user_id, std::int64_t after,
+                                                              int limit) {
+  std::array<Value, 3> params{user_id, after, std::int64_t{clamp_limit(limit, 1000)}};
+  ResultSet rs = co_await db.execute(after_, params);
+  std::vector<StoredEvent> out;
+  out.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) out.push_back(StoredEvent{r.int64(0), r.text(1), r.text(2), r.text(3)});
+  co_return out;
+}
+
+awaitable<std::int64_t> EventLogRepository::head(Executor& db) {
+  ResultSet rs = co_await db.execute(kHead.pick(dialect_));
+  co_return rs.one().int64(0);
+}
+
+awaitable<std::int64_t> EventLogRepository::oldest(Executor& db) {
+  ResultSet rs = co_await db.execute(kOldest.pick(dialect_));
+  co_return rs.one().int64(0);
+}
+
+awaitable<std::int64_t> EventLogRepository::purge_older_than(Executor& db, std::chrono::seconds max_age, int limit) {
+  std::array<Value, 2> params{std::int64_t{max_age.count()}, std::int64_t{clamp_limit(limit, 100000)}};
+  ResultSet rs = co_await db.execute(purge_, params);
+  co_return rs.affected_rows;
+}
+
+}  // namespace parley::db::repositories

@@ -1,0 +1,76 @@
+#pragma once
+// The event log (table `events`, docs/architecture.md "Event stream"): ONE row per domain event,
+// addressed to an audience (the members of a conversation and/or one user), numbered with a
+// global `position` that is also the event id clients see. A user's stream is read at resume
+// time: the events of the conversations they belong to plus their own, in position order.
+//
+// Numbering: on SQLite the single writer hands out rowids in commit order, so append() returns
+// the position at once. On PostgreSQL a row is appended unnumbered and sequence_pending() numbers
+// committed rows afterwards under one row lock, so positions become visible in increasing order
+// and a reader never sees position N+1 before N.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.hpp"
+
+namespace parley::db::repositories {
+
+struct EventAudience {
+  std::optional<std::int64_t> conversation_id;  // its members (not banned) see the event
+  std::optional<std::int64_t> user_id;          // and/or this one user
+};
+
+// A numbered event, as the sequencer hands it on (without its time) or a reader reads it.
+struct LoggedEvent {
+  std::int64_t position = 0;
+  EventAudience audience;
+  std::string type;
+  std::string payload;  // JSON text
+};
+
+struct StoredEvent {
+  std::int64_t position = 0;
+  std::string type;
+  std::string payload;  // JSON text
+  std::string created_at;
+};
+
+class EventLogRepository {
+ public:
+  explicit EventLogRepository(Dialect dialect);
+
+  // Appends one event inside the transaction whose change it describes. Returns its position
+  // when the backend numbers rows at once (SQLite), std::nullopt when sequence_pending() will.
+  // The audience must name a conversation or a user.
+  boost::asio::awaitable<std::optional<std::int64_t>> append(Executor& tx, const EventAudience& audience,
+                                                             std::string_view type, std::string_view payload_json);
+  // Numbers up to `limit` committed, unnumbered events in one transaction of its own and returns
+  // them in position order (PostgreSQL; always empty on SQLite). Safe to call from several
+  // processes at once: they take turns on the event_sequence row.
+  boost::asio::awaitable<std::vector<LoggedEvent>> sequence_pending(Database& db, int limit);
+  // Every numbered event with a position > after, oldest first, at most `limit`: what a process
+  // publishes (positions become visible in increasing order, so tailing never skips one).
+  boost::asio::awaitable<std::vector<LoggedEvent>> tail(Executor& db, std::int64_t after, int limit);
+  // The events `user_id` may see with positions > after, oldest first, at most `limit` (1..1000).
+  boost::asio::awaitable<std::vector<StoredEvent>> after(Executor& db, std::int64_t user_id, std::int64_t after,
+                                                         int limit);
+  // The newest position handed out (0 when none): "everything after this" starts a stream now.
+  boost::asio::awaitable<std::int64_t> head(Executor& db);
+  // The oldest position still retained (head() + 1 when the log is empty). A stream resumed from
+  // a position below oldest() - 1 may have lost events to retention.
+  boost::asio::awaitable<std::int64_t> oldest(Executor& db);
+  // Deletes numbered events created more than `max_age` ago, at most `limit` rows; returns how many.
+  boost::asio::awaitable<std::int64_t> purge_older_than(Executor& db, std::chrono::seconds max_age, int limit);
+
+ private:
+  Dialect dialect_;
+  Query after_;
+  Query purge_;
+};
+
+}  // namespace parley::db::repositories
