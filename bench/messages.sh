@@ -4,6 +4,9 @@
 # every request), each with wrk -t2 -c64 for the duration (default 10s), against the Release server
 # in a production-like configuration (PARLEY_ENV=production: JSON access log on, written to a file).
 # Seeds 2 users, 1 group and 200 messages first. Any non-2xx answer or socket error fails the run.
+# On PostgreSQL it then measures the send into groups of 20, 100, 1,000 and 10,000 members
+# (AUDIENCES overrides; the extra members are inserted with SQL): a send must not cost more with a
+# bigger audience.
 # Prints req/s, p50/p99 latency, the CPU Parley and PostgreSQL spent per request, and how busy the
 # whole machine was (2 vCPUs shared with wrk): copy the figures into docs/benchmarks.md.
 #
@@ -193,8 +196,23 @@ LUA
   echo "   $name: $((after - before)) messages stored for $sent completed sends (requests still in flight when wrk stops also land)"
   ((after - before >= sent)) || fail "$name send: fewer messages stored than 201 answers"
 
+  [[ $name == postgresql ]] && bench_audiences "$url" "$script"
+
   kill "$parley_pid"; wait "$parley_pid" 2>/dev/null || true
   parley_pid=
+}
+
+# bench_audiences <url> <send-script>: the send scenario into groups of each size of AUDIENCES.
+bench_audiences() {
+  local url=$1 script=$2 members id
+  psql -qAt "$url" -c "INSERT INTO users (username, email) SELECT 'aud' || g, 'aud' || g || '@example.com'
+                       FROM generate_series(1, 10000) AS g" >/dev/null
+  for members in ${AUDIENCES:-20 100 1000 10000}; do
+    id=$(api "$token_a" POST /api/v1/conversations '{"kind": "group", "name": "audience", "member_ids": []}' | jq -r .id)
+    psql -qAt "$url" -c "INSERT INTO conversation_members (conversation_id, user_id)
+                         SELECT $id, id FROM users WHERE username LIKE 'aud%' ORDER BY id LIMIT $((members - 1))" >/dev/null
+    run_wrk postgresql "send-$members-members" -s "$script" "$base/api/v1/conversations/$id/messages"
+  done
 }
 
 message_count() {  # message_count <name> <url>
