@@ -38,6 +38,7 @@ struct EventStream::State {
   std::list<asio::steady_timer*> waiters;
   std::int64_t published = 0;  // the last position handed to the bus
   Clock::time_point next_purge = Clock::now();
+  Clock::time_point last_pass;
 
   void wake_waiters() {
     for (auto* w : waiters) w->cancel();
@@ -125,6 +126,12 @@ awaitable<void> EventStream::run(State* state) {
       co_await sleep(options_.sweep_interval);
       if (state->stopped) break;
     }
+    // (committed() cancels `wake`, hence the loop)
+    while (!state->stopped && Clock::now() - state->last_pass < options_.min_pass_interval) {
+      co_await sleep(options_.min_pass_interval - (Clock::now() - state->last_pass));
+    }
+    if (state->stopped) break;
+    state->last_pass = Clock::now();
     state->wanted = false;
     const std::uint64_t serving = state->requested;
     bool failed = false;

@@ -38,6 +38,9 @@ struct EventStreamOptions {
   std::chrono::milliseconds sweep_interval{1000};
   std::chrono::minutes purge_interval{10};
   int batch = 1000;  // events numbered or published per statement
+  // Passes start at most this often: under load the commits of this interval share one
+  // sequencer transaction and one tail read instead of one each.
+  std::chrono::milliseconds min_pass_interval{5};
 };
 
 // What a user's stream holds after a position.

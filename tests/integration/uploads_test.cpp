@@ -78,12 +78,17 @@ std::string form(std::string_view filename, std::string_view content,
 
 std::string multipart_type() { return "multipart/form-data; boundary=" + std::string(kBoundary); }
 
-// Every regular file under `dir`, relative to it.
+// Every regular file under `dir`, relative to it. The server creates and removes files while a
+// test looks (a stalled upload's .part file goes when its connection is dropped), so nothing here
+// may throw for a file that vanished between listing and looking at it: non-throwing overloads,
+// and a purely lexical relative path (fs::relative canonicalises, which needs the file to exist).
 std::vector<std::string> files_under(const fs::path& dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
-    if (entry.is_regular_file()) out.push_back(fs::relative(entry.path(), dir).string());
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec)) out.push_back(it->path().lexically_relative(dir).string());
   }
   return out;
 }
