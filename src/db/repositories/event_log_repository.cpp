@@ -18,6 +18,8 @@ constexpr Query kAppend{"events.append",
 
 // PostgreSQL only. The lock comes first, in a statement of its own, so the numbering statement
 // takes its snapshot after the previous sequencer committed and sees none of its rows as pending.
+// Read first, without a transaction: an idle sequencer then takes no row lock and writes nothing.
+constexpr Query kAnyPending{"events.any_pending", "SELECT EXISTS (SELECT 1 FROM events WHERE position IS NULL)"};
 constexpr Query kLockSequence{"events.lock_sequence", "SELECT last_position FROM event_sequence FOR UPDATE"};
 constexpr Query kNumberPending{
     "events.number_pending",
@@ -92,6 +94,8 @@ awaitable<std::optional<std::int64_t>> EventLogRepository::append(Executor& tx, 
 
 awaitable<std::vector<LoggedEvent>> EventLogRepository::sequence_pending(Database& db, int limit) {
   if (dialect_ != Dialect::postgres) co_return std::vector<LoggedEvent>{};
+  ResultSet pending = co_await db.execute(kAnyPending);
+  if (!pending.one().boolean(0)) co_return std::vector<LoggedEvent>{};
   auto tx = co_await db.begin();
   ResultSet locked = co_await tx->execute(kLockSequence);
   const std::int64_t last = locked.one().int64(0);
