@@ -56,7 +56,7 @@ class EventBus {
   explicit EventBus(spdlog::logger& logger) : logger_(logger) {}
 
   [[nodiscard]] Subscription subscribe(Handler handler);
-  // Delivers `events` (one committed transaction's) to every subscriber. A handler that throws
+  // Delivers `events` (a batch, in position order) to every subscriber. A handler that throws
   // is logged and does not stop delivery to the others.
   void publish(std::span<const Event> events) const;
 

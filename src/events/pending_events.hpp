@@ -1,9 +1,8 @@
 #pragma once
 // The events of one action's transaction. record() appends each event to the event log inside the
-// transaction (so the log and the change commit or roll back together); published() must be
+// transaction (so the log and the change commit or roll back together); publish() must be
 // called only after the commit succeeded, and wakes the EventStream, which numbers and publishes
-// them. An action run by db::with_transaction calls clear() at the start of its body, because a
-// retried attempt records its events again.
+// them.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
@@ -22,7 +21,6 @@ class PendingEvents {
   // Appends event `type` with `data` for `audience`: one row, whatever the audience's size.
   boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, const boost::json::object& data,
                                       db::repositories::EventAudience audience);
-  void clear() noexcept { recorded_ = 0; }
   // After the commit: hands what was recorded on to the stream, then forgets it.
   void publish();
 
