@@ -12,6 +12,11 @@
 #
 #   bench/messages.sh <path-to-release-parley> [duration]
 #
+# PERF_DIR=<folder> also profiles each scenario with `perf record -a` (the whole machine, DWARF call
+# graphs) and writes <backend>-<scenario>.svg (a flame graph) and .txt (the samples by process and,
+# inside Parley, by layer) there with scripts/flamegraph; the profiler costs CPU, so the figures of
+# a profiled run are not throughput figures.
+#
 # SQLite: a fresh file. PostgreSQL: a private server from scripts/test-servers (fsync,
 # synchronous_commit and full_page_writes off) with a fresh database, migrated with
 # `parley migrate`; the server is stopped again at the end.
@@ -22,6 +27,10 @@ parley=${1:?usage: bench/messages.sh <parley-binary> [duration]}
 parley=$(cd "$(dirname "$parley")" && pwd)/$(basename "$parley")
 duration=${2:-10s}
 [[ -x "$parley" ]] || { echo "messages.sh: $parley is not an executable" >&2; exit 1; }
+if [[ -n "${PERF_DIR:-}" ]]; then
+  command -v perf >/dev/null || { echo "messages.sh: PERF_DIR needs perf (scripts/bootstrap --bench)" >&2; exit 1; }
+  PERF_DIR=$(realpath -m "$PERF_DIR")
+fi
 for tool in wrk curl jq psql openssl python3; do
   command -v "$tool" >/dev/null || { echo "messages.sh: $tool missing (scripts/bootstrap --bench)" >&2; exit 1; }
 done
@@ -136,12 +145,18 @@ run_wrk() {
   local backend=$1 scenario=$2 out="$work/$1-$2.txt" pg_pids parley_before pg_before parley_after pg_after busy_before busy_after
   shift 2
   echo "== $backend $scenario: wrk -t2 -c64 -d$duration --latency $*" | sed -E 's/Bearer [^ ]+/Bearer <token>/'
+  local perf_pid=
+  if [[ -n "${PERF_DIR:-}" ]]; then
+    perf record -a --call-graph dwarf,16384 -F 97 -o "$work/perf.data" >"$work/perf.log" 2>&1 &
+    perf_pid=$!
+  fi
   pg_pids=$(postgres_pids)
   parley_before=$(cpu_ticks "$parley_pid"); pg_before=$(cpu_ticks $pg_pids); busy_before=$(machine_busy)
   wrk -t2 -c64 -d"$duration" --latency "$@" >"$out" 2>&1 || { cat "$out" >&2; fail "$backend $scenario: wrk failed"; }
   # Backends the pool opened during the run count from zero; the pool keeps them open afterwards.
   parley_after=$(cpu_ticks "$parley_pid"); pg_pids=$(postgres_pids); pg_after=$(cpu_ticks $pg_pids)
   busy_after=$(machine_busy)
+  [[ -n "$perf_pid" ]] && profile "$backend" "$scenario" "$perf_pid"
   grep -E 'Requests/sec|Latency  |^ +(50|99)%|requests in' "$out" || true
   if grep -qE 'Non-2xx or 3xx responses|Socket errors' "$out"; then
     cat "$out" >&2
@@ -160,6 +175,17 @@ run_wrk() {
     "$(per_request $((parley_after - parley_before)) "$requests")" "$pg_cpu" \
     "$(awk -v b="$busy_before" -v a="$busy_after" 'BEGIN {split(b, x); split(a, y); printf "%.0f%%", 100 * (y[1] - x[1]) / (y[2] - x[2])}')" \
     >>"$work/summary.tsv"
+}
+
+# profile <backend> <scenario> <perf-pid>: stops the profiler and writes the flame graph and layers.
+profile() {
+  kill -INT "$3"; wait "$3" || true
+  mkdir -p "$PERF_DIR"
+  perf script -i "$work/perf.data" 2>/dev/null \
+    | "$root/scripts/flamegraph" --title "$1 $2 (wrk -t2 -c64, perf -a -F 97, $(date -u +%F))" \
+        --svg "$PERF_DIR/$1-$2.svg" --layers >"$PERF_DIR/$1-$2.txt"
+  rm -f "$work/perf.data"
+  sed 's/^/   /' "$PERF_DIR/$1-$2.txt"
 }
 
 # bench_backend <name> <database-url>: serves Parley on that database, seeds, runs both scenarios.
@@ -196,7 +222,7 @@ LUA
   echo "   $name: $((after - before)) messages stored for $sent completed sends (requests still in flight when wrk stops also land)"
   ((after - before >= sent)) || fail "$name send: fewer messages stored than 201 answers"
 
-  [[ $name == postgresql ]] && bench_audiences "$url" "$script"
+  [[ $name == postgresql && -z "${PERF_DIR:-}" ]] && bench_audiences "$url" "$script"
 
   kill "$parley_pid"; wait "$parley_pid" 2>/dev/null || true
   parley_pid=

@@ -67,6 +67,13 @@ const Row& ResultSet::one() const {
   return rows.front();
 }
 
+boost::asio::awaitable<std::vector<ResultSet>> Executor::execute_all(std::span<const Statement> batch) {
+  std::vector<ResultSet> results;
+  results.reserve(batch.size());
+  for (const Statement& statement : batch) results.push_back(co_await execute(statement.query, statement.params));
+  co_return results;
+}
+
 boost::asio::awaitable<void> Executor::execute_script(std::string_view sql) {
   for (std::string_view statement : split_sql_script(sql)) {
     co_await execute(Query{"", statement});

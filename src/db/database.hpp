@@ -71,11 +71,22 @@ struct ResultSet {
   const Row& one() const;  // throws AppError::not_found when empty
 };
 
+// One statement of a batch (see Executor::execute_all); its parameters must outlive the call.
+struct Statement {
+  Query query;
+  Params params;
+};
+
 // Something that runs statements: a Database (autocommit) or an open Transaction.
 class Executor {
  public:
   virtual ~Executor() = default;
   virtual boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) = 0;
+  // Runs statements that do not depend on each other's effects and returns their results in
+  // order, or throws the first error. The default runs them one after another. PostgreSQL outside a transaction sends them together on one
+  // connection (one round trip, each statement still its own implicit transaction); SQLite runs
+  // them in one hop to its pool on one connection (a reader when every statement only reads).
+  virtual boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch);
   // Runs a multi-statement SQL script without parameters (a migration file). The default splits
   // it with split_sql_script() (quotes, comments, dollar quotes and trigger bodies respected) and
   // runs each statement through execute() as a one-off Query; backends override it with their

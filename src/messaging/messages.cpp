@@ -98,10 +98,11 @@ awaitable<std::vector<MessageView>> Messages::load_views(db::Executor& db, std::
   }
   std::sort(senders.begin(), senders.end());
   senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
-  auto users = co_await ctx_.users.find_many(db, senders);
-  auto reactions = co_await ctx_.reactions.counts(db, ids, viewer_id);
-  auto mentions = co_await ctx_.mentions.for_messages(db, ids);
-  auto attachments = co_await ctx_.attachments.for_messages(db, ids);
+  // One batch: a single round trip on PostgreSQL, one hop to the pool on SQLite. Built outside the
+  // co_await expression (GCC 12 destroys temporaries created inside one twice).
+  auto batch = db::read_all(db, ctx_.users.read_many(senders), ctx_.reactions.read_counts(ids, viewer_id),
+                            ctx_.mentions.read_for_messages(ids), ctx_.attachments.read_for_messages(ids));
+  auto [users, reactions, mentions, attachments] = co_await std::move(batch);
 
   views.reserve(messages.size());
   for (auto& m : messages) {

@@ -169,6 +169,38 @@ awaitable<ResultSet> PgConnection::execute(Query query, Params params) {
       use_awaitable);
 }
 
+awaitable<std::vector<ResultSet>> PgConnection::execute_all(std::span<const Statement> batch) {
+  std::vector<std::shared_ptr<Pending>> ops;
+  ops.reserve(batch.size());
+  for (const Statement& statement : batch) ops.push_back(make_pending(statement.query, statement.params));
+  return asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::vector<ResultSet>)>(
+      [self = shared_from_this(), ops = std::move(ops)](auto handler) mutable {
+        // Completions run on the strand, one at a time, so the gathering needs no lock.
+        struct Gathered {
+          std::vector<ResultSet> results;
+          std::exception_ptr error;
+          std::size_t remaining = 0;
+        };
+        auto executor = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto gathered = std::make_shared<Gathered>();
+        gathered->results.resize(ops.size());
+        gathered->remaining = ops.size();
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+          ops[i]->done = [executor, shared, gathered, i](std::exception_ptr error, ResultSet rs) {
+            if (error && !gathered->error) gathered->error = error;
+            gathered->results[i] = std::move(rs);
+            if (--gathered->remaining > 0) return;
+            asio::post(executor, [shared, gathered] { (*shared)(gathered->error, std::move(gathered->results)); });
+          };
+        }
+        asio::dispatch(self->strand_, [self, ops = std::move(ops)] {
+          for (const auto& op : ops) self->start(op);
+        });
+      },
+      use_awaitable);
+}
+
 void PgConnection::execute_async(Query query, Params params, Completion done) {
   auto op = make_pending(query, params);
   op->done = std::move(done);

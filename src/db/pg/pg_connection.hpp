@@ -50,6 +50,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Runs one statement. A named query is prepared once per connection and then executed by name;
   // an empty name runs it unnamed (utility statements, one-off SQL).
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {});
+  // Sends every statement of a non-empty batch at once (each with its own sync point) and
+  // completes when the last result is in: the results in order, or the first error.
+  boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch);
   // Callback flavour of execute(): `done` runs on the strand. Used where nobody can await
   // (a transaction's destructor issuing its rollback).
   void execute_async(Query query, Params params, Completion done);

@@ -39,6 +39,12 @@ awaitable<ResultSet> PgDatabase::execute(Query query, Params params) {
   co_return co_await conn->execute(query, params);
 }
 
+awaitable<std::vector<ResultSet>> PgDatabase::execute_all(std::span<const Statement> batch) {
+  if (batch.empty()) co_return std::vector<ResultSet>{};
+  auto conn = co_await pool_->shared();
+  co_return co_await conn->execute_all(batch);
+}
+
 awaitable<std::unique_ptr<Transaction>> PgDatabase::begin(Isolation isolation) {
   auto conn = co_await pool_->pin();
   // Owned before BEGIN runs, so a failing BEGIN still returns the connection (after a ROLLBACK).

@@ -27,6 +27,7 @@ class PgDatabase final : public Database {
 
   Dialect dialect() const noexcept override { return Dialect::postgres; }
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
+  boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override;
   boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation = Isolation::read_committed) override;
   // DECLARE ... NO SCROLL CURSOR inside a read-only transaction, then FETCH batch_size at a time.
   boost::asio::awaitable<void> stream(Query query, Params params, std::size_t batch_size,

@@ -174,6 +174,61 @@ TEST_F(PgDatabaseTest, PipelinesConcurrentQueriesOnOneConnection) {
   EXPECT_EQ(piped.pool().stats().open, 1u);
 }
 
+TEST_F(PgDatabaseTest, BatchIsSentTogetherAndAnswersInOrder) {
+  // The blocker holds an advisory lock, so the batch's first statement waits in the server: every
+  // statement of the batch is then in flight at once, which proves they went out together.
+  const std::int64_t key = 434343 + ::getpid();
+  PgDatabase& piped = db();
+  PgDatabase& blocker = open(config_);
+  auto lock_tx = run([](PgDatabase& db, std::int64_t key) -> awaitable<std::unique_ptr<Transaction>> {
+    auto tx = co_await db.begin();
+    const std::vector<Value> params{key};
+    co_await tx->execute(Query{"", "SELECT pg_advisory_xact_lock($1)"}, params);
+    co_return tx;
+  }(blocker, key));
+  auto conn = run(piped.pool().shared());
+
+  std::vector<std::int64_t> answers;
+  std::atomic<bool> finished{false};
+  asio::co_spawn(
+      io_,
+      [](PgDatabase& db, std::int64_t key, std::vector<std::int64_t>& answers) -> awaitable<void> {
+        const std::vector<Value> locked{key};
+        const std::vector<Value> one{std::int64_t{1}}, two{std::int64_t{2}};
+        const std::array<Statement, 3> batch{Statement{{"batch_lock", "SELECT pg_advisory_xact_lock_shared($1), 0::bigint"}, locked},
+                                             Statement{{"batch_echo", "SELECT $1::bigint"}, one},
+                                             Statement{{"batch_echo", "SELECT $1::bigint"}, two}};
+        auto results = co_await db.execute_all(batch);
+        answers = {results[0].one().int64(1), results[1].one().int64(0), results[2].one().int64(0)};
+      }(piped, key, answers),
+      [&](std::exception_ptr) { finished = true; });
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (conn->in_flight() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(conn->in_flight(), 3u);
+  run([](std::unique_ptr<Transaction> tx) -> awaitable<void> { co_await tx->commit(); }(std::move(lock_tx)));
+  while (!finished && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(answers, (std::vector<std::int64_t>{0, 1, 2}));
+}
+
+TEST_F(PgDatabaseTest, BatchThrowsTheFirstErrorAfterTheOthersRan) {
+  auto outcome = run([](PgDatabase& db) -> awaitable<int> {
+    const std::array<Statement, 3> batch{Statement{{"", "SELECT 1"}, {}}, Statement{{"", "SELEC nonsense"}, {}},
+                                         Statement{{"", "SELECT 3"}, {}}};
+    try {
+      co_await db.execute_all(batch);
+    } catch (const AppError& e) {
+      co_return e.status();
+    }
+    co_return 0;
+  }(db()));
+  EXPECT_EQ(outcome, 500);
+  auto still = run([](PgDatabase& db) -> awaitable<std::int64_t> {
+    auto rs = co_await db.execute(Query{"", "SELECT 4"});
+    co_return rs.one().int64(0);
+  }(db()));
+  EXPECT_EQ(still, 4) << "the connection stays usable";
+}
+
 TEST_F(PgDatabaseTest, CachesPreparedStatementsPerConnection) {
   auto counts = run([](PgDatabase& db) -> awaitable<std::pair<std::size_t, std::int64_t>> {
     for (std::int64_t i = 0; i < 5; ++i) {

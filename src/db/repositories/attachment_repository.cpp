@@ -117,14 +117,19 @@ awaitable<void> AttachmentRepository::attach_to_message(Executor& db, std::int64
 
 awaitable<std::vector<MessageAttachment>> AttachmentRepository::for_messages(
     Executor& db, std::span<const std::int64_t> message_ids) {
-  std::vector<MessageAttachment> out;
-  if (message_ids.empty()) co_return out;
-  std::array<Value, 1> params{id_list_param(dialect_, message_ids)};
-  ResultSet rs = co_await db.execute(for_messages_, params);
-  out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows)
-    out.push_back(MessageAttachment{.message_id = r.int64(0), .attachment = to_attachment(r, 1)});
-  co_return out;
+  if (message_ids.empty()) co_return std::vector<MessageAttachment>{};
+  co_return co_await read(db, read_for_messages(message_ids));
+}
+
+Read<std::vector<MessageAttachment>> AttachmentRepository::read_for_messages(
+    std::span<const std::int64_t> message_ids) const {
+  return {for_messages_, {id_list_param(dialect_, message_ids)}, [](const ResultSet& rs) {
+            std::vector<MessageAttachment> out;
+            out.reserve(rs.rows.size());
+            for (const Row& r : rs.rows)
+              out.push_back(MessageAttachment{.message_id = r.int64(0), .attachment = to_attachment(r, 1)});
+            return out;
+          }};
 }
 
 awaitable<bool> AttachmentRepository::visible_in_conversation_of(Executor& db, std::int64_t attachment_id,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 
 namespace parley::db::repositories {
 
@@ -61,6 +62,7 @@ class AttachmentRepository {
   // position. Messages without attachments have no entries. One statement whatever the page size.
   boost::asio::awaitable<std::vector<MessageAttachment>> for_messages(Executor& db,
                                                                       std::span<const std::int64_t> message_ids);
+  Read<std::vector<MessageAttachment>> read_for_messages(std::span<const std::int64_t> message_ids) const;  // to batch
 
   // Whether `user_id` may download attachment `attachment_id` as a reader of a conversation: a
   // message that is not deleted carries it, in a conversation where the user is a member and not

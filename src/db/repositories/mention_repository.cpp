@@ -73,13 +73,17 @@ awaitable<void> MentionRepository::add(Executor& db, std::int64_t message_id, st
 
 awaitable<std::vector<MentionRow>> MentionRepository::for_messages(Executor& db,
                                                                    std::span<const std::int64_t> message_ids) {
-  std::vector<MentionRow> out;
-  if (message_ids.empty()) co_return out;
-  std::array<Value, 1> params{id_list_param(dialect_, message_ids)};
-  ResultSet rs = co_await db.execute(for_messages_, params);
-  out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) out.push_back(MentionRow{r.int64(0), r.int64(1)});
-  co_return out;
+  if (message_ids.empty()) co_return std::vector<MentionRow>{};
+  co_return co_await read(db, read_for_messages(message_ids));
+}
+
+Read<std::vector<MentionRow>> MentionRepository::read_for_messages(std::span<const std::int64_t> message_ids) const {
+  return {for_messages_, {id_list_param(dialect_, message_ids)}, [](const ResultSet& rs) {
+            std::vector<MentionRow> out;
+            out.reserve(rs.rows.size());
+            for (const Row& r : rs.rows) out.push_back(MentionRow{r.int64(0), r.int64(1)});
+            return out;
+          }};
 }
 
 }  // namespace parley::db::repositories

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 
 namespace parley::db::repositories {
 
@@ -35,6 +36,7 @@ class MentionRepository {
   boost::asio::awaitable<void> replace(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids);
   // The mentions of every message of `message_ids`, by message id then user id.
   boost::asio::awaitable<std::vector<MentionRow>> for_messages(Executor& db, std::span<const std::int64_t> message_ids);
+  Read<std::vector<MentionRow>> read_for_messages(std::span<const std::int64_t> message_ids) const;  // to batch
 
  private:
   Dialect dialect_;

@@ -43,17 +43,21 @@ awaitable<bool> ReactionRepository::remove(Executor& db, std::int64_t message_id
 awaitable<std::vector<ReactionCount>> ReactionRepository::counts(Executor& db,
                                                                  std::span<const std::int64_t> message_ids,
                                                                  std::int64_t viewer_id) {
-  std::vector<ReactionCount> out;
-  if (message_ids.empty()) co_return out;
-  std::string list = id_list_param(dialect_, message_ids);
-  std::array<Value, 2> params{std::move(list), viewer_id};
-  ResultSet rs = co_await db.execute(counts_, params);
-  out.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) {
-    out.push_back(ReactionCount{
-        .message_id = r.int64(0), .emoji = r.text(1), .count = r.int64(2), .me = r.boolean(3)});
-  }
-  co_return out;
+  if (message_ids.empty()) co_return std::vector<ReactionCount>{};
+  co_return co_await read(db, read_counts(message_ids, viewer_id));
+}
+
+Read<std::vector<ReactionCount>> ReactionRepository::read_counts(std::span<const std::int64_t> message_ids,
+                                                                 std::int64_t viewer_id) const {
+  return {counts_, {id_list_param(dialect_, message_ids), viewer_id}, [](const ResultSet& rs) {
+            std::vector<ReactionCount> out;
+            out.reserve(rs.rows.size());
+            for (const Row& r : rs.rows) {
+              out.push_back(ReactionCount{
+                  .message_id = r.int64(0), .emoji = r.text(1), .count = r.int64(2), .me = r.boolean(3)});
+            }
+            return out;
+          }};
 }
 
 }  // namespace parley::db::repositories

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 
 namespace parley::db::repositories {
 
@@ -33,6 +34,8 @@ class ReactionRepository {
   // then emoji. Messages without reactions have no rows.
   boost::asio::awaitable<std::vector<ReactionCount>> counts(Executor& db, std::span<const std::int64_t> message_ids,
                                                             std::int64_t viewer_id);
+  Read<std::vector<ReactionCount>> read_counts(std::span<const std::int64_t> message_ids,
+                                               std::int64_t viewer_id) const;  // counts, to batch
 
  private:
   Dialect dialect_;

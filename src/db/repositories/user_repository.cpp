@@ -157,13 +157,17 @@ awaitable<User> UserRepository::create(Executor& db, const NewUser& user) {
 }
 
 awaitable<std::vector<User>> UserRepository::find_many(Executor& db, std::span<const std::int64_t> ids) {
-  std::vector<User> users;
-  if (ids.empty()) co_return users;
-  std::array<Value, 1> params{id_list_param(dialect_, ids)};
-  ResultSet rs = co_await db.execute(find_many_, params);
-  users.reserve(rs.rows.size());
-  for (const Row& r : rs.rows) users.push_back(to_user(r));
-  co_return users;
+  if (ids.empty()) co_return std::vector<User>{};
+  co_return co_await read(db, read_many(ids));
+}
+
+Read<std::vector<User>> UserRepository::read_many(std::span<const std::int64_t> ids) const {
+  return {find_many_, {id_list_param(dialect_, ids)}, [](const ResultSet& rs) {
+            std::vector<User> users;
+            users.reserve(rs.rows.size());
+            for (const Row& r : rs.rows) users.push_back(to_user(r));
+            return users;
+          }};
 }
 
 awaitable<std::optional<User>> UserRepository::find_by_id(Executor& db, std::int64_t id) {

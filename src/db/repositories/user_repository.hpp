@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 
 namespace parley::db::repositories {
 
@@ -71,6 +72,7 @@ class UserRepository {
   // The users of `ids` that exist (any order of ids, duplicates allowed), ascending by id: the
   // senders of a page of messages in one statement.
   boost::asio::awaitable<std::vector<User>> find_many(Executor& db, std::span<const std::int64_t> ids);
+  Read<std::vector<User>> read_many(std::span<const std::int64_t> ids) const;  // find_many, to batch
   // `login` is a username (any case) or an email (any case). Inactive users are returned too.
   boost::asio::awaitable<std::optional<User>> find_by_login(Executor& db, std::string_view login);
   // The stored password hash; nullopt for unknown users and OIDC-only accounts.

@@ -16,6 +16,14 @@ std::size_t reader_count_for(const SqliteOptions& options) {
   return is_private_memory(options.path) ? 0 : options.readers;
 }
 
+// Runs a batch on one connection, on the pool's thread.
+std::vector<ResultSet> run_all(Connection& c, std::span<const Statement> batch) {
+  std::vector<ResultSet> results;
+  results.reserve(batch.size());
+  for (const Statement& statement : batch) results.push_back(c.execute(statement.query, statement.params));
+  return results;
+}
+
 }  // namespace
 
 // The writer lease held from BEGIN IMMEDIATE to COMMIT/ROLLBACK.
@@ -40,6 +48,12 @@ class SqliteTransaction final : public Transaction {
     Connection& c = connection();
     db_.count(c);
     co_return co_await offload(db_.pool_.get_executor(), [&] { return c.execute(query, params); });
+  }
+
+  boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override {
+    Connection& c = connection();
+    for (std::size_t i = 0; i < batch.size(); ++i) db_.count(c);
+    co_return co_await offload(db_.pool_.get_executor(), [&] { return run_all(c, batch); });
   }
 
   boost::asio::awaitable<void> execute_script(std::string_view sql) override {
@@ -146,6 +160,31 @@ boost::asio::awaitable<ResultSet> SqliteDatabase::execute(Query query, Params pa
   Connection& c = *lease;
   count(c);
   co_return co_await offload(pool_.get_executor(), [&] { return c.execute(query, params); });
+}
+
+boost::asio::awaitable<std::vector<ResultSet>> SqliteDatabase::execute_all(std::span<const Statement> batch) {
+  // Until every statement is known to only read, they go one by one (and are learned on the way).
+  if (readers_ && !known_read_only(batch)) co_return co_await Executor::execute_all(batch);
+  check_open();
+  Lease lease;
+  if (readers_) {
+    lease = co_await readers_->acquire();
+  } else {
+    lease = co_await writer_->acquire();
+  }
+  Connection& c = *lease;
+  for (std::size_t i = 0; i < batch.size(); ++i) count(c);
+  co_return co_await offload(pool_.get_executor(), [&] { return run_all(c, batch); });
+}
+
+bool SqliteDatabase::known_read_only(std::span<const Statement> batch) {
+  std::lock_guard lock(read_only_mutex_);
+  for (const Statement& statement : batch) {
+    if (statement.query.name.empty()) return false;
+    auto it = read_only_.find(std::string(statement.query.name));
+    if (it == read_only_.end() || !it->second) return false;
+  }
+  return true;
 }
 
 boost::asio::awaitable<void> SqliteDatabase::execute_script(std::string_view sql) {

@@ -45,6 +45,7 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const noexcept override { return Dialect::sqlite; }
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
+  boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override;
   boost::asio::awaitable<void> execute_script(std::string_view sql) override;
   boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation = Isolation::read_committed) override;
   boost::asio::awaitable<void> stream(Query query, Params params, std::size_t batch_size,
@@ -61,6 +62,8 @@ class SqliteDatabase final : public Database {
 
   // The connection for a statement outside a transaction: a reader when it is read-only.
   boost::asio::awaitable<Lease> lease_for(Query query);
+  // True when every statement of the batch is named and was seen to only read.
+  bool known_read_only(std::span<const Statement> batch);
   void check_open() const;
   void count(const Connection& connection) noexcept;
 

@@ -144,6 +144,45 @@ TEST_F(SqliteDatabaseTest, ConcurrentReadsUseReaders) {
   EXPECT_EQ(after.writer_statements, before.writer_statements);
 }
 
+TEST_F(SqliteDatabaseTest, BatchRunsInOrderOnAReaderOnceItsStatementsAreKnownToRead) {
+  run(insert_parent("a"));
+  run(insert_parent("b"));
+  const std::array<Value, 1> a{std::string("a")};
+  const std::array<Value, 1> b{std::string("b")};
+  const std::array<Statement, 3> batch{Statement{kParentByName, b}, Statement{kCountParents, {}},
+                                       Statement{kParentByName, a}};
+  auto first = run(db_->execute_all(batch));  // learns that the statements only read
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].one().text(1), "b");
+  EXPECT_EQ(first[1].one().int64(0), 2);
+  EXPECT_EQ(first[2].one().text(1), "a");
+
+  auto before = db_->stats();
+  auto again = run(db_->execute_all(batch));
+  EXPECT_EQ(again[2].one().text(1), "a");
+  auto after = db_->stats();
+  EXPECT_EQ(after.reader_statements - before.reader_statements, 3u);
+  EXPECT_EQ(after.writer_statements, before.writer_statements);
+
+  // A write in a batch is never sent to a reader: it runs on the writer, in order.
+  const std::array<Value, 1> seven{std::int64_t{7}};
+  const std::array<Statement, 2> mixed{Statement{kBumpCounter, seven}, Statement{kCounter, {}}};
+  auto results = run(db_->execute_all(mixed));
+  EXPECT_EQ(results[1].one().int64(0), 7);
+}
+
+TEST_F(SqliteDatabaseTest, BatchInATransactionSeesItsOwnWrites) {
+  auto n = run([](SqliteDatabase& db) -> awaitable<std::int64_t> {
+    auto tx = co_await db.begin();
+    const std::array<Value, 1> five{std::int64_t{5}};
+    const std::array<Statement, 2> batch{Statement{kBumpCounter, five}, Statement{kCounter, {}}};
+    auto results = co_await tx->execute_all(batch);
+    co_await tx->commit();
+    co_return results[1].one().int64(0);
+  }(*db_));
+  EXPECT_EQ(n, 5);
+}
+
 TEST_F(SqliteDatabaseTest, ConcurrentTransactionsAreSerialized) {
   // Read-modify-write without locking in SQL: a lost update would show if two transactions ran
   // interleaved on the writer.
