@@ -41,7 +41,7 @@ std::optional<std::string> as_text(std::optional<std::int64_t> value) {
   return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
 }
 
-json::value page_url(std::int64_t conversation_id, std::string_view cursor_name, std::int64_t cursor,
+std::string page_url(std::int64_t conversation_id, std::string_view cursor_name, std::int64_t cursor,
                      const repo::PageQuery& q) {
   std::string url = "/api/v1/conversations/" + std::to_string(conversation_id) + "/messages?" +
                     std::string(cursor_name) + "=" + std::to_string(cursor) + "&limit=" + std::to_string(q.limit);
@@ -49,7 +49,7 @@ json::value page_url(std::int64_t conversation_id, std::string_view cursor_name,
   append_param(url, "sender", as_text(q.sender_id));
   append_param(url, "since", q.since);
   append_param(url, "until", q.until);
-  return json::value(std::move(url));
+  return url;
 }
 
 json::value history_schema() {
@@ -95,14 +95,27 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         const auto id = req.int_param("id");
         auto by = *req.principal;
         auto listing = co_await messages.list(std::move(by), id, page);
-        json::array results;
-        for (const auto& view : listing.messages) results.push_back(message_json(view));
-        json::value next = nullptr, previous = nullptr;
+        std::optional<std::string> next, previous;
         if (!listing.messages.empty()) {
           if (listing.has_newer) next = page_url(id, "after", listing.messages.back().message.id, page);
           if (listing.has_older) previous = page_url(id, "before", listing.messages.front().message.id, page);
         }
-        co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", previous}});
+        std::size_t size = 64;
+        for (const auto& view : listing.messages) size += 400 + view.message.body.size() + view.message.html.size();
+        std::string body;
+        body.reserve(size);
+        core::JsonWriter out(body);
+        out.begin_object();
+        out.key("results");
+        out.begin_array();
+        for (const auto& view : listing.messages) write_message(out, view);
+        out.end_array();
+        out.key("next");
+        out.value(next);
+        out.key("previous");
+        out.value(previous);
+        out.end_object();
+        co_return Response::json_text(std::move(body));
       },
       RouteDoc{.summary = "A page of messages in ascending id order: by default the newest top-level ones; "
                           "?before=, ?after= or ?around= an id; ?parent_id= lists a thread (oldest first); filters "
@@ -137,7 +150,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         if (attachments) input.attachment_ids = *attachments;
         auto by = *req.principal;
         auto sent = co_await messages.send(std::move(by), req.int_param("id"), std::move(input));
-        auto response = Response::json(message_json(sent.view), 201);
+        auto response = Response::json_text(std::move(sent.json), 201);
         if (!sent.created) response.set_header("Idempotent-Replayed", "true");
         co_return response;
       },
@@ -158,7 +171,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
       [&messages](Request& req) -> Awaitable {
         auto by = *req.principal;
         auto view = co_await messages.get(std::move(by), req.int_param("id"));
-        co_return Response::json(message_json(view));
+        co_return Response::json_text(message_json_text(view));
       },
       RouteDoc{.summary = "One message",
                .tags = {"messages"},
@@ -176,7 +189,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         in.finish();
         auto by = *req.principal;
         auto view = co_await messages.edit(std::move(by), req.int_param("id"), std::move(*text));
-        co_return Response::json(message_json(view));
+        co_return Response::json_text(message_json_text(view));
       },
       RouteDoc{.summary = "Edit a message's body (the sender only, within PARLEY_MESSAGE_EDIT_WINDOW); the previous "
                           "version goes to its history",

@@ -8,7 +8,13 @@ boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string
                                                    const boost::json::object& data,
                                                    db::repositories::EventAudience audience) {
   const std::string payload = boost::json::serialize(data);
-  co_await stream_.log().append(tx, audience, type, payload);
+  co_await record(tx, type, std::string_view(payload), audience);
+}
+
+boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string_view type,
+                                                   std::string_view data_json,
+                                                   db::repositories::EventAudience audience) {
+  co_await stream_.log().append(tx, audience, type, data_json);
   ++recorded_;
 }
 

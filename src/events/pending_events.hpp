@@ -21,6 +21,9 @@ class PendingEvents {
   // Appends event `type` with `data` for `audience`: one row, whatever the audience's size.
   boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, const boost::json::object& data,
                                       db::repositories::EventAudience audience);
+  // The same with "data" already written as JSON text.
+  boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, std::string_view data_json,
+                                      db::repositories::EventAudience audience);
   // After the commit: hands what was recorded on to the stream, then forgets it.
   void publish();
 

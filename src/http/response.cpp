@@ -43,6 +43,10 @@ Response Response::json(const boost::json::value& value, int status) {
   return Response{status, std::string(kJsonType), {}, boost::json::serialize(value)};
 }
 
+Response Response::json_text(std::string body, int status) {
+  return Response{status, std::string(kJsonType), {}, std::move(body)};
+}
+
 Response Response::stream(std::string content_type, BodyProducer producer, std::optional<std::uint64_t> length,
                           int status) {
   Response response{status, std::move(content_type), {}, {}};

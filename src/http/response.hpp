@@ -95,6 +95,8 @@ struct Response {
   bool has_header(std::string_view name) const;
 
   static Response json(const boost::json::value& value, int status = 200);
+  // A JSON document already written as text (core::JsonWriter).
+  static Response json_text(std::string body, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);
   static Response no_content() { return Response{204, {}, {}, {}}; }
   // A streamed response (see BodyProducer). With `length` the head carries Content-Length and the

@@ -43,6 +43,11 @@ boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvent
   co_await events.record(tx, type, data, {.conversation_id = conversation_id, .user_id = std::nullopt});
 }
 
+boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvents& events, std::int64_t conversation_id,
+                                          std::string_view type, std::string_view data_json) {
+  co_await events.record(tx, type, data_json, {.conversation_id = conversation_id, .user_id = std::nullopt});
+}
+
 void require_not_archived(const ConversationAccess& access) {
   if (access.conversation.archived_at) {
     throw AppError::conflict("This conversation is archived and read-only.", "conversation_archived");

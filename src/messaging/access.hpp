@@ -52,6 +52,8 @@ void require_visible(const ConversationAccess& access, const http::Principal& by
 // whatever their number.
 boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvents& events, std::int64_t conversation_id,
                                           std::string_view type, const boost::json::object& data);
+boost::asio::awaitable<void> tell_members(db::Executor& tx, events::PendingEvents& events, std::int64_t conversation_id,
+                                          std::string_view type, std::string_view data_json);
 // 409 when the conversation is archived (it is read-only).
 void require_not_archived(const ConversationAccess& access);
 // 403 unless the caller is an owner or admin of the conversation.

@@ -184,7 +184,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
     std::vector<Message> one{std::move(inserted.message)};
     auto views = co_await load_views(*tx, std::move(one), by.user_id);
     co_await tx->commit();
-    co_return SentMessage{std::move(views.front()), false};
+    co_return SentMessage{message_json_text(views.front()), false};
   }
   const std::int64_t message_id = inserted.message.id;
   co_await ctx_.mentions.add(*tx, message_id, rendered.mentions);
@@ -193,13 +193,12 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   }
   auto view =
       co_await fresh_view(*tx, std::move(inserted.message), std::move(rendered.mentions), !in.attachment_ids.empty());
-  SentMessage out{std::move(view), true};
+  SentMessage out{message_json_text(view), true};
   // The one row lock every send by this user here contends for (their read marker) is taken
   // last, so it is held for the fewest statements. Writing in a conversation means having read it
   // up to here. The event is one row whatever the number of members.
   co_await ctx_.members.advance_read_marker(*tx, conversation_id, by.user_id, message_id);
-  auto data = message_json(out.view);
-  co_await tell_members(*tx, events, conversation_id, "message.created", data);
+  co_await tell_members(*tx, events, conversation_id, "message.created", std::string_view(out.json));
   co_await tx->commit();
   events.publish();
   co_return out;

@@ -30,8 +30,8 @@ struct SendInput {
 };
 
 struct SentMessage {
-  MessageView view;
-  bool created = false;  // false: a retry with a known client_msg_id; `view` is the original
+  std::string json;      // the message as JSON text: the answer, and the data of its event
+  bool created = false;  // false: a retry with a known client_msg_id; `json` is the original
 };
 
 struct MessageListing {

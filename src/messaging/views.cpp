@@ -1,5 +1,8 @@
 #include "messaging/views.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "http/openapi.hpp"
 #include "uploads/attachment_json.hpp"
 
@@ -101,33 +104,75 @@ json::object sender_json(const db::repositories::User& user) {
   return json::object{{"id", user.id}, {"username", user.username}, {"display_name", user.display_name}};
 }
 
-json::object message_json(const MessageView& view) {
+void write_message(core::JsonWriter& w, const MessageView& view) {
   const auto& m = view.message;
-  json::array reactions;
+  w.begin_object();
+  w.key("id");
+  w.value(m.id);
+  w.key("conversation_id");
+  w.value(m.conversation_id);
+  w.key("sender");
+  w.begin_object();
+  w.key("id");
+  w.value(view.sender.id);
+  w.key("username");
+  w.value(view.sender.username);
+  w.key("display_name");
+  w.value(view.sender.display_name);
+  w.end_object();
+  w.key("body");
+  w.value(m.body);
+  w.key("html");
+  w.value(m.html);
+  w.key("parent_id");
+  w.value(m.parent_id);
+  w.key("reply_count");
+  w.value(m.reply_count);
+  w.key("last_reply_at");
+  w.value(m.last_reply_at);
+  w.key("reactions");
+  w.begin_array();
   for (const auto& r : view.reactions) {
-    reactions.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"me", r.me}});
+    w.begin_object();
+    w.key("emoji");
+    w.value(r.emoji);
+    w.key("count");
+    w.value(r.count);
+    w.key("me");
+    w.value(r.me);
+    w.end_object();
   }
-  json::array mentions;
-  for (auto id : view.mentions) mentions.emplace_back(id);
-  json::array attachments;
-  for (const auto& a : view.attachments) attachments.push_back(uploads::attachment_json(a));
-  return json::object{{"id", m.id},
-                      {"conversation_id", m.conversation_id},
-                      {"sender", sender_json(view.sender)},
-                      {"body", m.body},
-                      {"html", m.html},
-                      {"parent_id", nullable(m.parent_id)},
-                      {"reply_count", m.reply_count},
-                      {"last_reply_at", nullable(m.last_reply_at)},
-                      {"reactions", std::move(reactions)},
-                      {"mentions", std::move(mentions)},
-                      {"mentions_everyone", m.mentions_everyone},
-                      {"attachments", std::move(attachments)},
-                      {"created_at", m.created_at},
-                      {"edited_at", nullable(m.edited_at)},
-                      {"deleted", m.deleted()},
-                      {"client_msg_id", nullable(m.client_msg_id)}};
+  w.end_array();
+  w.key("mentions");
+  w.begin_array();
+  for (auto id : view.mentions) w.value(id);
+  w.end_array();
+  w.key("mentions_everyone");
+  w.value(m.mentions_everyone);
+  w.key("attachments");
+  w.begin_array();
+  for (const auto& a : view.attachments) w.raw(json::serialize(uploads::attachment_json(a)));  // rare on a page
+  w.end_array();
+  w.key("created_at");
+  w.value(m.created_at);
+  w.key("edited_at");
+  w.value(m.edited_at);
+  w.key("deleted");
+  w.value(m.deleted());
+  w.key("client_msg_id");
+  w.value(m.client_msg_id);
+  w.end_object();
 }
+
+std::string message_json_text(const MessageView& view) {
+  std::string out;
+  out.reserve(400 + view.message.body.size() + view.message.html.size());
+  core::JsonWriter w(out);
+  write_message(w, view);
+  return out;
+}
+
+json::object message_json(const MessageView& view) { return json::parse(message_json_text(view)).as_object(); }
 
 json::value message_schema() {
   return schema::object(

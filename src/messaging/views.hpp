@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_writer.hpp"
 #include "db/repositories/attachment_repository.hpp"
 #include "db/repositories/conversation_repository.hpp"
 #include "db/repositories/message_repository.hpp"
@@ -43,6 +44,10 @@ struct MessageView {
   std::vector<db::repositories::Attachment> attachments;   // in position order
 };
 
+// The one definition of a message's JSON: written straight into a document (pages, sends), as
+// text, or as a DOM for the documents that embed it (search results).
+void write_message(core::JsonWriter& out, const MessageView& view);
+std::string message_json_text(const MessageView& view);
 boost::json::object message_json(const MessageView& view);
 boost::json::value message_schema();
 

@@ -1,0 +1,62 @@
+#pragma once
+// JSON written straight into a string, for documents on hot paths (a page of messages, a sent
+// message) where building a boost::json DOM first would copy every string once more.
+//
+//   JsonWriter w(out);
+//   w.begin_object();
+//   w.key("id"); w.value(id);
+//   w.key("results"); w.begin_array(); ... w.end_array();
+//   w.end_object();
+//
+// Commas are placed by the writer; keys and string values are escaped as RFC 8259 requires (the
+// text is expected to be valid UTF-8, which every input is checked to be). Misuse (a value where
+// a key is due, unbalanced ends) is a programming error the writer does not detect.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::core {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  void key(std::string_view name);
+
+  void value(std::string_view text);
+  void value(const char* text) { value(std::string_view(text)); }
+  void value(std::int64_t number);
+  void value(int number) { value(std::int64_t{number}); }
+  void value(bool flag);
+  void value(std::nullptr_t);
+  template <typename T>
+  void value(const std::optional<T>& maybe) {
+    if (maybe) {
+      value(*maybe);
+    } else {
+      value(nullptr);
+    }
+  }
+  // A value that is already JSON text (a stored payload), copied as it is.
+  void raw(std::string_view json);
+
+ private:
+  void separate();
+  void open(char bracket);
+  void close(char bracket);
+
+  std::string& out_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+// `text` as a JSON string literal, quotes included, appended to `out`.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace parley::core

@@ -1,0 +1,64 @@
+#include "core/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace parley::core {
+namespace {
+
+TEST(JsonWriterTest, NestsContainersWithCommasWhereTheyBelong) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("id");
+  w.value(std::int64_t{-42});
+  w.key("list");
+  w.begin_array();
+  w.value(true);
+  w.begin_object();
+  w.end_object();
+  w.begin_array();
+  w.end_array();
+  w.value(nullptr);
+  w.end_array();
+  w.key("maybe");
+  w.value(std::optional<std::int64_t>{});
+  w.key("some");
+  w.value(std::optional<std::string>{"x"});
+  w.key("raw");
+  w.raw(R"({"a":[1,2]})");
+  w.end_object();
+  EXPECT_EQ(out, R"({"id":-42,"list":[true,{},[],null],"maybe":null,"some":"x","raw":{"a":[1,2]}})");
+  EXPECT_NO_THROW(boost::json::parse(out));
+}
+
+TEST(JsonWriterTest, EscapesStringsLikeBoostJson) {
+  const std::string tricky = std::string("quote \" backslash \\ newline \n tab \t nul ") + '\0' +
+                             " bell \x07 del \x7f unicode é 😀 </script>";
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.key(tricky);
+  w.value(tricky);
+  w.end_object();
+  auto parsed = boost::json::parse(out).as_object();
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(parsed.begin()->key(), tricky);
+  EXPECT_EQ(parsed.begin()->value().as_string(), tricky);
+  EXPECT_EQ(out.find('\n'), std::string::npos) << "control characters are escaped";
+}
+
+TEST(JsonWriterTest, WritesTheExtremesOfIntegers) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array();
+  w.value(std::numeric_limits<std::int64_t>::min());
+  w.value(std::numeric_limits<std::int64_t>::max());
+  w.end_array();
+  EXPECT_EQ(out, "[-9223372036854775808,9223372036854775807]");
+}
+
+}  // namespace
+}  // namespace parley::core
