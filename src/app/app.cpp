@@ -97,7 +97,7 @@ App::~App() {
 }
 
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
-  add_operations_routes(router_, health_, registry_);
+  add_operations_routes(router_, health_, metrics_);
   add_account_routes(router_, *accounts_);
   add_session_routes(router_, *accounts_);
   add_token_routes(router_, *personal_tokens_);

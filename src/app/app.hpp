@@ -115,7 +115,7 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                accounts::Accounts& accounts, const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
-void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry);
+void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
 void add_account_routes(http::Router& router, accounts::Accounts& accounts);
 // POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).

@@ -14,7 +14,7 @@ using http::Response;
 using http::RouteDoc;
 namespace schema = http::schema;
 
-void add_operations_routes(http::Router& router, HealthChecks& health, prometheus::Registry& registry) {
+void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics) {
   router.add(
       Method::get, "/healthz",
       [](Request&) -> boost::asio::awaitable<Response> {
@@ -43,8 +43,8 @@ void add_operations_routes(http::Router& router, HealthChecks& health, prometheu
 
   router.add(
       Method::get, "/metrics",
-      [&registry](Request&) -> boost::asio::awaitable<Response> {
-        co_return Response::text(http::render_metrics(registry), "text/plain; version=0.0.4; charset=utf-8");
+      [&metrics](Request&) -> boost::asio::awaitable<Response> {
+        co_return Response::text(http::render_metrics(metrics), "text/plain; version=0.0.4; charset=utf-8");
       },
       RouteDoc{.summary = "Prometheus metrics in the text exposition format",
                .tags = {"operations"},

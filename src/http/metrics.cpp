@@ -2,7 +2,10 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <mutex>
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <vector>
 
 namespace parley::http {
 namespace {
@@ -13,7 +16,25 @@ std::uint64_t method_code(std::string_view method) {
   return code;
 }
 
+const prometheus::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                       0.1,    0.25,  0.5,    1.0,   2.5,  10.0};
+constexpr std::size_t kBucketCount = 14;  // kBuckets and +Inf
+
+std::atomic<std::uint64_t> next_instance{1};
+
 }  // namespace
+
+// What one thread counted since the last flush, per (route, method, status).
+struct HttpMetrics::Shard {
+  struct Counts {
+    std::map<std::string, std::string> labels;
+    std::uint64_t requests = 0;
+    std::array<std::uint64_t, kBucketCount> buckets{};
+    double seconds = 0;
+  };
+  std::mutex mutex;  // its thread per request (uncontended), flush() now and then
+  std::unordered_map<std::uint64_t, Counts> series;
+};
 
 HttpMetrics::HttpMetrics(prometheus::Registry& registry)
     : open_connections(prometheus::BuildGauge()
@@ -31,6 +52,7 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
                                .Help("Connections refused because the connection limit was reached")
                                .Register(registry)
                                .Add({})),
+      registry_(registry),
       requests_(prometheus::BuildCounter()
                     .Name("parley_http_requests_total")
                     .Help("HTTP requests by method, route template and status")
@@ -38,36 +60,61 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("parley_http_request_duration_seconds")
                    .Help("HTTP request latency by method, route template and status")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      instance_(next_instance.fetch_add(1)) {}
+
+HttpMetrics::~HttpMetrics() = default;
+
+HttpMetrics::Shard& HttpMetrics::local_shard() {
+  thread_local std::uint64_t cached_instance = 0;
+  thread_local Shard* cached = nullptr;
+  if (cached_instance == instance_) return *cached;
+  std::lock_guard lock(shards_mutex_);
+  auto& slot = shards_[std::this_thread::get_id()];
+  if (!slot) slot = std::make_unique<Shard>();
+  cached_instance = instance_;
+  cached = slot.get();
+  return *cached;
+}
 
 void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::string_view route, int status,
                           double seconds) {
-  std::uint64_t key = (static_cast<std::uint64_t>(route_key) << 48) ^ (method_code(method) << 10) ^
-                      static_cast<std::uint64_t>(status);
-  Series series{};
-  {
-    std::shared_lock lock(mutex_);
-    if (auto it = series_.find(key); it != series_.end()) series = it->second;
+  const std::uint64_t key = (static_cast<std::uint64_t>(route_key) << 48) ^ (method_code(method) << 10) ^
+                            static_cast<std::uint64_t>(status);
+  const auto bucket = static_cast<std::size_t>(
+      std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin());  // le: upper bounds
+  Shard& shard = local_shard();
+  std::lock_guard lock(shard.mutex);
+  auto [it, fresh] = shard.series.try_emplace(key);
+  Shard::Counts& counts = it->second;
+  if (fresh) {
+    counts.labels = {{"method", std::string(method)}, {"route", std::string(route)}, {"status", std::to_string(status)}};
   }
-  if (series.count == nullptr) {
-    std::unique_lock lock(mutex_);
-    auto& slot = series_[key];
-    if (slot.count == nullptr) {
-      std::map<std::string, std::string> labels{
-          {"method", std::string(method)}, {"route", std::string(route)}, {"status", std::to_string(status)}};
-      slot.count = &requests_.Add(labels);
-      static const prometheus::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                   0.05,   0.1,   0.25,   0.5,   1.0,  2.5, 10.0};
-      slot.latency = &latency_.Add(labels, kBuckets);
-    }
-    series = slot;
-  }
-  series.count->Increment();
-  series.latency->Observe(seconds);
+  ++counts.requests;
+  ++counts.buckets[bucket];
+  counts.seconds += seconds;
 }
 
-std::string render_metrics(prometheus::Registry& registry) {
-  return prometheus::TextSerializer().Serialize(registry.Collect());
+void HttpMetrics::flush() {
+  std::lock_guard flushing(shards_mutex_);
+  std::vector<double> increments(kBucketCount);
+  for (auto& [thread, shard] : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (auto& [key, counts] : shard->series) {
+      if (counts.requests == 0) continue;
+      requests_.Add(counts.labels).Increment(static_cast<double>(counts.requests));
+      for (std::size_t i = 0; i < kBucketCount; ++i) increments[i] = static_cast<double>(counts.buckets[i]);
+      latency_.Add(counts.labels, kBuckets).ObserveMultiple(increments, counts.seconds);
+      counts.requests = 0;
+      counts.buckets.fill(0);
+      counts.seconds = 0;
+    }
+  }
+}
+
+std::string render_metrics(HttpMetrics& metrics) {
+  metrics.flush();
+  return prometheus::TextSerializer().Serialize(metrics.registry().Collect());
 }
 
 }  // namespace parley::http

@@ -1,16 +1,23 @@
 #pragma once
 // HTTP metrics on a prometheus-cpp registry the App owns: request counts and latency histograms
 // by method, route template and status; open connections; in-flight requests.
-// Thread-safe. The labelled series for a (route, method, status) is created once and cached.
+//
+// Thread-safe. Requests are counted in per-thread shards (a thread takes only its own shard's
+// lock, which nobody else wants except a scrape), never in prometheus-cpp's shared series, whose
+// histogram takes one mutex for every observation; flush() folds the shards into the registry and
+// must run before the registry is rendered (render_metrics does).
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <cstdint>
-#include <shared_mutex>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 namespace parley::http {
@@ -18,26 +25,32 @@ namespace parley::http {
 class HttpMetrics {
  public:
   explicit HttpMetrics(prometheus::Registry& registry);
+  ~HttpMetrics();
 
   // `route` is the matched template or "unmatched"; `route_key` identifies it for the cache.
   void observe(std::size_t route_key, std::string_view method, std::string_view route, int status, double seconds);
+  // Adds what the shards counted since the last flush to the registry's series.
+  void flush();
 
   prometheus::Gauge& open_connections;
   prometheus::Gauge& in_flight_requests;
   prometheus::Counter& rejected_connections;
 
+  prometheus::Registry& registry() noexcept { return registry_; }
+
  private:
-  struct Series {
-    prometheus::Counter* count;
-    prometheus::Histogram* latency;
-  };
+  struct Shard;
+  Shard& local_shard();
+
+  prometheus::Registry& registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
-  std::shared_mutex mutex_;
-  std::unordered_map<std::uint64_t, Series> series_;
+  const std::uint64_t instance_;  // tells this object's shards from another's in a thread's cache
+  std::mutex shards_mutex_;       // the map below, and one flush at a time
+  std::unordered_map<std::thread::id, std::unique_ptr<Shard>> shards_;
 };
 
-// Renders the registry in the Prometheus text exposition format.
-std::string render_metrics(prometheus::Registry& registry);
+// Flushes `metrics` and renders its registry in the Prometheus text exposition format.
+std::string render_metrics(HttpMetrics& metrics);
 
 }  // namespace parley::http

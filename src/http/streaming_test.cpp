@@ -178,14 +178,14 @@ TEST(MetricsMiddleware, CountsAStreamWhenItEnds) {
   {
     Response r = run_streamed(make_metrics_middleware(metrics), req);
     EXPECT_EQ(metrics.in_flight_requests.Value(), 1) << "in flight until the last byte";
-    EXPECT_EQ(render_metrics(registry).find("parley_http_requests_total{"), std::string::npos);
+    EXPECT_EQ(render_metrics(metrics).find("parley_http_requests_total{"), std::string::npos);
     r.streamed->record(StreamOutcome{200, 10, true});
   }
   EXPECT_EQ(metrics.in_flight_requests.Value(), 0);
   EXPECT_NE(
-      render_metrics(registry).find(R"(parley_http_requests_total{method="GET",route="unmatched",status="200"} 1)"),
+      render_metrics(metrics).find(R"(parley_http_requests_total{method="GET",route="unmatched",status="200"} 1)"),
       std::string::npos)
-      << render_metrics(registry);
+      << render_metrics(metrics);
 }
 
 TEST(AccessLogMiddleware, LogsAStreamWithItsBytesWhenItEnds) {
