@@ -1,5 +1,6 @@
 #include "http/serialize.hpp"
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -77,16 +78,35 @@ namespace {
 
 bool is_bodyless(int status) { return status < 200 || status == 204 || status == 304; }
 
-// Status line, Date and Content-Type.
-void append_start(const Response& response, std::string& out) {
+constexpr std::string_view kJsonContentTypeLine = "Content-Type: application/json; charset=utf-8\r\n";
+
+// "HTTP/1.1 <status> <reason>\r\nDate: " for every status from 100 to 599, rendered once.
+void append_status_line_and_date_name(int status, std::string& out) {
+  static const auto kLines = [] {
+    std::array<std::string, 500> lines;
+    for (int s = 100; s < 600; ++s) {
+      lines[static_cast<std::size_t>(s - 100)] =
+          "HTTP/1.1 " + std::to_string(s) + " " + std::string(reason_phrase(s)) + "\r\nDate: ";
+    }
+    return lines;
+  }();
+  if (status >= 100 && status <= 599) {
+    out += kLines[static_cast<std::size_t>(status - 100)];
+    return;
+  }
   out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::size_t>(response.status));
-  out += ' ';
-  out += reason_phrase(response.status);
-  out += "\r\nDate: ";
+  append_number(out, static_cast<std::size_t>(status));
+  out += " Unknown\r\nDate: ";
+}
+
+// Status line, Date and Content-Type (JSON's header line pre-rendered).
+void append_start(const Response& response, std::string& out) {
+  append_status_line_and_date_name(response.status, out);
   out += http_date();
   out += "\r\n";
-  if (!response.content_type.empty()) {
+  if (response.content_type == kJsonType) {
+    out += kJsonContentTypeLine;
+  } else if (!response.content_type.empty()) {
     out += "Content-Type: ";
     append_safe(out, response.content_type);
     out += "\r\n";
