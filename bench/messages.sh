@@ -17,6 +17,8 @@
 # inside Parley, by layer) there with scripts/flamegraph; the profiler costs CPU, so the figures of
 # a profiled run are not throughput figures.
 #
+# BACKENDS="sqlite postgresql" (the default) chooses the backends to measure.
+#
 # SQLite: a fresh file. PostgreSQL: a private server from scripts/test-servers (fsync,
 # synchronous_commit and full_page_writes off) with a fresh database, migrated with
 # `parley migrate`; the server is stopped again at the end.
@@ -183,7 +185,7 @@ profile() {
   mkdir -p "$PERF_DIR"
   perf script -i "$work/perf.data" 2>/dev/null \
     | "$root/scripts/flamegraph" --title "$1 $2 (wrk -t2 -c64, perf -a -F 97, $(date -u +%F))" \
-        --svg "$PERF_DIR/$1-$2.svg" --layers >"$PERF_DIR/$1-$2.txt"
+        --svg "$PERF_DIR/$1-$2.svg" --layers --top 15 >"$PERF_DIR/$1-$2.txt"
   rm -f "$work/perf.data"
   sed 's/^/   /' "$PERF_DIR/$1-$2.txt"
 }
@@ -252,14 +254,18 @@ message_count() {  # message_count <name> <url>
 echo "load before: $(uptime)"
 printf 'backend\tscenario\treq/s\tp50\tp99\tparley CPU/req\tpostgres CPU/req\tmachine busy\n' >"$work/summary.tsv"
 
-bench_backend sqlite "sqlite:$work/bench.db"
-
-"$root/scripts/test-servers" start "$work/servers" >"$work/servers.log" 2>&1 \
-  || { cat "$work/servers.log" >&2; fail "scripts/test-servers start failed"; }
-servers_started=1
-pg_admin_url=$(set -a; . "$work/servers/env"; echo "$PARLEY_TEST_PG_URL")
-psql -qAt "$pg_admin_url" -c 'CREATE DATABASE parley_bench' >/dev/null
-bench_backend postgresql "${pg_admin_url%/*}/parley_bench"
+backends=${BACKENDS:-sqlite postgresql}
+if [[ " $backends " == *" sqlite "* ]]; then
+  bench_backend sqlite "sqlite:$work/bench.db"
+fi
+if [[ " $backends " == *" postgresql "* ]]; then
+  "$root/scripts/test-servers" start "$work/servers" >"$work/servers.log" 2>&1 \
+    || { cat "$work/servers.log" >&2; fail "scripts/test-servers start failed"; }
+  servers_started=1
+  pg_admin_url=$(set -a; . "$work/servers/env"; echo "$PARLEY_TEST_PG_URL")
+  psql -qAt "$pg_admin_url" -c 'CREATE DATABASE parley_bench' >/dev/null
+  bench_backend postgresql "${pg_admin_url%/*}/parley_bench"
+fi
 
 echo "load after:  $(uptime)"
 echo

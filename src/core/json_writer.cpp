@@ -1,30 +1,65 @@
 #include "core/json_writer.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace parley::core {
+namespace {
+
+// True when one of the 8 bytes of `word` must be escaped: below 0x20, '"' or '\\'. Bytes of 0x80
+// and above (UTF-8) never need it. The usual SWAR tests: a byte b is below n when (b - n) borrows
+// into its high bit while b's own high bit was clear; a byte equals c when (b ^ c) is below 1.
+bool any_to_escape(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t control = (word - kOnes * 0x20) & ~word & kHigh;
+  const std::uint64_t quote_bits = word ^ (kOnes * '"');
+  const std::uint64_t quote = (quote_bits - kOnes) & ~quote_bits & kHigh;
+  const std::uint64_t backslash_bits = word ^ (kOnes * '\\');
+  const std::uint64_t backslash = (backslash_bits - kOnes) & ~backslash_bits & kHigh;
+  return (control | quote | backslash) != 0;
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    default:
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+  }
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  std::size_t clean_from = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text, clean_from, i - clean_from);
-    clean_from = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
+  std::size_t clean_from = 0;  // start of the run not yet copied
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // Words of 8 bytes that need nothing are skipped whole; a word that does is looked at bytewise.
+    if (i + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if (!any_to_escape(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    const std::size_t stop = std::min(text.size(), i + 8);
+    for (; i < stop; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(text, clean_from, i - clean_from);
+      clean_from = i + 1;
+      append_escape(out, c);
     }
   }
   out.append(text, clean_from, text.size() - clean_from);

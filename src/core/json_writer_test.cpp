@@ -50,6 +50,20 @@ TEST(JsonWriterTest, EscapesStringsLikeBoostJson) {
   EXPECT_EQ(out.find('\n'), std::string::npos) << "control characters are escaped";
 }
 
+TEST(JsonWriterTest, EscapesEveryByteAtEveryOffsetOfAWord) {
+  // Each escapable byte at each position of strings long enough for whole-word skipping.
+  for (int c = 0; c < 0x80; ++c) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string text(19, 'a');
+      text[at] = static_cast<char>(c);
+      std::string out;
+      append_json_string(out, text);
+      EXPECT_EQ(boost::json::parse(out).as_string(), text) << "byte " << c << " at " << at;
+      EXPECT_EQ(out, boost::json::serialize(boost::json::string(text))) << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST(JsonWriterTest, WritesTheExtremesOfIntegers) {
   std::string out;
   JsonWriter w(out);
