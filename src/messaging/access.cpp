@@ -17,7 +17,10 @@ bool ConversationAccess::can_manage(const http::Principal& by) const noexcept {
 
 boost::asio::awaitable<ConversationAccess> load_access(MessagingContext& ctx, db::Executor& db,
                                                        std::int64_t conversation_id, const http::Principal& by) {
-  auto found = co_await ctx.conversations.find_with_member(db, conversation_id, by.user_id);
+  co_return access_from(co_await ctx.conversations.find_with_member(db, conversation_id, by.user_id));
+}
+
+ConversationAccess access_from(std::optional<db::repositories::ConversationWithMember> found) {
   if (!found) throw AppError::not_found();
   ConversationAccess access{std::move(found->conversation), std::nullopt, false};
   if (found->member && found->member->banned()) {
@@ -25,7 +28,7 @@ boost::asio::awaitable<ConversationAccess> load_access(MessagingContext& ctx, db
   } else if (found->member) {
     access.member = std::move(found->member);
   }
-  co_return access;
+  return access;
 }
 
 void require_member(const ConversationAccess& access) {

@@ -43,6 +43,8 @@ struct ConversationAccess {
 // Loads the conversation and the caller's membership. 404 when it does not exist.
 boost::asio::awaitable<ConversationAccess> load_access(MessagingContext& ctx, db::Executor& db,
                                                        std::int64_t conversation_id, const http::Principal& by);
+// The same from a row the caller loaded itself (ConversationRepository::read_with_member in a batch).
+ConversationAccess access_from(std::optional<db::repositories::ConversationWithMember> found);
 // 404 unless the caller is a member (not banned).
 void require_member(const ConversationAccess& access);
 // 404 unless the caller may see the conversation's details (members; non-guests for public

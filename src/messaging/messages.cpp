@@ -127,11 +127,10 @@ awaitable<std::vector<MessageView>> Messages::load_views(db::Executor& db, std::
   co_return views;
 }
 
-awaitable<MessageView> Messages::fresh_view(db::Executor& db, Message message, std::vector<std::int64_t> mentions,
-                                            bool has_attachments) {
+awaitable<MessageView> Messages::fresh_view(db::Executor& db, Message message, db::repositories::User sender,
+                                            std::vector<std::int64_t> mentions, bool has_attachments) {
   MessageView view;
-  auto sender = co_await ctx_.users.find_by_id(db, message.sender_id);
-  if (sender) view.sender = std::move(*sender);
+  view.sender = std::move(sender);
   if (has_attachments) {
     const std::array<std::int64_t, 1> ids{message.id};
     auto attached = co_await ctx_.attachments.for_messages(db, ids);
@@ -168,9 +167,15 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   }
   events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
-  auto access = co_await load_access(ctx_, *tx, conversation_id, by);
+  // The conversation with the caller's membership and the caller's user row (the sender the
+  // answer shows) in one batch, which on PostgreSQL also carries the BEGIN.
+  auto first = db::read_all(*tx, ctx_.conversations.read_with_member(conversation_id, by.user_id),
+                            ctx_.users.read_by_id(by.user_id));
+  auto [found, sender] = co_await std::move(first);
+  auto access = access_from(std::move(found));
   require_member(access);
   require_not_archived(access);
+  if (!sender) throw AppError::unauthenticated();  // deleted since the request was authenticated
   auto rendered = co_await render_body(ctx_, *tx, conversation_id, in.body);
   db::repositories::NewMessage fresh{.conversation_id = conversation_id,
                                      .sender_id = by.user_id,
@@ -191,8 +196,8 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   if (!in.attachment_ids.empty()) {
     co_await ctx_.attachments.attach_to_message(*tx, message_id, by.user_id, in.attachment_ids);
   }
-  auto view =
-      co_await fresh_view(*tx, std::move(inserted.message), std::move(rendered.mentions), !in.attachment_ids.empty());
+  auto view = co_await fresh_view(*tx, std::move(inserted.message), std::move(*sender), std::move(rendered.mentions),
+                                  !in.attachment_ids.empty());
   SentMessage out{message_json_text(view), true};
   // The one row lock every send by this user here contends for (their read marker) is taken
   // last, so it is held for the fewest statements. Writing in a conversation means having read it

@@ -86,10 +86,11 @@ class Messages {
   boost::asio::awaitable<std::vector<MessageView>> load_views(db::Executor& db,
                                                               std::vector<db::repositories::Message> messages,
                                                               std::int64_t viewer_id);
-  // The view of a message this transaction just created: no reactions yet and the mentions just
-  // resolved, so only the sender (and the attachments, when it has any) are read.
+  // The view of a message this transaction just created by `sender`: no reactions yet and the
+  // mentions just resolved, so only the attachments (when it has any) are read.
   boost::asio::awaitable<MessageView> fresh_view(db::Executor& db, db::repositories::Message message,
-                                                 std::vector<std::int64_t> mentions, bool has_attachments);
+                                                 db::repositories::User sender, std::vector<std::int64_t> mentions,
+                                                 bool has_attachments);
   // The message and its conversation as the caller may see them: 404 unless a member.
   struct Located {
     db::repositories::Message message;

@@ -47,10 +47,8 @@ awaitable<std::vector<ResultSet>> PgDatabase::execute_all(std::span<const Statem
 
 awaitable<std::unique_ptr<Transaction>> PgDatabase::begin(Isolation isolation) {
   auto conn = co_await pool_->pin();
-  // Owned before BEGIN runs, so a failing BEGIN still returns the connection (after a ROLLBACK).
-  auto tx = std::make_unique<PgTransaction>(pool_, conn);
-  co_await tx->execute(Query{"", begin_sql(isolation)});
-  co_return tx;
+  // BEGIN goes out with the transaction's first statement.
+  co_return std::make_unique<PgTransaction>(pool_, std::move(conn), begin_sql(isolation));
 }
 
 awaitable<void> PgDatabase::stream(Query query, Params params, std::size_t batch_size,

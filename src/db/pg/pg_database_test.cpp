@@ -210,6 +210,24 @@ TEST_F(PgDatabaseTest, BatchIsSentTogetherAndAnswersInOrder) {
   EXPECT_EQ(answers, (std::vector<std::int64_t>{0, 1, 2}));
 }
 
+TEST_F(PgDatabaseTest, BeginTravelsWithTheFirstStatementAndAnIdleTransactionSendsNothing) {
+  PgDatabase& fresh = open(config_);  // one connection (pool_max 1), nothing sent on it yet
+  auto level = run([](PgDatabase& db) -> awaitable<std::string> {
+    {
+      auto idle = co_await db.begin(Isolation::serializable);
+      co_await idle->commit();  // nothing ran: nothing is sent
+    }
+    auto tx = co_await db.begin(Isolation::repeatable_read);
+    auto rs = co_await tx->execute(Query{"", "SHOW transaction_isolation"});
+    co_await tx->commit();
+    co_return rs.one().text(0);
+  }(fresh));
+  EXPECT_EQ(level, "repeatable read") << "the deferred BEGIN carried the isolation level";
+  auto conn = run(fresh.pool().shared());
+  EXPECT_EQ(conn->max_in_flight(), 2u) << "BEGIN and the first statement were in flight together";
+  EXPECT_EQ(fresh.pool().stats().pinned, 0u);
+}
+
 TEST_F(PgDatabaseTest, BatchThrowsTheFirstErrorAfterTheOthersRan) {
   auto outcome = run([](PgDatabase& db) -> awaitable<int> {
     const std::array<Statement, 3> batch{Statement{{"", "SELECT 1"}, {}}, Statement{{"", "SELEC nonsense"}, {}},

@@ -3,6 +3,12 @@
 // nothing else runs on the connection until commit(), rollback() or destruction. Destroying an
 // open transaction sends ROLLBACK without waiting; the connection goes back to the pool when the
 // ROLLBACK has completed (pipeline order guarantees it runs before anything later on it).
+//
+// A transaction opened by PgDatabase::begin() sends its BEGIN together with its first statement
+// (one round trip instead of two; PostgreSQL takes the snapshot at the first statement anyway, so
+// nothing changes for isolation). A failing BEGIN surfaces as the first statement's error. One that
+// never ran a statement sends nothing at all: commit, rollback and destruction just return the
+// connection.
 #include <memory>
 
 #include "db/database.hpp"
@@ -13,11 +19,14 @@ namespace parley::db::pg {
 
 class PgTransaction final : public Transaction {
  public:
-  // `conn` is pinned and already inside BEGIN.
-  PgTransaction(std::shared_ptr<PgPool> pool, std::shared_ptr<PgConnection> conn);
+  // `conn` is pinned. With `begin_sql`, that BEGIN goes out with the first statement; without,
+  // the caller sends its own BEGIN first.
+  PgTransaction(std::shared_ptr<PgPool> pool, std::shared_ptr<PgConnection> conn, std::string_view begin_sql = {});
   ~PgTransaction() override;
 
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
+  // Pipelined on the connection: one round trip for the whole batch.
+  boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override;
   // Throws when the transaction had failed (PostgreSQL would turn COMMIT into ROLLBACK silently).
   boost::asio::awaitable<void> commit() override;
   // No-op when already finished.
@@ -28,6 +37,7 @@ class PgTransaction final : public Transaction {
 
   std::shared_ptr<PgPool> pool_;
   std::shared_ptr<PgConnection> conn_;  // null once finished
+  std::string_view begin_sql_;           // not sent yet when non-empty
 };
 
 }  // namespace parley::db::pg

@@ -175,13 +175,18 @@ awaitable<DirectConversation> ConversationRepository::create_direct(Executor& db
 
 awaitable<std::optional<ConversationWithMember>> ConversationRepository::find_with_member(Executor& db, std::int64_t id,
                                                                                           std::int64_t user_id) {
-  std::array<Value, 2> params{id, user_id};
-  ResultSet rs = co_await db.execute(q_.find_with_member, params);
-  if (rs.empty()) co_return std::nullopt;
-  const Row& r = rs.rows.front();
-  ConversationWithMember out{.conversation = to_conversation(r), .member = std::nullopt};
-  if (!r.is_null(kConvColumns)) out.member = member_from_row(r, kConvColumns);
-  co_return out;
+  co_return co_await read(db, read_with_member(id, user_id));
+}
+
+Read<std::optional<ConversationWithMember>> ConversationRepository::read_with_member(std::int64_t id,
+                                                                                   std::int64_t user_id) const {
+  return {q_.find_with_member, {id, user_id}, [](const ResultSet& rs) -> std::optional<ConversationWithMember> {
+            if (rs.empty()) return std::nullopt;
+            const Row& r = rs.rows.front();
+            ConversationWithMember out{.conversation = to_conversation(r), .member = std::nullopt};
+            if (!r.is_null(kConvColumns)) out.member = member_from_row(r, kConvColumns);
+            return out;
+          }};
 }
 
 awaitable<std::optional<Conversation>> ConversationRepository::find_by_id(Executor& db, std::int64_t id) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 #include "db/repositories/member_repository.hpp"
 
 namespace parley::db::repositories {
@@ -106,6 +107,7 @@ class ConversationRepository {
   // every request on a conversation checks first. Empty when the conversation does not exist.
   boost::asio::awaitable<std::optional<ConversationWithMember>> find_with_member(Executor& db, std::int64_t id,
                                                                                  std::int64_t user_id);
+  Read<std::optional<ConversationWithMember>> read_with_member(std::int64_t id, std::int64_t user_id) const;  // to batch
   // One conversation as `viewer_id` sees it in a list: with member_count and last_message, and
   // my_role, muted and unread_count from the viewer's membership (my_role "" and zeros when the
   // viewer is not a member or is banned). nullopt when the conversation does not exist.

@@ -171,8 +171,11 @@ Read<std::vector<User>> UserRepository::read_many(std::span<const std::int64_t> 
 }
 
 awaitable<std::optional<User>> UserRepository::find_by_id(Executor& db, std::int64_t id) {
-  std::array<Value, 1> params{id};
-  co_return first_user(co_await db.execute(q_.find_by_id, params));
+  co_return co_await read(db, read_by_id(id));
+}
+
+Read<std::optional<User>> UserRepository::read_by_id(std::int64_t id) const {
+  return {q_.find_by_id, {id}, first_user};
 }
 
 awaitable<std::optional<User>> UserRepository::find_by_login(Executor& db, std::string_view login) {

@@ -69,6 +69,7 @@ class UserRepository {
   // Inserts a user. 409 when the username (any case) or the email is taken; 400 when a CHECK fails.
   boost::asio::awaitable<User> create(Executor& db, const NewUser& user);
   boost::asio::awaitable<std::optional<User>> find_by_id(Executor& db, std::int64_t id);
+  Read<std::optional<User>> read_by_id(std::int64_t id) const;  // find_by_id, to batch
   // The users of `ids` that exist (any order of ids, duplicates allowed), ascending by id: the
   // senders of a page of messages in one statement.
   boost::asio::awaitable<std::vector<User>> find_many(Executor& db, std::span<const std::int64_t> ids);
