@@ -46,6 +46,7 @@ bench:
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 	@bench/http.sh $(RELEASE_DIR)/parley
 	@bench/messages.sh $(RELEASE_DIR)/parley
+	@bench/cold_start.sh $(RELEASE_DIR)/parley
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

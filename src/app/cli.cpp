@@ -16,6 +16,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
@@ -40,15 +41,18 @@ std::shared_ptr<spdlog::logger> logger_for(const Config& config) {
   return make_logger({.level = config.log_level, .format = config.effective_log_format()});
 }
 
-int serve(const Config& config) {
+// `started`: when run_cli began. The "serving on" line says how long the start took from there
+// (bench/cold_start.sh measures from exec, which adds loading the shared libraries).
+int serve(const Config& config, std::chrono::steady_clock::time_point started) {
   auto logger = logger_for(config);
   try {
     App app(config, logger);
     auto port = app.start();
+    const std::chrono::duration<double, std::milli> start_time = std::chrono::steady_clock::now() - started;
     std::string scheme = config.tls_enabled() ? "https" : "http";
     std::string host = config.listen.host.find(':') != std::string::npos ? "[" + config.listen.host + "]" : config.listen.host;
-    logger->info("Parley {} serving on {}://{}:{} with {} thread(s)", PARLEY_VERSION, scheme, host, port,
-                 config.threads);
+    logger->info("Parley {} serving on {}://{}:{} with {} thread(s), started in {:.1f} ms", PARLEY_VERSION, scheme,
+                 host, port, config.threads, start_time.count());
     app.wait_for_signals_and_stop();
     logger->info("stopped");
     return 0;
@@ -192,6 +196,7 @@ int create_superuser_command(accounts::SuperuserInput input) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  const auto started = std::chrono::steady_clock::now();
   CLI::App cli{"Parley: a self-hosted messaging backend (REST, GraphQL, WebSocket)", "parley"};
   cli.require_subcommand(1);
   auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP and WebSocket API");
@@ -220,7 +225,7 @@ int run_cli(int argc, char** argv) {
 
   if (*serve_cmd || *all_cmd) {
     auto config = load_config();
-    return config ? serve(*config) : 2;
+    return config ? serve(*config, started) : 2;
   }
   if (*check_cmd && markdown) {
     std::cout << "| Variable | Default | Meaning |\n|---|---|---|\n";

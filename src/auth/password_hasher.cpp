@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -85,18 +86,37 @@ void check_params(const PasswordHasher::Options& options) {
   if (options.threads == 0) throw std::invalid_argument("the password hashing pool needs at least one thread");
 }
 
-// A random secret that nobody knows, for the dummy hash.
-std::string random_secret() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
+// Standard Base64 without padding, as PHC strings (and libargon2) write it.
+std::string b64_unpadded(std::span<const unsigned char> bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char byte : bytes) {
+    bits = (bits << 8) | byte;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(kAlphabet[(bits >> count) & 0x3F]);
+    }
   }
-  std::string secret(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  OPENSSL_cleanse(bytes.data(), bytes.size());
-  return secret;
+  if (count > 0) out.push_back(kAlphabet[(bits << (6 - count)) & 0x3F]);
+  return out;
 }
 
 }  // namespace
+
+std::string unmatchable_argon2id_phc(const Argon2Params& params) {
+  std::array<unsigned char, PasswordHasher::kSaltBytes> salt{};
+  std::array<unsigned char, PasswordHasher::kHashBytes> hash{};
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1 ||
+      RAND_bytes(hash.data(), static_cast<int>(hash.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return "$argon2id$v=" + std::to_string(ARGON2_VERSION_13) + "$m=" + std::to_string(params.memory_kib) +
+         ",t=" + std::to_string(params.iterations) + ",p=" + std::to_string(params.parallelism) + "$" +
+         b64_unpadded(salt) + "$" + b64_unpadded(hash);
+}
 
 std::optional<PhcArgon2> parse_phc_argon2(std::string_view encoded) {
   // "" / algorithm / [v=NN] / m=..,t=..,p=.. / salt / hash
@@ -138,11 +158,11 @@ std::optional<PhcArgon2> parse_phc_argon2(std::string_view encoded) {
 PasswordHasher::PasswordHasher() : PasswordHasher(Options{}) {}
 
 PasswordHasher::PasswordHasher(Options options)
-    : params_((check_params(options), options.params)), pool_(options.threads) {
-  std::string secret = random_secret();
-  WipeOnExit wipe_secret(secret);
-  dummy_hash_ = hash_blocking(secret);
-}
+    : params_((check_params(options), options.params)),
+      // Not the hash of a random secret (one Argon2id run, ~50 ms of start-up on one core): a
+      // random string with the same parameters costs dummy_verify the same work.
+      dummy_hash_(unmatchable_argon2id_phc(params_)),
+      pool_(options.threads) {}
 
 PasswordHasher::~PasswordHasher() {
   // Let queued and running hashes finish: their coroutines reference this object.

@@ -46,6 +46,13 @@ struct PhcArgon2 {
   std::size_t hash_bytes = 0;
 };
 
+// An argon2id v=19 PHC string with `params`, a random kSaltBytes salt and a random kHashBytes
+// "hash" from OpenSSL's CSPRNG: no password hashes to it (finding one means inverting Argon2id),
+// yet verifying any password against it costs exactly a real verification, which derives the hash
+// from the string's parameters and salt before comparing. Costs no hashing, so building it at
+// start-up is free. Throws std::runtime_error when the random generator fails. Thread-safe.
+std::string unmatchable_argon2id_phc(const Argon2Params& params);
+
 // Parses an Argon2 PHC string without verifying anything cryptographic. Returns nullopt for
 // anything that is not a well-formed Argon2 PHC string (unknown algorithm, missing or non-numeric
 // parameters, parameters out of order, invalid Base64). Pure; thread-safe.
@@ -68,8 +75,8 @@ class PasswordHasher {
   };
 
   // Throws std::invalid_argument when params are weaker than OWASP's minimum (m < 19456, t < 2,
-  // p < 1), or threads is 0. Computes one hash (for dummy_verify) on the calling thread, so
-  // construct it at start-up, not on an I/O thread while serving.
+  // p < 1), or threads is 0. Cheap: starts the pool's threads and hashes nothing (the dummy hash
+  // is unmatchable_argon2id_phc).
   PasswordHasher();
   explicit PasswordHasher(Options options);
   ~PasswordHasher();
@@ -117,7 +124,7 @@ class PasswordHasher {
 
  private:
   Argon2Params params_;
-  std::string dummy_hash_;  // hash of a random secret, computed once by the constructor
+  std::string dummy_hash_;  // unmatchable_argon2id_phc(params_), made by the constructor
   boost::asio::thread_pool pool_;
 };
 

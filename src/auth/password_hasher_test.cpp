@@ -29,7 +29,7 @@ std::string hash_with(std::uint32_t t, std::uint32_t m, std::uint32_t p, std::st
   return out;
 }
 
-// One hasher for the whole suite: its constructor computes a hash.
+// One hasher for the whole suite.
 class PasswordHasherTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { hasher_ = new PasswordHasher(); }
@@ -167,6 +167,27 @@ TEST(PasswordPhcParse, ParsesAndRejects) {
 TEST_F(PasswordHasherTest, DummyVerifyIsAlwaysFalse) {
   EXPECT_FALSE(hasher_->dummy_verify_blocking("correct horse battery staple"));
   EXPECT_FALSE(hasher_->dummy_verify_blocking(""));
+}
+
+// The dummy hash costs a verification the same work as a real one: libargon2 accepts it, derives
+// a hash with its parameters (the current ones) and only then finds the mismatch.
+TEST(PasswordHasherDummy, UnmatchableHashIsAWellFormedArgon2idStringThatNothingVerifies) {
+  Argon2Params params{};
+  std::string dummy = unmatchable_argon2id_phc(params);
+  auto phc = parse_phc_argon2(dummy);
+  ASSERT_TRUE(phc.has_value()) << dummy;
+  EXPECT_EQ(phc->algorithm, "argon2id");
+  EXPECT_EQ(phc->version, static_cast<std::uint32_t>(ARGON2_VERSION_13));
+  EXPECT_EQ(phc->params, params);
+  EXPECT_EQ(phc->salt_bytes, PasswordHasher::kSaltBytes);
+  EXPECT_EQ(phc->hash_bytes, PasswordHasher::kHashBytes);
+  EXPECT_FALSE(PasswordHasher().needs_rehash(dummy));
+  for (std::string_view password : {"correct horse battery staple", ""}) {
+    EXPECT_EQ(argon2id_verify(dummy.c_str(), password.data(), password.size()), ARGON2_VERIFY_MISMATCH) << dummy;
+  }
+  EXPECT_NE(unmatchable_argon2id_phc(params), dummy) << "random salt and hash each time";
+  Argon2Params stronger{.memory_kib = 32768, .iterations = 3, .parallelism = 1};
+  EXPECT_EQ(parse_phc_argon2(unmatchable_argon2id_phc(stronger))->params, stronger);
 }
 
 // The awaitable API: the hashing runs on the hasher's pool, never on the caller's thread, and the

@@ -1,8 +1,12 @@
 #include "auth/password_policy.hpp"
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 namespace parley::auth {
@@ -62,27 +66,67 @@ std::filesystem::path default_common_passwords_path() {
   return std::filesystem::path(PARLEY_SOURCE_DIR) / "data" / "common-passwords.txt";
 }
 
+namespace {
+
+// Reads the whole list from `in` (opened on `path`) into a set: one buffer, one pass, one
+// allocation for the buckets (no rehashing). Runs on the loading thread.
+std::unordered_set<std::string> read_common_passwords(std::ifstream in, const std::filesystem::path& path) {
+  std::string text;
+  std::array<char, 64 * 1024> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) throw std::runtime_error("error reading the common-password list " + path.string());
+  std::unordered_set<std::string> common;
+  common.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    std::size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) common.insert(ascii_lower(line));
+  }
+  if (common.empty()) throw std::runtime_error("the common-password list " + path.string() + " holds no password");
+  return common;
+}
+
+}  // namespace
+
 PasswordPolicy::PasswordPolicy(const std::filesystem::path& common_passwords_path) {
+  // What can be checked without reading the list is checked here, so that a wrong path or an
+  // empty file still stops the server at start-up.
   std::ifstream in(common_passwords_path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read the common-password list " + common_passwords_path.string());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) common_.insert(ascii_lower(line));
-  }
-  if (in.bad()) throw std::runtime_error("error reading the common-password list " + common_passwords_path.string());
-  if (common_.empty()) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(common_passwords_path, ec) &&
+      std::filesystem::file_size(common_passwords_path, ec) == 0 && !ec) {
     throw std::runtime_error("the common-password list " + common_passwords_path.string() + " is empty");
   }
+  // std::launch::async: a thread of its own, started now. The shared state of a std::async future
+  // joins that thread when the last future referring to it goes, so a policy destroyed while its
+  // list is loading waits for the load to end; nothing outlives the policy.
+  common_ = std::async(std::launch::async, read_common_passwords, std::move(in), common_passwords_path).share();
 }
 
 PasswordPolicy::PasswordPolicy(const std::vector<std::string>& common_passwords) {
+  CommonSet common;
   for (const std::string& password : common_passwords) {
-    if (!password.empty()) common_.insert(ascii_lower(password));
+    if (!password.empty()) common.insert(ascii_lower(password));
   }
+  std::promise<CommonSet> ready;
+  ready.set_value(std::move(common));
+  common_ = ready.get_future().share();
 }
 
-bool PasswordPolicy::is_common(std::string_view password) const { return common_.contains(ascii_lower(password)); }
+bool PasswordPolicy::loaded() const { return common_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+
+const PasswordPolicy::CommonSet& PasswordPolicy::common() const {
+  if (!loaded()) checks_that_waited_.fetch_add(1, std::memory_order_relaxed);
+  return common_.get();
+}
+
+bool PasswordPolicy::is_common(std::string_view password) const { return common().contains(ascii_lower(password)); }
 
 std::vector<std::string> PasswordPolicy::validate(std::string_view password, std::string_view username,
                                                   std::string_view email) const {
@@ -96,7 +140,7 @@ std::vector<std::string> PasswordPolicy::validate(std::string_view password, std
   if (*length > kMaxLength) problems.emplace_back(kTooLong);
 
   const std::string lowered = ascii_lower(password);
-  if (common_.contains(lowered)) problems.emplace_back(kTooCommon);
+  if (common().contains(lowered)) problems.emplace_back(kTooCommon);
 
   if (!username.empty() && lowered == ascii_lower(username)) problems.emplace_back(kSameAsUsername);
 

@@ -4,13 +4,15 @@
 // V2.1.9), not a common or breached password (V2.1.7), and not the account's own username, email
 // address or the email's local part.
 //
-//   PasswordPolicy policy;                          // once, at start-up (loads the list)
+//   PasswordPolicy policy;                          // once, at start-up (starts loading the list)
 //   std::vector<std::string> problems = policy.validate(password, username, email);
 //   if (!problems.empty()) throw AppError::validation({{"password", std::move(problems)}});
 //
 // Messages follow Django's password validators so that DRF clients see familiar text.
+#include <atomic>
 #include <cstddef>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,8 +32,8 @@ std::string ascii_lower(std::string_view text);
 // The bundled list: <source dir>/data/common-passwords.txt (see data/README.md).
 std::filesystem::path default_common_passwords_path();
 
-// Immutable after construction, so validate() and is_common() may be called from any number of
-// threads at once.
+// Immutable once the list is loaded, so validate() and is_common() may be called from any number
+// of threads at once, also while it loads. Neither copied nor moved: the composition root owns one.
 class PasswordPolicy {
  public:
   static constexpr std::size_t kMinLength = 12;   // code points
@@ -44,14 +46,34 @@ class PasswordPolicy {
   static constexpr std::string_view kSameAsUsername = "The password is too similar to the username.";
   static constexpr std::string_view kSameAsEmail = "The password is too similar to the email address.";
 
-  // Loads the list of common passwords from `common_passwords_path`: UTF-8 text, one password per
-  // line (a trailing '\r' is dropped, empty lines are skipped), compared case-insensitively.
-  // Throws std::runtime_error when the file cannot be read or holds no password, so that a wrong
-  // path never silently turns the check off.
+  // Opens the list of common passwords at `common_passwords_path` (UTF-8 text, one password per
+  // line; a trailing '\r' is dropped, empty lines are skipped; compared case-insensitively) and
+  // reads it on a thread of its own, so that start-up does not wait for it (the bundled list,
+  // 44k entries, takes a few milliseconds of CPU to load). A check made before the load is done
+  // waits for it, on the calling thread (for at most the rest of those milliseconds, and only
+  // right after start-up): no password is ever checked against part of the list.
+  // Throws std::runtime_error when the file cannot be opened or is empty (0 bytes), so that a
+  // wrong path stops the server at start. A read error, or a file with nothing but blank lines,
+  // is found by the load: then every check throws std::runtime_error (fails closed; nothing is
+  // accepted unchecked). std::system_error when the loading thread cannot be started.
   explicit PasswordPolicy(const std::filesystem::path& common_passwords_path = default_common_passwords_path());
 
-  // A policy over a given list (entries compared case-insensitively); for tests and embedding.
+  // A policy over a given list (entries compared case-insensitively), loaded at once; for tests
+  // and embedding.
   explicit PasswordPolicy(const std::vector<std::string>& common_passwords);
+
+  PasswordPolicy(const PasswordPolicy&) = delete;
+  PasswordPolicy& operator=(const PasswordPolicy&) = delete;
+
+  // Whether the list's load has ended (successfully or not). Never blocks.
+  bool loaded() const;
+
+  // How many calls that need the list (validate, is_common, common_password_count,
+  // wait_until_loaded) found it still loading and so waited for it. For tests and diagnostics.
+  std::size_t checks_that_waited() const noexcept { return checks_that_waited_.load(std::memory_order_relaxed); }
+
+  // Waits for the list's load to end; rethrows its error if it failed.
+  void wait_until_loaded() const { (void)common(); }
 
   // The problems with `password` for the account (`username`, `email`; either may be empty, e.g.
   // on a password change where only one is known), as messages for the "password" field; empty
@@ -65,10 +87,18 @@ class PasswordPolicy {
   // Whether `password` is on the list, ignoring ASCII case.
   bool is_common(std::string_view password) const;
 
-  std::size_t common_password_count() const noexcept { return common_.size(); }
+  // The number of distinct entries; waits for the list like every check.
+  std::size_t common_password_count() const { return common().size(); }
 
  private:
-  std::unordered_set<std::string> common_;  // ASCII-lower-cased entries
+  using CommonSet = std::unordered_set<std::string>;  // ASCII-lower-cased entries
+
+  // The whole list; blocks until it is loaded, rethrows the loading error. Thread-safe
+  // (shared_future::get() is const and may be called from several threads at once).
+  const CommonSet& common() const;
+
+  std::shared_future<CommonSet> common_;  // from std::async (the file) or a ready promise (a vector)
+  mutable std::atomic<std::size_t> checks_that_waited_{0};
 };
 
 }  // namespace parley::auth

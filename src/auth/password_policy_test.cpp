@@ -3,10 +3,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <unordered_set>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace parley::auth {
 namespace {
@@ -148,16 +158,98 @@ TEST(PasswordPolicyList, LoadsAConfiguredFileWithCrLfAndBlankLines) {
   EXPECT_FALSE(policy.is_common("qwerty123456"));
 }
 
-TEST(PasswordPolicyList, MissingOrEmptyFileIsAnError) {
+TEST(PasswordPolicyList, MissingOrEmptyFileIsAnErrorAtConstruction) {
   const auto dir = std::filesystem::path(::testing::TempDir());
   EXPECT_THROW(PasswordPolicy(dir / "parley-no-such-list.txt"), std::runtime_error);
   const auto empty = dir / "parley-empty-list.txt";
-  {
-    std::ofstream out(empty, std::ios::binary);
-    out << "\n\r\n";
-  }
+  { std::ofstream out(empty, std::ios::binary); }
   EXPECT_THROW(PasswordPolicy{empty}, std::runtime_error);
   std::filesystem::remove(empty);
+}
+
+// A list that holds no password is only found out by the background load: then every check
+// fails (throws) rather than passing unchecked.
+TEST(PasswordPolicyList, ListWithoutAPasswordFailsEveryCheck) {
+  const auto blank = std::filesystem::path(::testing::TempDir()) / "parley-blank-list.txt";
+  {
+    std::ofstream out(blank, std::ios::binary);
+    out << "\n\r\n";
+  }
+  PasswordPolicy policy{blank};
+  std::filesystem::remove(blank);
+  EXPECT_THROW(policy.wait_until_loaded(), std::runtime_error);
+  EXPECT_TRUE(policy.loaded());
+  EXPECT_THROW((void)policy.validate("a perfectly long passphrase"), std::runtime_error);
+  EXPECT_THROW((void)policy.is_common("a perfectly long passphrase"), std::runtime_error);
+  EXPECT_THROW((void)policy.common_password_count(), std::runtime_error);
+}
+
+// The list arrives through a FIFO that this test writes, so the load provably cannot end before
+// the test lets it: two checks on other threads begin while the policy has read only part of the
+// list, the test waits until both are waiting for the rest, then writes the last entry. Their
+// answers must reflect the whole list (one depends on that last entry).
+TEST(PasswordPolicyList, ACheckMadeWhileTheListIsLoadingWaitsForTheWholeList) {
+  const auto fifo = std::filesystem::path(::testing::TempDir()) / "parley-password-policy-fifo";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  // Declared before the writer so that they go after it: closing the writer ends the load, which
+  // the checks' futures and the policy wait for when they go.
+  std::optional<PasswordPolicy> policy;
+  std::future<std::vector<std::string>> last_entry;
+  std::future<bool> uncommon;
+  // O_RDWR does not block on a FIFO (Linux), and keeps a writer so the policy's open does not block
+  // either. The loader sees end of file only once this descriptor is closed.
+  struct Writer {
+    int fd;
+    void close() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+    ~Writer() { close(); }
+  } writer{::open(fifo.c_str(), O_RDWR | O_CLOEXEC)};
+  ASSERT_GE(writer.fd, 0) << std::strerror(errno);
+  auto write_all = [&](std::string_view text) {
+    while (!text.empty()) {
+      ssize_t n = ::write(writer.fd, text.data(), text.size());
+      ASSERT_GT(n, 0) << std::strerror(errno);
+      text.remove_prefix(static_cast<std::size_t>(n));
+    }
+  };
+  policy.emplace(fifo);
+  std::filesystem::remove(fifo);  // open on both ends: the data still flows
+
+  write_all("first entry here\nSecond Entry Here\r\n");
+  EXPECT_FALSE(policy->loaded()) << "the load cannot end before the FIFO's writer closes";
+  last_entry = std::async(std::launch::async, [&] { return policy->validate("The Very Last Entry"); });
+  uncommon = std::async(std::launch::async, [&] { return policy->is_common("velvet otter juggles"); });
+  while (policy->checks_that_waited() < 2) std::this_thread::yield();  // both checks are waiting
+  EXPECT_FALSE(policy->loaded());
+  write_all("the very last entry\n");
+  writer.close();  // end of file for the loader
+
+  EXPECT_THAT(last_entry.get(), ElementsAre(PasswordPolicy::kTooCommon));
+  EXPECT_FALSE(uncommon.get());
+  EXPECT_TRUE(policy->loaded());
+  EXPECT_EQ(policy->common_password_count(), 3u);
+  EXPECT_TRUE(policy->is_common("second entry here"));
+  EXPECT_EQ(policy->checks_that_waited(), 2u) << "checks after the load do not wait";
+}
+
+// The policy can be destroyed while its list is still loading: the destructor waits for the load
+// (which reads a file it already opened) instead of leaving a thread behind.
+TEST(PasswordPolicyList, DestroyedWhileLoadingWaitsForTheLoad) {
+  for (int i = 0; i < 3; ++i) {
+    PasswordPolicy policy;
+  }
+  PasswordPolicy policy;
+  EXPECT_TRUE(policy.is_common("qwerty123456"));
+}
+
+TEST(PasswordPolicyList, ListFromAVectorIsLoadedAtOnce) {
+  PasswordPolicy policy(std::vector<std::string>{"Velvet Otter Juggles"});
+  EXPECT_TRUE(policy.loaded());
+  EXPECT_TRUE(policy.is_common("velvet otter JUGGLES"));
+  EXPECT_EQ(policy.checks_that_waited(), 0u);
 }
 
 TEST(PasswordPolicyList, BundledFileIsLowerCasedDeduplicatedAndInRange) {
