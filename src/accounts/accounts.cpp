@@ -70,7 +70,8 @@ auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
   return std::move(*keys);
 }
 
-Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger)
+Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger,
+                   CredentialInvalidator& credentials)
     : config_(config),
       db_(db),
       logger_(logger),
@@ -79,6 +80,8 @@ Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, sp
                                             .access_lifetime = to_seconds(config.jwt_access_ttl),
                                             .refresh_lifetime = to_seconds(config.jwt_refresh_ttl),
                                             .leeway = to_seconds(config.jwt_leeway)}),
+      credentials_(credentials),
+      credential_cache_(credentials.cache()),
       hasher_(auth::PasswordHasher::Options{.threads = config.password_hash_threads}),
       users_(db.dialect()),
       refresh_tokens_(db.dialect()),
@@ -246,6 +249,7 @@ asio::awaitable<User> Accounts::do_update_profile(std::int64_t user_id, ProfileC
     co_await audit(*tx, user_id, "user.password_changed", user_id, meta, kNoDetails);
   }
   co_await tx->commit();
+  if (new_hash) co_await credentials_.user_changed(user_id);  // the revoked sessions stop at once
   co_return *updated;
 }
 
@@ -255,36 +259,43 @@ asio::awaitable<http::Principal> Accounts::authenticate_bearer(std::string_view 
                     std::move(internal)}
         .with_header("WWW-Authenticate", R"(Bearer realm="parley", error="invalid_token")");
   };
+  const auto now = Clock::now();
+  constexpr auto kBearer = CredentialCache::Kind::bearer;
+  if (auto cached = credential_cache_.find(kBearer, credential, now)) co_return std::move(*cached);
+  // Before the database read: a revocation committed meanwhile keeps this result out of the cache.
+  const auto ticket = credential_cache_.ticket(now);
+
   if (auth::looks_like_personal_token(credential)) {
     auto hash = auth::token_hash(credential);
-    auto now = format_rfc3339(Clock::now());
-    auto found = co_await personal_tokens_.find_active_by_hash(db_, hash, now);
+    auto now_text = format_rfc3339(now);
+    auto found = co_await personal_tokens_.find_active_by_hash(db_, hash, now_text);
     if (!found || !found->owner_is_active) throw refuse("personal token unknown, revoked, expired or owner inactive");
     auto user = co_await users_.find_by_id(db_, found->token.user_id);
     if (!user || !user->is_active) throw refuse("personal token owner inactive");
+    // Written when the token is read from the database: at most once per cache lifetime (max_ttl).
     co_await personal_tokens_.touch_last_used(db_, found->token.id);
-    co_return http::Principal{.user_id = user->id,
+    http::Principal principal{.user_id = user->id,
                               .role = user->role,
                               .via = http::Principal::Via::personal_token,
                               .scopes = found->token.scopes};
+    auto expires_at = Clock::time_point::max();
+    if (found->token.expires_at) expires_at = parse_rfc3339(*found->token.expires_at).value_or(now);
+    credential_cache_.insert(kBearer, credential, principal, ticket, expires_at, now);
+    co_return principal;
   }
-  const auto now = Clock::now();
-  auto subject = verified_tokens_.find(credential, now);
-  if (!subject) {
-    auto claims = jwt_.verify(credential, auth::TokenType::access, now);
-    verified_tokens_.insert(credential, claims.subject, claims.expires_at, now);
-    subject = std::move(claims.subject);
-  }
+  auto claims = jwt_.verify(credential, auth::TokenType::access, now);
   std::int64_t user_id = 0;
   try {
-    user_id = std::stoll(*subject);
+    user_id = std::stoll(claims.subject);
   } catch (const std::exception&) {
     throw refuse("access token subject is not a user id");
   }
-  // Looked up on every request so a deactivation takes effect at once, not at token expiry.
   auto user = co_await users_.find_by_id(db_, user_id);
   if (!user || !user->is_active) throw refuse("access token user unknown or inactive");
-  co_return http::Principal{.user_id = user->id, .role = user->role, .via = http::Principal::Via::access_token};
+  http::Principal principal{.user_id = user->id, .role = user->role, .via = http::Principal::Via::access_token};
+  // Until exp, not exp + leeway: the cache never accepts a token verification would refuse.
+  credential_cache_.insert(kBearer, credential, principal, ticket, claims.expires_at, now);
+  co_return principal;
 }
 
 }  // namespace parley::accounts

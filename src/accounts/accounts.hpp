@@ -3,12 +3,12 @@
 // detection, logout, profile changes, and authentication of bearer credentials. Each `do_*`
 // owns its transaction; audit rows are written in the same transaction as the change they record.
 // Thread-safe: holds no per-request state.
+#include "accounts/credential_invalidator.hpp"
 #include "accounts/login_throttle.hpp"
 #include "accounts/sessions.hpp"
 #include "auth/jwt.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/password_policy.hpp"
-#include "auth/verified_token_cache.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
 #include "db/repositories/audit_log_repository.hpp"
@@ -62,7 +62,10 @@ auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger);
 
 class Accounts {
  public:
-  Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger);
+  // `credentials` caches what authenticate_* concluded, and is told after every commit that ends
+  // or changes a user's credentials (credential_cache.hpp).
+  Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger,
+           CredentialInvalidator& credentials);
 
   db::Database& database() noexcept { return db_; }
   db::repositories::UserRepository& users() noexcept { return users_; }
@@ -70,6 +73,7 @@ class Accounts {
   const auth::PasswordPolicy& policy() const noexcept { return policy_; }
   db::repositories::RefreshTokenRepository& refresh_tokens() noexcept { return refresh_tokens_; }
   db::repositories::SessionRepository& sessions() noexcept { return sessions_; }
+  CredentialInvalidator& credentials() noexcept { return credentials_; }
 
   // Appends an audit row inside `tx`. `action` and `details_json` must outlive the call
   // (literals or the caller's locals).
@@ -91,7 +95,9 @@ class Accounts {
 
   // Resolves "Authorization: Bearer <credential>" (a JWT access token or a pat_ token) to a
   // principal. Throws 401 (with WWW-Authenticate) when the credential is invalid, expired,
-  // revoked, or its user is deactivated.
+  // revoked, or its user is deactivated. A credential resolved before is answered from the
+  // credential cache (no signature check, no database read) until its entry expires or its user's
+  // credentials change.
   boost::asio::awaitable<http::Principal> authenticate_bearer(std::string_view credential);
 
   // Browser sessions (defined in sessions.cpp; see sessions.hpp and docs/security.md).
@@ -107,12 +113,13 @@ class Accounts {
   boost::asio::awaitable<SessionLogin> start_session(db::Executor& tx, const User& user,
                                                      std::optional<std::string> previous_session_id,
                                                      const RequestMeta& meta);
-  // Ends the session `session_id` of `user_id`; idempotent.
+  // Ends the session `session_id` of `user_id`; idempotent. The session stops working at once.
   boost::asio::awaitable<void> do_logout_session(std::int64_t session_id, std::int64_t user_id, RequestMeta meta);
   // Resolves a session cookie value to a principal (Via::session, with session_id and
   // csrf_token_hash) and slides its idle expiry. Throws 401 `session_expired` (with a Set-Cookie
   // that clears the cookie) when the session is unknown, revoked, idle or past its absolute
-  // expiry, or its user is deactivated.
+  // expiry, or its user is deactivated. Answered from the credential cache while the database
+  // would neither refuse the session nor slide its idle expiry.
   boost::asio::awaitable<http::Principal> authenticate_session(std::string_view session_id);
 
  private:
@@ -129,8 +136,8 @@ class Accounts {
   db::Database& db_;
   spdlog::logger& logger_;
   auth::JwtService jwt_;
-  // Access tokens already verified (signature and claims), until their expiry.
-  auth::VerifiedTokenCache verified_tokens_{100'000};
+  CredentialInvalidator& credentials_;
+  CredentialCache& credential_cache_;
   auth::PasswordHasher hasher_;
   auth::PasswordPolicy policy_;
   db::repositories::UserRepository users_;

@@ -17,8 +17,9 @@ bool is_privileged(std::string_view role) { return role == "owner" || role == "a
 
 }  // namespace
 
-Admin::Admin(db::Database& db)
+Admin::Admin(db::Database& db, CredentialInvalidator& credentials)
     : db_(db),
+      credentials_(credentials),
       users_(db.dialect()),
       refresh_tokens_(db.dialect()),
       sessions_(db.dialect()),
@@ -55,6 +56,7 @@ asio::awaitable<User> Admin::do_update_user(http::Principal by, std::int64_t use
   if (!found) throw AppError::not_found();
   check_update_user(by, *found, change);
   User user = *found;
+  bool changed = false;
   const std::optional<repo::AuditTarget> target = repo::AuditTarget{"user", user_id};
   if (change.role && *change.role != user.role) {
     auto updated = co_await users_.set_role(*tx, user_id, *change.role);
@@ -63,6 +65,7 @@ asio::awaitable<User> Admin::do_update_user(http::Principal by, std::int64_t use
     auto entry = audit_entry(by.user_id, "user.role_changed", target, meta, details);
     co_await audit_log_.record(*tx, entry);
     user = *updated;
+    changed = true;
   }
   if (change.is_active && *change.is_active != user.is_active) {
     if (*change.is_active) {
@@ -83,8 +86,11 @@ asio::awaitable<User> Admin::do_update_user(http::Principal by, std::int64_t use
       co_await audit_log_.record(*tx, entry);
       user = *updated;
     }
+    changed = true;
   }
   co_await tx->commit();
+  // After the commit: the user's cached credentials go, here at once and in every other process.
+  if (changed) co_await credentials_.user_changed(user_id);
   co_return user;
 }
 

@@ -9,12 +9,14 @@
 //   * only an owner changes an owner's or an admin's account, and only an owner grants the owner
 //     or admin role; an admin manages members and guests (between those two roles);
 //   * deactivation revokes, in the same transaction, every refresh family (reason 'deactivated'),
-//     every session and every personal token of the user; access tokens stop working at once
-//     because authentication reads the user on every request;
+//     every session and every personal token of the user; after the commit the user's cached
+//     credentials are invalidated in every process (CredentialInvalidator), so access tokens,
+//     sessions and personal tokens stop working at once, and a role change applies at once;
 //   * re-activation (is_active=true) is allowed under the same rules: it only lets the user log in
 //     again with their password; the credentials revoked at deactivation stay revoked.
 // Each `do_*` owns its transaction and writes its audit rows in it. Thread-safe: no per-request state.
 #include "accounts/accounts.hpp"
+#include "accounts/credential_invalidator.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/password_policy.hpp"
 #include "db/database.hpp"
@@ -44,7 +46,8 @@ struct UserChange {
 
 class Admin {
  public:
-  explicit Admin(db::Database& db);
+  // `credentials` is told after every role or active-state change.
+  Admin(db::Database& db, CredentialInvalidator& credentials);
 
   // See UserRepository::list_filtered.
   boost::asio::awaitable<std::vector<User>> list_users(db::repositories::UserFilter filter,
@@ -67,6 +70,7 @@ class Admin {
 
  private:
   db::Database& db_;
+  CredentialInvalidator& credentials_;
   db::repositories::UserRepository users_;
   db::repositories::RefreshTokenRepository refresh_tokens_;
   db::repositories::SessionRepository sessions_;

@@ -134,6 +134,7 @@ struct OidcLogin::Resolved {
   repo::User user;
   bool created = false;
   bool linked = false;
+  bool credentials_revoked = false;  // an existing account's password and logins were ended
 };
 
 OidcLogin::OidcLogin(const Config& config, Accounts& accounts, const oidc::OidcProviders& providers)
@@ -207,6 +208,11 @@ asio::awaitable<OidcLoginResult> OidcLogin::complete(std::string provider, OidcC
       const std::string details = details_json({{"method", "oidc"}, {"provider", provider}, {"via", "session"}});
       co_await accounts_.audit(*tx, resolved.user.id, "auth.login", resolved.user.id, meta, details);
       co_await tx->commit();
+      // After the commit: what it revoked (linking, the replaced session) stops working at once.
+      if (resolved.credentials_revoked) co_await accounts_.credentials().user_changed(resolved.user.id);
+      if (result.session.replaced_session_user) {
+        co_await accounts_.credentials().user_changed(*result.session.replaced_session_user);
+      }
       result.created = resolved.created;
       result.linked = resolved.linked;
       break;
@@ -257,6 +263,7 @@ asio::awaitable<OidcLogin::Resolved> OidcLogin::resolve_user(db::Executor& tx, c
       co_await accounts_.sessions().revoke_all_for_user(tx, resolved.user.id);
       repo::PersonalTokenRepository personal_tokens(accounts_.database().dialect());
       co_await personal_tokens.revoke_all_for_user(tx, resolved.user.id);
+      resolved.credentials_revoked = true;
     }
   } else {
     auto username = co_await unique_username(tx, claims);

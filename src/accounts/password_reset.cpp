@@ -81,6 +81,7 @@ asio::awaitable<void> PasswordReset::do_confirm(std::string token, std::string p
   const std::string_view details = R"({"step":"completed"})";
   co_await accounts_.audit(*tx, user->id, "auth.password_reset", user->id, meta, details);
   co_await tx->commit();
+  co_await accounts_.credentials().user_changed(user->id);  // the revoked sessions stop at once
 }
 
 }  // namespace parley::accounts

@@ -25,7 +25,8 @@ void require_login_principal(const http::Principal& by) {
 
 }  // namespace
 
-PersonalTokens::PersonalTokens(db::Database& db) : db_(db), tokens_(db.dialect()), audit_log_(db.dialect()) {}
+PersonalTokens::PersonalTokens(db::Database& db, CredentialInvalidator& credentials)
+    : db_(db), credentials_(credentials), tokens_(db.dialect()), audit_log_(db.dialect()) {}
 
 asio::awaitable<std::vector<PersonalToken>> PersonalTokens::list(std::int64_t user_id) {
   co_return co_await tokens_.list_for_user(db_, user_id);
@@ -70,6 +71,7 @@ asio::awaitable<void> PersonalTokens::do_revoke_token(http::Principal by, std::i
   auto entry = audit_entry(by.user_id, "token.revoked", repo::AuditTarget{"token", token_id}, meta);
   co_await audit_log_.record(*tx, entry);
   co_await tx->commit();
+  co_await credentials_.user_changed(by.user_id);  // the revoked token stops working at once
 }
 
 }  // namespace parley::accounts

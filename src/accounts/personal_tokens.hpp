@@ -9,6 +9,7 @@
 // one with every scope, cannot create or revoke tokens, so a leaked token cannot entrench itself.
 // Each `do_*` owns its transaction and writes its audit row in it. Thread-safe: no per-request state.
 #include "accounts/accounts.hpp"
+#include "accounts/credential_invalidator.hpp"
 #include "db/database.hpp"
 #include "db/repositories/audit_log_repository.hpp"
 #include "db/repositories/personal_token_repository.hpp"
@@ -45,7 +46,8 @@ struct CreatedToken {
 
 class PersonalTokens {
  public:
-  explicit PersonalTokens(db::Database& db);
+  // `credentials` is told when a token is revoked.
+  PersonalTokens(db::Database& db, CredentialInvalidator& credentials);
 
   // The caller's unrevoked tokens (expired ones included), newest first.
   boost::asio::awaitable<std::vector<PersonalToken>> list(std::int64_t user_id);
@@ -56,12 +58,14 @@ class PersonalTokens {
   boost::asio::awaitable<CreatedToken> do_create_token(http::Principal by, NewToken token, RequestMeta meta);
 
   // 403 when `by` authenticated with a personal token; 404 when the token does not exist, is
-  // already revoked, or belongs to someone else (its existence is never revealed).
+  // already revoked, or belongs to someone else (its existence is never revealed). The token
+  // stops working at once, in every process.
   static void check_revoke_token(const http::Principal& by);
   boost::asio::awaitable<void> do_revoke_token(http::Principal by, std::int64_t token_id, RequestMeta meta);
 
  private:
   db::Database& db_;
+  CredentialInvalidator& credentials_;
   db::repositories::PersonalTokenRepository tokens_;
   db::repositories::AuditLogRepository audit_log_;
 };

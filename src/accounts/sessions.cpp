@@ -73,6 +73,7 @@ asio::awaitable<SessionLogin> Accounts::do_login_session(std::string login, std:
   const std::string details = R"({"method":"password","via":"session"})";
   co_await audit(*tx, user.id, "auth.login", user.id, meta, details);
   co_await tx->commit();
+  if (result.replaced_session_user) co_await credentials_.user_changed(*result.replaced_session_user);
   co_return result;
 }
 
@@ -98,7 +99,9 @@ asio::awaitable<SessionLogin> Accounts::start_session(db::Executor& tx, const Us
     auto now_text = format_rfc3339(now);
     auto idle = idle_seconds(config_.session_idle_timeout);
     auto previous = co_await sessions_.find_active(tx, previous_hash, now_text, idle);
-    if (previous) co_await sessions_.revoke(tx, previous->session.id);
+    if (previous && co_await sessions_.revoke(tx, previous->session.id)) {
+      result.replaced_session_user = previous->session.user_id;
+    }
   }
   co_await sessions_.create(tx, record);
   co_return result;
@@ -111,18 +114,23 @@ asio::awaitable<void> Accounts::do_logout_session(std::int64_t session_id, std::
     co_await audit(*tx, user_id, "auth.logout", user_id, meta, details);
   }
   co_await tx->commit();
+  co_await credentials_.user_changed(user_id);
 }
 
 asio::awaitable<http::Principal> Accounts::authenticate_session(std::string_view session_id) {
   if (!looks_like_session_id(session_id)) throw session_expired("malformed session cookie");
-  auto hash = auth::token_hash(session_id);
   auto now = Clock::now();
+  constexpr auto kSession = CredentialCache::Kind::session;
+  if (auto cached = credential_cache_.find(kSession, session_id, now)) co_return std::move(*cached);
+  // Before the database read: a revocation committed meanwhile keeps this result out of the cache.
+  const auto ticket = credential_cache_.ticket(now);
+  auto hash = auth::token_hash(session_id);
   auto now_text = format_rfc3339(now);
   auto idle_timeout = idle_seconds(config_.session_idle_timeout);
   auto found = co_await sessions_.find_active(db_, hash, now_text, idle_timeout);
   if (!found) throw session_expired("session unknown, revoked, idle or past its absolute expiry");
   if (!found->user_is_active) throw session_expired("session user inactive");
-  // The role is read on every request, like for access tokens, so a role change applies at once.
+  // The role is read with the session, like for access tokens, so a role change applies at once.
   auto user = co_await users_.find_by_id(db_, found->session.user_id);
   if (!user || !user->is_active) throw session_expired("session user unknown or inactive");
 
@@ -130,14 +138,26 @@ asio::awaitable<http::Principal> Accounts::authenticate_session(std::string_view
   auto touch_every = std::min(kTouchInterval, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                   config_.session_idle_timeout / 4));
   auto stale_before = format_rfc3339(now - touch_every);
-  if (found->session.last_used_at < stale_before) co_await sessions_.touch(db_, found->session.id, now_text);
+  auto last_used = parse_rfc3339(found->session.last_used_at);
+  if (found->session.last_used_at < stale_before) {
+    co_await sessions_.touch(db_, found->session.id, now_text);
+    last_used = now;
+  }
 
-  co_return http::Principal{.user_id = user->id,
+  http::Principal principal{.user_id = user->id,
                             .role = user->role,
                             .via = http::Principal::Via::session,
                             .scopes = {},
                             .session_id = found->session.id,
                             .csrf_token_hash = found->session.csrf_token_hash};
+  // Cached only while the database would answer the same without writing: until the next slide
+  // of last_used_at is due (which comes long before the idle expiry) or the absolute expiry.
+  auto absolute = parse_rfc3339(found->session.expires_at);
+  if (last_used && absolute) {
+    credential_cache_.insert(kSession, session_id, principal, ticket, std::min(*last_used + touch_every, *absolute),
+                             now);
+  }
+  co_return principal;
 }
 
 }  // namespace parley::accounts

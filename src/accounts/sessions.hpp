@@ -10,6 +10,8 @@
 #include "http/request.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,9 @@ struct SessionLogin {
   std::string session_id;  // the cookie value; shown to the browser only
   std::string csrf_token;  // for X-CSRF-Token; shown once, in the response body
   std::chrono::seconds max_age{0};
+  // The user whose live session `previous_session_id` named, ended by this login; the caller
+  // tells CredentialInvalidator::user_changed after its commit.
+  std::optional<std::int64_t> replaced_session_user;
 };
 
 // `Set-Cookie` value that stores `session_id` for `max_age`:

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include "app/credentials.hpp"
 #include "app/database.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,10 +26,14 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.
   database_ = open_database(config_, pool_);
   health_.add("database", [this]() { return database_->ping(); });
+  credential_cache_ = std::make_unique<accounts::CredentialCache>(
+      accounts::CredentialCache::Options{.capacity = config_.auth_cache_size, .max_ttl = config_.auth_cache_ttl});
+  credential_invalidator_ = std::make_unique<accounts::CredentialInvalidator>(
+      *credential_cache_, credential_publisher(*database_), *logger_);
   accounts_ = std::make_unique<accounts::Accounts>(config_, *database_, accounts::load_signing_keys(config_, *logger_),
-                                                   *logger_);
-  personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_);
-  admin_ = std::make_unique<accounts::Admin>(*database_);
+                                                   *logger_, *credential_invalidator_);
+  personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_, *credential_invalidator_);
+  admin_ = std::make_unique<accounts::Admin>(*database_, *credential_invalidator_);
   mailer_ = make_mailer(config_);
   password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *logger_);
   // Throws std::invalid_argument naming the variable when a provider's configuration is invalid.
@@ -92,6 +97,8 @@ App::~App() {
   admin_.reset();
   personal_tokens_.reset();
   accounts_.reset();
+  credential_invalidator_.reset();
+  credential_cache_.reset();
   database_.reset();
   logger_->flush();
 }
@@ -114,6 +121,9 @@ std::uint16_t App::start() {
   pool_.start();
   asio::co_spawn(pool_.primary(), prepare_schema(config_, *database_, *logger_), asio::use_future).get();
   event_stream_->start();  // after the schema: it starts from the log's head
+  // Before the first request: no other process's invalidation may be missed (app/credentials.hpp).
+  asio::co_spawn(pool_.primary(), listen_for_credential_changes(*database_, *credential_invalidator_), asio::use_future)
+      .get();
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
   asio::co_spawn(

@@ -3,6 +3,8 @@
 // component receives what it needs by reference from here.
 #include "accounts/accounts.hpp"
 #include "accounts/admin.hpp"
+#include "accounts/credential_cache.hpp"
+#include "accounts/credential_invalidator.hpp"
 #include "accounts/oidc_login.hpp"
 #include "accounts/password_reset.hpp"
 #include "accounts/personal_tokens.hpp"
@@ -65,6 +67,8 @@ class App {
   events::EventBus& event_bus() noexcept { return event_bus_; }
   // The event log and the loop that numbers and publishes it (docs/architecture.md).
   events::EventStream& event_stream() noexcept { return *event_stream_; }
+  // The verified-credential cache (tests look at it).
+  accounts::CredentialCache& credential_cache() noexcept { return *credential_cache_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
   // database's connections belong to them).
   boost::asio::io_context& primary_context() noexcept { return pool_.primary(); }
@@ -83,6 +87,10 @@ class App {
   // Owned before the pool but released by ~App (after the pool stopped and before it is
   // destroyed): they hold I/O objects (timers, sockets) that must go before their io_context.
   std::unique_ptr<db::Database> database_;
+  // Verified credentials (PARLEY_AUTH_CACHE_*), and what tells this and the other processes when
+  // a user's credentials change (app/credentials.cpp carries that over PostgreSQL).
+  std::unique_ptr<accounts::CredentialCache> credential_cache_;
+  std::unique_ptr<accounts::CredentialInvalidator> credential_invalidator_;
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;

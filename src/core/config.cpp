@@ -289,6 +289,28 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.password_hash_threads); }},
+      {"PARLEY_AUTH_CACHE_SIZE", "100000",
+       "verified credentials (tokens, session cookies) remembered per process, so a repeated one costs no "
+       "signature check and no database read; 0 disables the cache",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::size_t>(v);
+         if (!n || *n > 10'000'000) return "a number from 0 to 10000000";
+         c.auth_cache_size = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.auth_cache_size); }},
+      {"PARLEY_AUTH_CACHE_TTL", "60s",
+       "longest a cached credential is trusted before the database is read again (bounds how late a change "
+       "made outside Parley's own actions, e.g. by hand in SQL, is seen)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0 || *d > std::chrono::hours(1)) return "a positive duration up to 1h, such as 60s";
+         c.auth_cache_ttl = *d;
+         return std::nullopt;
+       },
+       [](const Config& c) { return show_ms(c.auth_cache_ttl); }},
       {"PARLEY_PASSWORD_RESET_TTL", "1h", "how long an emailed password-reset link works (once)", false,
        duration_field(&Config::password_reset_ttl), [](const Config& c) { return show_ms(c.password_reset_ttl); }},
       {"PARLEY_MAIL_URL", "log", "log (write mail to PARLEY_MAIL_LOG_FILE) or smtp[s]://user:pass@host:port", true,

@@ -67,6 +67,10 @@ struct Config {
   std::chrono::milliseconds session_max_age{14LL * 24 * 3600 * 1000};
   unsigned password_hash_threads = 2;
   std::chrono::milliseconds password_reset_ttl{3600 * 1000};
+  // Verified-credential cache (accounts/credential_cache.hpp): entries (0 disables it), and the
+  // longest any entry is trusted without reading the database again.
+  std::size_t auth_cache_size = 100'000;
+  std::chrono::milliseconds auth_cache_ttl{60'000};
 
   // Mail: "log" writes messages to mail_log_file; smtp://... or smtps://... sends them.
   std::string mail_url = "log";

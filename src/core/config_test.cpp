@@ -131,6 +131,23 @@ TEST(Config, DurationsAndSizes) {
   EXPECT_FALSE(parse_size("12 apples"));
 }
 
+TEST(Config, CredentialCacheSettings) {
+  auto defaults = load({});
+  EXPECT_EQ(defaults.config.auth_cache_size, 100'000u);
+  EXPECT_EQ(defaults.config.auth_cache_ttl, std::chrono::seconds(60));
+  auto off = load({{"PARLEY_AUTH_CACHE_SIZE", "0"}, {"PARLEY_AUTH_CACHE_TTL", "5m"}});
+  ASSERT_TRUE(off.problems.empty()) << off.problems.front();
+  EXPECT_EQ(off.config.auth_cache_size, 0u);
+  EXPECT_EQ(off.config.auth_cache_ttl, std::chrono::minutes(5));
+  for (auto [name, value] : std::map<std::string, std::string>{{"PARLEY_AUTH_CACHE_SIZE", "lots"},
+                                                               {"PARLEY_AUTH_CACHE_TTL", "2h"}}) {
+    auto bad = load({{name, value}});
+    ASSERT_EQ(bad.problems.size(), 1u) << name;
+    EXPECT_TRUE(bad.problems[0].starts_with(name)) << bad.problems[0];
+  }
+  EXPECT_EQ(load({{"PARLEY_AUTH_CACHE_SIZE", "10000001"}}).problems.size(), 1u);
+}
+
 TEST(Config, ReadmeDocumentsEverySetting) {
   std::ifstream readme(std::string(PARLEY_SOURCE_DIR) + "/README.md");
   std::stringstream text;

@@ -56,6 +56,11 @@ void PgListener::on_reconnect(std::function<void()> callback) {
   reconnect_callbacks_.push_back(std::move(callback));
 }
 
+void PgListener::on_disconnect(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  disconnect_callbacks_.push_back(std::move(callback));
+}
+
 int PgListener::backend_pid() const {
   std::lock_guard lock(mutex_);
   return conn_ ? conn_->backend_pid() : 0;
@@ -115,6 +120,15 @@ awaitable<std::shared_ptr<PgConnection>> PgListener::connection() {
     if (conn_ && !conn_->broken()) co_return conn_;
     reconnect = conn_ != nullptr;
   }
+  if (reconnect && !down_) {
+    down_ = true;
+    std::vector<std::function<void()>> callbacks;
+    {
+      std::lock_guard lock(mutex_);
+      callbacks = disconnect_callbacks_;
+    }
+    for (auto& callback : callbacks) callback();
+  }
   auto conn = co_await PgConnection::connect(strand_, config_.url, config_.connect_timeout,
                                              std::chrono::milliseconds{0});
   std::weak_ptr<PgListener> weak = weak_from_this();
@@ -141,6 +155,7 @@ awaitable<std::shared_ptr<PgConnection>> PgListener::connection() {
     if (conn_) conn_->close();
     conn_ = conn;
     if (reconnect) callbacks = reconnect_callbacks_;
+    down_ = false;
   }
   for (auto& callback : callbacks) callback();
   co_return conn;

@@ -5,8 +5,9 @@
 // subscribe() returns once the server has confirmed LISTEN, so a NOTIFY sent afterwards is
 // delivered. Callbacks run on the listener connection's strand, in the server's order; they must
 // not block (hand work to an executor). When the connection drops, the listener reconnects with
-// backoff and re-issues every LISTEN; notifications sent meanwhile are lost, so `on_reconnect`
-// callbacks are told and can resynchronise.
+// backoff and re-issues every LISTEN; notifications sent meanwhile are lost, so `on_disconnect`
+// callbacks are told as soon as the drop is noticed (within ~100 ms) and `on_reconnect` callbacks
+// once LISTENing again, and can resynchronise.
 //
 // Thread-safety: every member may be called from any thread.
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +40,9 @@ class PgListener : public std::enable_shared_from_this<PgListener> {
   boost::asio::awaitable<void> unsubscribe(std::uint64_t id);
   // Called (on the listener's strand) after a reconnect: notifications may have been missed.
   void on_reconnect(std::function<void()> callback);
+  // Called (on the listener's strand) once per outage, when a dropped connection is noticed and
+  // before reconnecting: notifications are being missed from now until on_reconnect.
+  void on_disconnect(std::function<void()> callback);
   void close();
 
   // The listener connection's server process id (0 before the first subscribe); tests use it.
@@ -62,6 +66,8 @@ class PgListener : public std::enable_shared_from_this<PgListener> {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::vector<std::function<void()>> reconnect_callbacks_;
+  std::vector<std::function<void()>> disconnect_callbacks_;
+  bool down_ = false;  // a drop was announced to disconnect_callbacks_ and not yet mended
   std::shared_ptr<PgConnection> conn_;
   std::uint64_t next_id_ = 1;
   bool supervising_ = false;
