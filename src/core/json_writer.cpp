@@ -41,6 +41,11 @@ void append_escape(std::string& out, unsigned char c) {
 
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
+  append_json_escaped(out, text);
+  out.push_back('"');
+}
+
+void append_json_escaped(std::string& out, std::string_view text) {
   std::size_t clean_from = 0;  // start of the run not yet copied
   std::size_t i = 0;
   while (i < text.size()) {
@@ -63,7 +68,6 @@ void append_json_string(std::string& out, std::string_view text) {
     }
   }
   out.append(text, clean_from, text.size() - clean_from);
-  out.push_back('"');
 }
 
 void JsonWriter::separate() {

@@ -58,5 +58,7 @@ class JsonWriter {
 
 // `text` as a JSON string literal, quotes included, appended to `out`.
 void append_json_string(std::string& out, std::string_view text);
+// The same without the quotes (for writers that assemble a line themselves: the logs).
+void append_json_escaped(std::string& out, std::string_view text);
 
 }  // namespace parley::core

@@ -92,28 +92,6 @@ class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-void append_json_escaped(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
 std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options) {
   spdlog::sink_ptr sink;
   if (options.format == "text" && isatty(STDERR_FILENO)) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_writer.hpp"
+
 namespace parley {
 
 struct LogOptions {
@@ -21,7 +23,7 @@ struct LogOptions {
 
 std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options);
 
-// Appends `text` to `out` escaped as the inside of a JSON string.
-void append_json_escaped(std::string& out, std::string_view text);
+// The log lines' JSON escaping is the response writer's (core/json_writer.hpp).
+using core::append_json_escaped;
 
 }  // namespace parley

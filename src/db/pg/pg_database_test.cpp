@@ -57,6 +57,17 @@ class PgDatabaseTest : public ::testing::Test {
     if (thread_.joinable()) thread_.join();
   }
 
+  // A transaction on a database of its own that holds advisory lock `key` until it ends, so that
+  // statements waiting for the lock stay in flight meanwhile.
+  std::unique_ptr<Transaction> hold_advisory_lock(std::int64_t key) {
+    return run([](PgDatabase& db, std::int64_t key) -> awaitable<std::unique_ptr<Transaction>> {
+      auto tx = co_await db.begin();
+      const std::vector<Value> params{key};
+      co_await tx->execute(Query{"", "SELECT pg_advisory_xact_lock($1)"}, params);
+      co_return tx;
+    }(open(config_), key));
+  }
+
   PgDatabase& open(PgConfig config) {
     dbs_.push_back(make_postgres(io_, std::move(config)));
     return *dbs_.back();
@@ -146,13 +157,7 @@ TEST_F(PgDatabaseTest, PipelinesConcurrentQueriesOnOneConnection) {
   constexpr int kQueries = 64;
   const std::int64_t key = 424242 + ::getpid();
   PgDatabase& piped = db();
-  PgDatabase& blocker = open(config_);
-  auto lock_tx = run([](PgDatabase& db, std::int64_t key) -> awaitable<std::unique_ptr<Transaction>> {
-    auto tx = co_await db.begin();
-    const std::vector<Value> params{key};
-    co_await tx->execute(Query{"", "SELECT pg_advisory_xact_lock($1)"}, params);
-    co_return tx;
-  }(blocker, key));
+  auto lock_tx = hold_advisory_lock(key);
   auto conn = run(piped.pool().shared());
 
   std::atomic<int> done{0};
@@ -179,13 +184,7 @@ TEST_F(PgDatabaseTest, BatchIsSentTogetherAndAnswersInOrder) {
   // statement of the batch is then in flight at once, which proves they went out together.
   const std::int64_t key = 434343 + ::getpid();
   PgDatabase& piped = db();
-  PgDatabase& blocker = open(config_);
-  auto lock_tx = run([](PgDatabase& db, std::int64_t key) -> awaitable<std::unique_ptr<Transaction>> {
-    auto tx = co_await db.begin();
-    const std::vector<Value> params{key};
-    co_await tx->execute(Query{"", "SELECT pg_advisory_xact_lock($1)"}, params);
-    co_return tx;
-  }(blocker, key));
+  auto lock_tx = hold_advisory_lock(key);
   auto conn = run(piped.pool().shared());
 
   std::vector<std::int64_t> answers;
