@@ -117,13 +117,15 @@ class SmtpMailerLive : public ::testing::Test {
 };
 
 TEST_F(SmtpMailerLive, DeliversAPlainMessage) {
+  // Declared before the mailer, so it outlives the mailer's pool: a pool thread still holds a copy
+  // of this context's executor for a moment after it resumed the caller (sanitizers saw it freed).
+  boost::asio::io_context io;
   SmtpMailer mailer({.url = *url_, .from = "Parley <noreply@parley.test>", .timeout = std::chrono::seconds(10)});
   std::string subject = unique_subject("Reset your password");
   std::string body =
       "Hello Ada,\n\nopen https://parley.test/reset?token=abc=def to choose a new password.\n"
       ".a line starting with a dot\n" +
       std::string(100, 'x') + "\nGrüße\n";
-  boost::asio::io_context io;
   std::thread::id before, after;
   run_awaitable(io, [&]() -> boost::asio::awaitable<void> {
     before = std::this_thread::get_id();
