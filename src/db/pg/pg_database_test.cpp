@@ -223,7 +223,7 @@ TEST_F(PgDatabaseTest, BeginTravelsWithTheFirstStatementAndAnIdleTransactionSend
   }(fresh));
   EXPECT_EQ(level, "repeatable read") << "the deferred BEGIN carried the isolation level";
   auto conn = run(fresh.pool().shared());
-  EXPECT_EQ(conn->max_in_flight(), 2u) << "BEGIN and the first statement were in flight together";
+  EXPECT_GE(conn->max_in_flight(), 2u) << "BEGIN and the first statement were in flight together";
   EXPECT_EQ(fresh.pool().stats().pinned, 0u);
 }
 
