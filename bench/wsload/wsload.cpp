@@ -510,7 +510,8 @@ struct Socket {
   websocket::stream<beast::tcp_stream> ws;
   std::size_t user;
   wsload::StreamChecker checker;
-  bool live = false;
+  std::atomic<bool> live{false};  // set by its thread, read by the main thread
+  bool counted = false;           // live when sending started: the only sockets whose deliveries count
   bool failed = false;
   bool closed_early = false;
   std::string error;
@@ -537,10 +538,13 @@ struct Shared {
 };
 
 void handle_frame(Socket& socket, const Shared& shared, std::string_view text, std::int64_t received_ns,
-                  json::monotonic_resource& memory) {
+                  json::parser& parser) {
   ++socket.frames;
   boost::system::error_code ec;
-  json::value value = json::parse(text, ec, &memory);
+  parser.reset();
+  parser.write(text.data(), text.size(), ec);
+  json::value value;
+  if (!ec) value = parser.release();
   if (ec || !value.is_object()) {
     ++socket.other_events;
     return;
@@ -563,8 +567,8 @@ void handle_frame(Socket& socket, const Shared& shared, std::string_view text, s
       g_deliveries.fetch_add(1, std::memory_order_relaxed);
     }
   } else if (type == "pong") {
-    if (!socket.live) {
-      socket.live = true;
+    if (!socket.live.load(std::memory_order_relaxed)) {
+      socket.live.store(true);
       g_live.fetch_add(1, std::memory_order_relaxed);
     }
     ++socket.ephemeral;
@@ -579,7 +583,7 @@ void handle_frame(Socket& socket, const Shared& shared, std::string_view text, s
 
 asio::awaitable<void> read_socket(Socket& socket, const Shared& shared) {
   beast::flat_buffer buffer;
-  json::monotonic_resource memory;
+  json::parser parser;  // keeps its temporary buffers from frame to frame
   for (;;) {
     buffer.clear();
     auto [ec, size] = co_await socket.ws.async_read(buffer, kTuple);
@@ -595,8 +599,7 @@ asio::awaitable<void> read_socket(Socket& socket, const Shared& shared) {
     }
     auto received = now_ns();
     auto data = buffer.cdata();
-    handle_frame(socket, shared, std::string_view(static_cast<const char*>(data.data()), data.size()), received, memory);
-    memory.release();
+    handle_frame(socket, shared, std::string_view(static_cast<const char*>(data.data()), data.size()), received, parser);
   }
 }
 
@@ -629,7 +632,15 @@ asio::awaitable<void> open_socket(Socket& socket, const Shared& shared) {
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
   socket.ws.set_option(timeouts);
   socket.ws.text(true);
-  asio::co_spawn(socket.ws.get_executor(), read_socket(socket, shared), asio::detached);
+  asio::co_spawn(socket.ws.get_executor(), read_socket(socket, shared), [&socket](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      socket.closed_early = true;
+      socket.error = std::string("reader: ") + ex.what();
+    }
+  });
   std::string ping = R"({"type":"ping"})";
   auto [wec, written] = co_await socket.ws.async_write(asio::buffer(ping), kTuple);
   if (wec) {
@@ -709,6 +720,17 @@ asio::awaitable<void> send_worker(const Options& options, const Target& target, 
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
+// Rounds every double in `value` to 3 decimals (microseconds for milliseconds) for a readable line.
+void round_doubles(json::value& value) {
+  if (value.is_double()) {
+    value = std::round(value.get_double() * 1000) / 1000;
+  } else if (value.is_object()) {
+    for (auto& item : value.get_object()) round_doubles(item.value());
+  } else if (value.is_array()) {
+    for (auto& item : value.get_array()) round_doubles(item);
+  }
+}
+
 json::object summary_json(const wsload::Summary& s) {
   auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
   return json::object{{"count", s.count},          {"min_ms", round3(ms(s.min))}, {"p50_ms", round3(ms(s.p50))},
@@ -762,6 +784,7 @@ int run(const Options& options) {
         for (std::size_t t = 0; t < std::min(options.conversation_size, others); ++t) {
           small.members.push_back(options.senders + (k * options.conversation_size + t) % others);
         }
+        std::sort(small.members.begin(), small.members.end());  // the owner, user 0, first
         conversations.push_back(std::move(small));
       }
       auto setup = [&]() -> asio::awaitable<void> {
@@ -818,7 +841,20 @@ int run(const Options& options) {
     }
   }
   double open_seconds = std::chrono::duration<double>(Clock::now() - open_start).count();
-  std::size_t live_at_start = g_live.load();
+  // The sockets that count: live now. One that turns live later missed messages sent before.
+  std::size_t live_at_start = 0;
+  std::vector<std::size_t> live_members(conversations.size(), 0);
+  for (auto& worker : workers) {
+    for (auto& s : worker->sockets) {
+      s->counted = s->live.load();  // read again only after the threads are joined
+      if (!s->counted) continue;
+      ++live_at_start;
+      for (std::size_t c = 0; c < conversations.size(); ++c) {
+        const auto& m = conversations[c].members;
+        if (std::binary_search(m.begin(), m.end(), s->user)) ++live_members[c];
+      }
+    }
+  }
   progress("%zu of %zu sockets live in %.1f s (%zu failed)", live_at_start, users.size(), open_seconds, g_failed.load());
 
   // --- idle or send ---
@@ -830,7 +866,7 @@ int run(const Options& options) {
   if (options.idle) {
     std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_wait));
     rss_after = options.server_pid > 0 ? rss_kib(options.server_pid) : -1;
-  } else if (live_at_start > 0) {
+  } else {
     records.resize(static_cast<std::size_t>(std::llround(options.rate * options.duration)));
     progress("sending %zu messages at %.1f/s from %zu senders", records.size(), options.rate, options.senders);
     asio::io_context io;
@@ -848,11 +884,11 @@ int run(const Options& options) {
     // Wait until every expected delivery arrived (counted without duplicates) or the drain time ran out.
     std::uint64_t expected_total = 0;
     for (const auto& r : records) {
-      if (r.message_id != 0) expected_total += conversations[static_cast<std::size_t>(r.conversation)].members.size();
+      if (r.message_id != 0) expected_total += live_members[static_cast<std::size_t>(r.conversation)];
     }
     auto drain_start = Clock::now();
     auto drain_deadline = drain_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.drain_timeout));
-    while (g_deliveries.load() < expected_total && Clock::now() < drain_deadline) std::this_thread::sleep_for(10ms);
+    while (live_at_start > 0 && g_deliveries.load() < expected_total && Clock::now() < drain_deadline) std::this_thread::sleep_for(10ms);
     drain_seconds = std::chrono::duration<double>(Clock::now() - drain_start).count();
   }
 
@@ -900,7 +936,7 @@ int run(const Options& options) {
       resync += s->resync;
       if (!s->error.empty() && first_socket_error.empty()) first_socket_error = (*shared.users)[s->user].username + ": " + s->error;
       if (s->failed) ++failed;
-      if (!s->live) {
+      if (!s->counted) {
         if (!s->failed) ++not_live;
         continue;
       }
@@ -977,7 +1013,9 @@ int run(const Options& options) {
   }
   std::printf("  frames: %llu received (%llu ephemeral); client CPU %.1f s\n", static_cast<unsigned long long>(frames),
               static_cast<unsigned long long>(ephemeral), client_cpu);
-  std::printf("%s\n", json::serialize(out).c_str());
+  json::value line = std::move(out);
+  round_doubles(line);
+  std::printf("%s\n", json::serialize(line).c_str());
   std::fflush(stdout);
 
   if (!options.idle && (tally.lost > 0 || duplicates > 0 || out_of_order > 0)) return 1;
