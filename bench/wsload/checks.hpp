@@ -65,10 +65,10 @@ struct SentMessage {
 
 // Deliveries of the whole run, summed over sockets.
 struct Tally {
-  std::uint64_t expected = 0;    // (sent message, live socket of a member) pairs
-  std::uint64_t received = 0;    // of those, received
-  std::uint64_t lost = 0;        // expected - received
-  std::uint64_t unexpected = 0;  // message.created of messages this run did not send (not an error)
+  std::uint64_t expected = 0;                 // (sent message, live socket of a member) pairs
+  std::uint64_t received = 0;                 // of those, received
+  std::uint64_t lost = 0;                     // expected - received
+  std::uint64_t unexpected = 0;               // message.created of messages this run did not send (not an error)
   std::vector<std::int64_t> after_answer_ns;  // received - answered, per delivery (may be negative)
   std::vector<std::int64_t> after_start_ns;   // received - started, per delivery
   std::int64_t last_received_ns = 0;

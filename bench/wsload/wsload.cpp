@@ -22,6 +22,11 @@
 // valid (sockets that failed to open or go live, closed early, failed sends).
 #include "checks.hpp"
 
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -38,15 +43,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <libpq-fe.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdarg>
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -284,7 +284,9 @@ class HttpClient {
 json::value parse_or_throw(const HttpResult& result, const std::string& what) {
   boost::system::error_code ec;
   auto value = json::parse(result.body, ec);
-  if (ec) throw std::runtime_error(what + ": answer is not JSON (status " + std::to_string(result.status) + "): " + result.body.substr(0, 300));
+  if (ec)
+    throw std::runtime_error(what + ": answer is not JSON (status " + std::to_string(result.status) +
+                             "): " + result.body.substr(0, 300));
   return value;
 }
 
@@ -358,8 +360,8 @@ class PgConnection {
   std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params = {}) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
-    PGresult* result = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                    nullptr, nullptr, 0);
+    PGresult* result =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     auto status = PQresultStatus(result);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       std::string message = PQresultErrorMessage(result);
@@ -400,7 +402,8 @@ void seed_users_sql(const Options& options, std::vector<User>& users) {
   pg.query("BEGIN");
   pg.query(
       "INSERT INTO users (username, email, display_name) "
-      "SELECT $1::text || g, $1::text || g || '@wsload.invalid', $1::text || g FROM generate_series(0, $2::int - 1) AS g "
+      "SELECT $1::text || g, $1::text || g || '@wsload.invalid', $1::text || g FROM generate_series(0, $2::int - 1) AS "
+      "g "
       "ON CONFLICT DO NOTHING",
       {options.prefix, std::to_string(users.size())});
   auto names = array_literal(users, [](const User& u) { return u.username; });
@@ -409,7 +412,8 @@ void seed_users_sql(const Options& options, std::vector<User>& users) {
   for (const auto& row : rows) ids[row[1]] = std::stoll(row[0]);
   for (auto& user : users) {
     auto it = ids.find(user.username);
-    if (it == ids.end()) fail_setup("user " + user.username + " is missing after the insert (a name taken with other case?)");
+    if (it == ids.end())
+      fail_setup("user " + user.username + " is missing after the insert (a name taken with other case?)");
     user.id = it->second;
     user.token = new_personal_token();
   }
@@ -450,15 +454,17 @@ asio::awaitable<void> seed_user_rest(const Options& options, const Target& targe
   std::string no_token;
   auto registered = co_await client.request(http::verb::post, path, no_token, body);
   if (registered.status != 201 && registered.status != 400 && registered.status != 409) {
-    throw std::runtime_error("register " + user.username + ": " + std::to_string(registered.status) + " " + registered.body.substr(0, 300));
+    throw std::runtime_error("register " + user.username + ": " + std::to_string(registered.status) + " " +
+                             registered.body.substr(0, 300));
   }
   json::object login{{"login", user.username}, {"password", options.password}};
   std::string login_body = json::serialize(login);
   std::string login_path = "/api/v1/auth/token";
   auto tokens = co_await client.request(http::verb::post, login_path, no_token, login_body);
   if (tokens.status != 200) {
-    throw std::runtime_error("login " + user.username + ": " + std::to_string(tokens.status) + " " + tokens.body.substr(0, 300) +
-                             (registered.status != 201 ? " (register said: " + registered.body.substr(0, 200) + ")" : ""));
+    throw std::runtime_error(
+        "login " + user.username + ": " + std::to_string(tokens.status) + " " + tokens.body.substr(0, 300) +
+        (registered.status != 201 ? " (register said: " + registered.body.substr(0, 200) + ")" : ""));
   }
   auto value = parse_or_throw(tokens, "login");
   user.token = std::string(value.at("access").as_string());
@@ -477,23 +483,27 @@ asio::awaitable<std::int64_t> create_conversation(const Target& target, const Us
   std::string path = "/api/v1/conversations";
   auto created = co_await client.request(http::verb::post, path, owner.token, body);
   if (created.status != 201 && created.status != 200) {
-    throw std::runtime_error("create conversation: " + std::to_string(created.status) + " " + created.body.substr(0, 300));
+    throw std::runtime_error("create conversation: " + std::to_string(created.status) + " " +
+                             created.body.substr(0, 300));
   }
   co_return parse_or_throw(created, "create conversation").at("id").to_number<std::int64_t>();
 }
 
-asio::awaitable<void> add_members_rest(const Target& target, const std::vector<User>& users, const Conversation& conversation) {
+asio::awaitable<void> add_members_rest(const Target& target, const std::vector<User>& users,
+                                       const Conversation& conversation) {
   auto executor = co_await asio::this_coro::executor;
   HttpClient client(executor, target);
   std::string path = "/api/v1/conversations/" + std::to_string(conversation.id) + "/members";
   const User& owner = users[conversation.members.front()];
   for (std::size_t i = 1; i < conversation.members.size(); i += 100) {
     json::array ids;
-    for (std::size_t j = i; j < std::min(i + 100, conversation.members.size()); ++j) ids.push_back(users[conversation.members[j]].id);
+    for (std::size_t j = i; j < std::min(i + 100, conversation.members.size()); ++j)
+      ids.push_back(users[conversation.members[j]].id);
     json::object request{{"user_ids", std::move(ids)}};
     std::string body = json::serialize(request);
     auto added = co_await client.request(http::verb::post, path, owner.token, body);
-    if (added.status / 100 != 2) throw std::runtime_error("add members: " + std::to_string(added.status) + " " + added.body.substr(0, 300));
+    if (added.status / 100 != 2)
+      throw std::runtime_error("add members: " + std::to_string(added.status) + " " + added.body.substr(0, 300));
   }
 }
 
@@ -592,14 +602,16 @@ asio::awaitable<void> read_socket(Socket& socket, const Shared& shared) {
         socket.closed_early = true;
         socket.error = "read: " + ec.message();
         if (ec == websocket::error::closed) {
-          socket.error += " (close code " + std::to_string(socket.ws.reason().code) + " " + std::string(socket.ws.reason().reason.data(), socket.ws.reason().reason.size()) + ")";
+          socket.error += " (close code " + std::to_string(socket.ws.reason().code) + " " +
+                          std::string(socket.ws.reason().reason.data(), socket.ws.reason().reason.size()) + ")";
         }
       }
       co_return;
     }
     auto received = now_ns();
     auto data = buffer.cdata();
-    handle_frame(socket, shared, std::string_view(static_cast<const char*>(data.data()), data.size()), received, parser);
+    handle_frame(socket, shared, std::string_view(static_cast<const char*>(data.data()), data.size()), received,
+                 parser);
   }
 }
 
@@ -658,8 +670,8 @@ asio::awaitable<void> connector(Worker& worker, Shared& shared) {
     Socket& socket = *worker.sockets[worker.next_to_open++];
     if (options.connect_rate > 0) {
       auto ticket = shared.connect_ticket.fetch_add(1);
-      auto at = shared.connect_start + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(static_cast<double>(ticket) / options.connect_rate));
+      auto at = shared.connect_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                           static_cast<double>(ticket) / options.connect_rate));
       timer.expires_at(at);
       co_await timer.async_wait(asio::use_awaitable);
     }
@@ -688,13 +700,15 @@ asio::awaitable<void> send_worker(const Options& options, const Target& target, 
   asio::steady_timer timer(executor);
   while (next < records.size()) {
     std::size_t i = next++;
-    auto at = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(static_cast<double>(i) / options.rate));
+    auto at = start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(static_cast<double>(i) / options.rate));
     timer.expires_at(at);
     co_await timer.async_wait(asio::use_awaitable);
     auto& record = records[i];
     record.conversation = static_cast<int>(i % conversations.size());
     const auto& sender = users[i % options.senders];
-    std::string path = "/api/v1/conversations/" + std::to_string(conversations[static_cast<std::size_t>(record.conversation)].id) + "/messages";
+    std::string path = "/api/v1/conversations/" +
+                       std::to_string(conversations[static_cast<std::size_t>(record.conversation)].id) + "/messages";
     json::object message{{"body", "wsload message " + std::to_string(i) + " of run " + run_id},
                          {"client_msg_id", "wsload-" + run_id + "-" + std::to_string(i)}};
     std::string body = json::serialize(message);
@@ -733,8 +747,12 @@ void round_doubles(json::value& value) {
 
 json::object summary_json(const wsload::Summary& s) {
   auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
-  return json::object{{"count", s.count},          {"min_ms", round3(ms(s.min))}, {"p50_ms", round3(ms(s.p50))},
-                      {"p90_ms", round3(ms(s.p90))}, {"p99_ms", round3(ms(s.p99))}, {"max_ms", round3(ms(s.max))},
+  return json::object{{"count", s.count},
+                      {"min_ms", round3(ms(s.min))},
+                      {"p50_ms", round3(ms(s.p50))},
+                      {"p90_ms", round3(ms(s.p90))},
+                      {"p99_ms", round3(ms(s.p99))},
+                      {"max_ms", round3(ms(s.max))},
                       {"mean_ms", round3(s.mean / 1e6)}};
 }
 
@@ -752,7 +770,8 @@ int run(const Options& options) {
   }
   Target target = parse_target(options.url);
   std::string run_id = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch()).count()) +
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()) +
                        "-" + std::to_string(getpid());
 
   // --- setup ---
@@ -809,7 +828,8 @@ int run(const Options& options) {
   shared.options = &options;
   shared.target = &target;
   shared.users = &users;
-  for (std::size_t c = 0; c < conversations.size(); ++c) shared.conversation_index[conversations[c].id] = static_cast<int>(c);
+  for (std::size_t c = 0; c < conversations.size(); ++c)
+    shared.conversation_index[conversations[c].id] = static_cast<int>(c);
 
   long rss_before = options.server_pid > 0 ? rss_kib(options.server_pid) : -1;
 
@@ -830,7 +850,8 @@ int run(const Options& options) {
     for (std::size_t c = 0; c < per_worker; ++c) asio::co_spawn(worker->io, connector(*worker, shared), asio::detached);
     worker->thread = std::thread([w = worker.get()] { w->io.run(); });
   }
-  auto live_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.live_timeout));
+  auto live_deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.live_timeout));
   std::size_t last_reported = 0;
   while (g_live.load() + g_failed.load() < users.size() && Clock::now() < live_deadline) {
     std::this_thread::sleep_for(50ms);
@@ -855,7 +876,8 @@ int run(const Options& options) {
       }
     }
   }
-  progress("%zu of %zu sockets live in %.1f s (%zu failed)", live_at_start, users.size(), open_seconds, g_failed.load());
+  progress("%zu of %zu sockets live in %.1f s (%zu failed)", live_at_start, users.size(), open_seconds,
+           g_failed.load());
 
   // --- idle or send ---
   std::vector<SendRecord> records;
@@ -887,8 +909,10 @@ int run(const Options& options) {
       if (r.message_id != 0) expected_total += live_members[static_cast<std::size_t>(r.conversation)];
     }
     auto drain_start = Clock::now();
-    auto drain_deadline = drain_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.drain_timeout));
-    while (live_at_start > 0 && g_deliveries.load() < expected_total && Clock::now() < drain_deadline) std::this_thread::sleep_for(10ms);
+    auto drain_deadline =
+        drain_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.drain_timeout));
+    while (live_at_start > 0 && g_deliveries.load() < expected_total && Clock::now() < drain_deadline)
+      std::this_thread::sleep_for(10ms);
     drain_seconds = std::chrono::duration<double>(Clock::now() - drain_start).count();
   }
 
@@ -934,7 +958,8 @@ int run(const Options& options) {
       frames += s->frames;
       ephemeral += s->ephemeral;
       resync += s->resync;
-      if (!s->error.empty() && first_socket_error.empty()) first_socket_error = (*shared.users)[s->user].username + ": " + s->error;
+      if (!s->error.empty() && first_socket_error.empty())
+        first_socket_error = (*shared.users)[s->user].username + ": " + s->error;
       if (s->failed) ++failed;
       if (!s->counted) {
         if (!s->failed) ++not_live;
@@ -948,13 +973,16 @@ int run(const Options& options) {
   }
   auto after_answer = wsload::summarize(tally.after_answer_ns);
   auto after_start = wsload::summarize(tally.after_start_ns);
-  double delivery_window = send_start_ns > 0 && tally.last_received_ns > send_start_ns ? ms(tally.last_received_ns - send_start_ns) / 1e3 : 0;
+  double delivery_window = send_start_ns > 0 && tally.last_received_ns > send_start_ns
+                               ? ms(tally.last_received_ns - send_start_ns) / 1e3
+                               : 0;
   double deliveries_per_second = delivery_window > 0 ? static_cast<double>(tally.received) / delivery_window : 0;
   double client_cpu = cpu_seconds_self();
 
   // --- report ---
-  std::printf("wsload %s: %s, %zu sockets (%zu threads), server %s\n", options.label.empty() ? "" : options.label.c_str(),
-              options.idle ? "idle" : "fan-out", users.size(), thread_count, options.url.c_str());
+  std::printf("wsload %s: %s, %zu sockets (%zu threads), server %s\n",
+              options.label.empty() ? "" : options.label.c_str(), options.idle ? "idle" : "fan-out", users.size(),
+              thread_count, options.url.c_str());
   std::printf("  sockets: %zu live, %zu failed to open, %zu not live in %.0f s, %zu closed early; opened in %.1f s\n",
               live_at_start, failed, not_live, options.live_timeout, closed_early, open_seconds);
   if (!first_socket_error.empty()) std::printf("  first socket error: %s\n", first_socket_error.c_str());
@@ -974,8 +1002,8 @@ int run(const Options& options) {
                             ? static_cast<double>(rss_after - rss_before) / static_cast<double>(live_at_start)
                             : 0;
     if (options.server_pid > 0) {
-      std::printf("  server RSS: %ld KiB before, %ld KiB after %.0f s idle: %+ld KiB, %.2f KiB per live socket\n", rss_before,
-                  rss_after, options.idle_wait, rss_after - rss_before, per_socket);
+      std::printf("  server RSS: %ld KiB before, %ld KiB after %.0f s idle: %+ld KiB, %.2f KiB per live socket\n",
+                  rss_before, rss_after, options.idle_wait, rss_after - rss_before, per_socket);
     } else {
       std::printf("  (no --server-pid: server memory not measured)\n");
     }
@@ -984,15 +1012,17 @@ int run(const Options& options) {
     out["kib_per_socket"] = std::round(per_socket * 100) / 100;
   } else {
     std::printf("  messages: %zu planned at %.1f/s, %zu sent (201) in %.1f s, %zu send errors%s%s\n", records.size(),
-                options.rate, sent.size(), send_seconds, send_errors, first_send_error.empty() ? "" : "; first: ",
-                first_send_error.substr(0, 200).c_str());
-    std::printf("  deliveries: %llu expected, %llu received, %llu lost, %llu duplicates, %llu out of order, %llu unexpected, "
-                "%llu resync_required (drain %.1f s)\n",
-                static_cast<unsigned long long>(tally.expected), static_cast<unsigned long long>(tally.received),
-                static_cast<unsigned long long>(tally.lost), static_cast<unsigned long long>(duplicates),
-                static_cast<unsigned long long>(out_of_order), static_cast<unsigned long long>(tally.unexpected),
-                static_cast<unsigned long long>(resync), drain_seconds);
-    std::printf("  delivery rate: %.0f deliveries/s over %.1f s (first send to last delivery)\n", deliveries_per_second, delivery_window);
+                options.rate, sent.size(), send_seconds, send_errors,
+                first_send_error.empty() ? "" : "; first: ", first_send_error.substr(0, 200).c_str());
+    std::printf(
+        "  deliveries: %llu expected, %llu received, %llu lost, %llu duplicates, %llu out of order, %llu unexpected, "
+        "%llu resync_required (drain %.1f s)\n",
+        static_cast<unsigned long long>(tally.expected), static_cast<unsigned long long>(tally.received),
+        static_cast<unsigned long long>(tally.lost), static_cast<unsigned long long>(duplicates),
+        static_cast<unsigned long long>(out_of_order), static_cast<unsigned long long>(tally.unexpected),
+        static_cast<unsigned long long>(resync), drain_seconds);
+    std::printf("  delivery rate: %.0f deliveries/s over %.1f s (first send to last delivery)\n", deliveries_per_second,
+                delivery_window);
     print_summary("latency after the 201 answer:", after_answer);
     print_summary("latency after the request start:", after_start);
     out["messages_planned"] = records.size();
@@ -1037,12 +1067,16 @@ int main(int argc, char** argv) {
   app.add_option("--senders", options.senders, "sending users (the first users)")->capture_default_str();
   app.add_option("--rate", options.rate, "messages per second")->capture_default_str();
   app.add_option("--duration", options.duration, "seconds of sending")->capture_default_str();
-  app.add_option("--conversations", options.conversations, "extra small conversations messages rotate over")->capture_default_str();
-  app.add_option("--conversation-size", options.conversation_size, "members of each extra conversation besides the senders")
+  app.add_option("--conversations", options.conversations, "extra small conversations messages rotate over")
+      ->capture_default_str();
+  app.add_option("--conversation-size", options.conversation_size,
+                 "members of each extra conversation besides the senders")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "socket threads (0: one per core)")->capture_default_str();
-  app.add_option("--connect-concurrency", options.connect_concurrency, "connects/handshakes in flight")->capture_default_str();
-  app.add_option("--connect-rate", options.connect_rate, "connects per second at most (0: no limit)")->capture_default_str();
+  app.add_option("--connect-concurrency", options.connect_concurrency, "connects/handshakes in flight")
+      ->capture_default_str();
+  app.add_option("--connect-rate", options.connect_rate, "connects per second at most (0: no limit)")
+      ->capture_default_str();
   app.add_option("--http-connections", options.http_connections, "concurrent sends at most")->capture_default_str();
   app.add_option("--live-timeout", options.live_timeout, "seconds for every socket to be live")->capture_default_str();
   app.add_option("--drain", options.drain_timeout, "seconds to wait for the last deliveries")->capture_default_str();
