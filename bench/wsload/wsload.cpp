@@ -591,6 +591,14 @@ void handle_frame(Socket& socket, const Shared& shared, std::string_view text, s
   }
 }
 
+// A socket that will not go live: counted once.
+void mark_failed(Socket& socket, std::string error) {
+  if (socket.failed) return;
+  socket.failed = true;
+  socket.error = std::move(error);
+  g_failed.fetch_add(1);
+}
+
 asio::awaitable<void> read_socket(Socket& socket, const Shared& shared) {
   beast::flat_buffer buffer;
   json::parser parser;  // keeps its temporary buffers from frame to frame
@@ -605,6 +613,7 @@ asio::awaitable<void> read_socket(Socket& socket, const Shared& shared) {
           socket.error += " (close code " + std::to_string(socket.ws.reason().code) + " " +
                           std::string(socket.ws.reason().reason.data(), socket.ws.reason().reason.size()) + ")";
         }
+        if (!socket.live.load()) mark_failed(socket, socket.error);  // closed before its pong
       }
       co_return;
     }
@@ -622,8 +631,7 @@ asio::awaitable<void> open_socket(Socket& socket, const Shared& shared) {
   stream.expires_after(30s);
   auto [cec] = co_await stream.async_connect(shared.target->endpoint, kTuple);
   if (cec) {
-    socket.failed = true;
-    socket.error = "connect: " + cec.message();
+    mark_failed(socket, "connect: " + cec.message());
     co_return;
   }
   stream.socket().set_option(tcp::no_delay(true));
@@ -636,8 +644,7 @@ asio::awaitable<void> open_socket(Socket& socket, const Shared& shared) {
   std::string path = "/api/v1/realtime";
   auto [hec] = co_await socket.ws.async_handshake(response, shared.target->host, path, kTuple);
   if (hec) {
-    socket.failed = true;
-    socket.error = "handshake: " + hec.message() + " (HTTP " + std::to_string(response.result_int()) + ")";
+    mark_failed(socket, "handshake: " + hec.message() + " (HTTP " + std::to_string(response.result_int()) + ")");
     co_return;
   }
   stream.expires_never();
@@ -656,8 +663,7 @@ asio::awaitable<void> open_socket(Socket& socket, const Shared& shared) {
   std::string ping = R"({"type":"ping"})";
   auto [wec, written] = co_await socket.ws.async_write(asio::buffer(ping), kTuple);
   if (wec) {
-    socket.failed = true;
-    socket.error = "ping: " + wec.message();
+    mark_failed(socket, "ping: " + wec.message());
   }
 }
 
@@ -676,7 +682,6 @@ asio::awaitable<void> connector(Worker& worker, Shared& shared) {
       co_await timer.async_wait(asio::use_awaitable);
     }
     co_await open_socket(socket, shared);
-    if (socket.failed) g_failed.fetch_add(1);
   }
 }
 
