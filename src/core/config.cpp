@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/data_folder.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -259,9 +261,15 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::db_statement_timeout), [](const Config& c) { return show_ms(c.db_statement_timeout); }},
       {"PARLEY_DB_ACQUIRE_TIMEOUT", "5s", "wait for a free connection before answering 503", false,
        duration_field(&Config::db_acquire_timeout), [](const Config& c) { return show_ms(c.db_acquire_timeout); }},
-      {"PARLEY_JWT_PRIVATE_KEY_FILE", "(generated at start)",
-       "Ed25519 PKCS#8 PEM signing key; unset = a fresh key per start (development only)", false,
-       string_field(&Config::jwt_private_key_file), [](const Config& c) { return c.jwt_private_key_file; }},
+      {"PARLEY_JWT_PRIVATE_KEY_FILE", "(development: jwt-signing-key.pem beside the SQLite file)",
+       "Ed25519 PKCS#8 PEM signing key; required in production. Unset in development: with SQLite a key "
+       "created once in the database's folder (mode 0600) and reused; with PostgreSQL a fresh key per start",
+       false, string_field(&Config::jwt_private_key_file),
+       [](const Config& c) {
+         if (!c.jwt_private_key_file.empty()) return c.jwt_private_key_file;
+         if (auto kept = development_signing_key_file(c)) return kept->string() + " (kept by Parley)";
+         return std::string("(generated at start)");
+       }},
       {"PARLEY_JWT_RETIRED_PUBLIC_KEYS_DIR", "", "folder of retired public keys named <retired unix time>.pem", false,
        string_field(&Config::jwt_retired_public_keys_dir),
        [](const Config& c) { return c.jwt_retired_public_keys_dir; }},
