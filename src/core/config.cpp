@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include "core/error.hpp"
+#include "core/redis_url.hpp"
+
 namespace parley {
 namespace {
 
@@ -261,6 +264,19 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::db_statement_timeout), [](const Config& c) { return show_ms(c.db_statement_timeout); }},
       {"PARLEY_DB_ACQUIRE_TIMEOUT", "5s", "wait for a free connection before answering 503", false,
        duration_field(&Config::db_acquire_timeout), [](const Config& c) { return show_ms(c.db_acquire_timeout); }},
+      {"PARLEY_REDIS_URL", "", "redis://[[user]:password@]host[:port][/db] (empty = no Redis: in-process only)", true,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!v.empty()) {
+           try {
+             parse_redis_url(v);
+           } catch (const AppError& e) {
+             return std::string(kRedisUrlForm) + " (" + e.public_message() + ")";
+           }
+         }
+         c.redis_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.redis_url.empty() ? std::string() : parse_redis_url(c.redis_url).redacted(); }},
       {"PARLEY_JWT_PRIVATE_KEY_FILE", "(development: jwt-signing-key.pem beside the SQLite file)",
        "Ed25519 PKCS#8 PEM signing key; required in production. Unset in development: with SQLite a key "
        "created once in the database's folder (mode 0600) and reused; with PostgreSQL a fresh key per start",
