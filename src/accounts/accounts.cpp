@@ -1,6 +1,8 @@
 #include "accounts/accounts.hpp"
 
+#include "auth/signing_key_file.hpp"
 #include "auth/tokens.hpp"
+#include "core/data_folder.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 
@@ -47,13 +49,20 @@ RequestMeta RequestMeta::of(const http::Request& req) {
 
 auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
   std::optional<auth::KeySet> keys;
-  if (config.jwt_private_key_file.empty()) {
+  if (!config.jwt_private_key_file.empty()) {
+    keys.emplace(auth::Ed25519Key::from_private_pem(read_file(config.jwt_private_key_file)));
+  } else if (auto kept = development_signing_key_file(config)) {
+    // Development with SQLite: one key per data folder, so tokens (and the resumes that present them)
+    // survive restarts. Production never gets here: there the key must be configured.
+    auto file = auth::load_or_create_signing_key_file(*kept);
+    logger.info("PARLEY_JWT_PRIVATE_KEY_FILE is not set: signing with the development key in {} ({})",
+                std::filesystem::absolute(*kept).string(), file.created ? "created now" : "kept from an earlier start");
+    keys.emplace(std::move(file.key));
+  } else {
     logger.warn(
         "PARLEY_JWT_PRIVATE_KEY_FILE is not set: signing with a key generated for this run; "
         "tokens stop working at restart and are not valid on other replicas");
     keys.emplace(auth::KeySet::generate());
-  } else {
-    keys.emplace(auth::Ed25519Key::from_private_pem(read_file(config.jwt_private_key_file)));
   }
   if (!config.jwt_next_public_key_file.empty()) {
     keys->add_upcoming(auth::Ed25519Key::from_public_pem(read_file(config.jwt_next_public_key_file)));

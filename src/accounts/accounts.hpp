@@ -56,8 +56,11 @@ struct ProfileChange {
   std::optional<std::string> current_password;
 };
 
-// Builds the signing keys from the configuration: the PEM file when set, a fresh key otherwise
-// (development), plus retired public keys (<retired unix seconds>.pem) that still verify.
+// Builds the signing keys from the configuration: the PEM file PARLEY_JWT_PRIVATE_KEY_FILE when
+// set; otherwise, in development with SQLite, the key kept in the data folder (created on the first
+// start, auth/signing_key_file.hpp); otherwise a fresh key for this run, with a warning. Plus the
+// upcoming and retired public keys that also verify. Throws std::runtime_error naming the file
+// when a key file cannot be read or is refused (the server then does not start).
 auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger);
 
 class Accounts {

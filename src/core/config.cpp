@@ -1,10 +1,15 @@
 #include "core/config.hpp"
 
+#include "core/data_folder.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <thread>
+
+#include "core/error.hpp"
+#include "core/redis_url.hpp"
 
 namespace parley {
 namespace {
@@ -259,9 +264,28 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::db_statement_timeout), [](const Config& c) { return show_ms(c.db_statement_timeout); }},
       {"PARLEY_DB_ACQUIRE_TIMEOUT", "5s", "wait for a free connection before answering 503", false,
        duration_field(&Config::db_acquire_timeout), [](const Config& c) { return show_ms(c.db_acquire_timeout); }},
-      {"PARLEY_JWT_PRIVATE_KEY_FILE", "(generated at start)",
-       "Ed25519 PKCS#8 PEM signing key; unset = a fresh key per start (development only)", false,
-       string_field(&Config::jwt_private_key_file), [](const Config& c) { return c.jwt_private_key_file; }},
+      {"PARLEY_REDIS_URL", "", "redis://[[user]:password@]host[:port][/db] (empty = no Redis: in-process only)", true,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!v.empty()) {
+           try {
+             parse_redis_url(v);
+           } catch (const AppError& e) {
+             return std::string(kRedisUrlForm) + " (" + e.public_message() + ")";
+           }
+         }
+         c.redis_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.redis_url.empty() ? std::string() : parse_redis_url(c.redis_url).redacted(); }},
+      {"PARLEY_JWT_PRIVATE_KEY_FILE", "(development: jwt-signing-key.pem beside the SQLite file)",
+       "Ed25519 PKCS#8 PEM signing key; required in production. Unset in development: with SQLite a key "
+       "created once in the database's folder (mode 0600) and reused; with PostgreSQL a fresh key per start",
+       false, string_field(&Config::jwt_private_key_file),
+       [](const Config& c) {
+         if (!c.jwt_private_key_file.empty()) return c.jwt_private_key_file;
+         if (auto kept = development_signing_key_file(c)) return kept->string() + " (kept by Parley)";
+         return std::string("(generated at start)");
+       }},
       {"PARLEY_JWT_RETIRED_PUBLIC_KEYS_DIR", "", "folder of retired public keys named <retired unix time>.pem", false,
        string_field(&Config::jwt_retired_public_keys_dir),
        [](const Config& c) { return c.jwt_retired_public_keys_dir; }},

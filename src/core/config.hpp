@@ -54,6 +54,10 @@ struct Config {
   std::chrono::milliseconds db_statement_timeout{30000};
   std::chrono::milliseconds db_acquire_timeout{5000};
 
+  // Redis (src/redis/): pub/sub between replicas, later cache and rate limits. Empty: no Redis,
+  // everything in-process. Validated with parse_redis_url (core/redis_url.hpp) when set.
+  std::string redis_url;
+
   // Authentication (docs/security.md).
   std::string jwt_private_key_file;         // empty = a key generated at start (development only)
   std::string jwt_retired_public_keys_dir;  // <retired_at unix seconds>.pem, SPKI public keys

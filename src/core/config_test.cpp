@@ -122,6 +122,24 @@ TEST(Config, DatabasePasswordMaskedWhenShown) {
   }
 }
 
+TEST(Config, RedisUrlIsOptionalValidatedAndMasked) {
+  EXPECT_EQ(load({}).config.redis_url, "");
+  auto loaded = load({{"PARLEY_REDIS_URL", "redis://app:hunter2@cache:6380/1"}});
+  ASSERT_TRUE(loaded.problems.empty()) << loaded.problems.front();
+  EXPECT_EQ(loaded.config.redis_url, "redis://app:hunter2@cache:6380/1");
+  for (const auto& s : settings()) {
+    if (s.name == "PARLEY_REDIS_URL") {
+      EXPECT_EQ(s.show(loaded.config), "redis://app:********@cache:6380/1");
+    }
+  }
+  auto bad = load({{"PARLEY_REDIS_URL", "redis://app:hunter2@cache:99999"}});
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_TRUE(bad.problems[0].starts_with("PARLEY_REDIS_URL: expected redis://[[user]:password@]host[:port][/db] "
+                                          "(the port must be a number from 1 to 65535), got ********"))
+      << bad.problems[0];
+  EXPECT_EQ(bad.problems[0].find("hunter2"), std::string::npos);
+}
+
 TEST(Config, DurationsAndSizes) {
   EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
   EXPECT_EQ(parse_duration("7"), std::chrono::milliseconds(7000));

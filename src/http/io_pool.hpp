@@ -32,8 +32,15 @@ class IoPool {
   void join();
 
  private:
+  // An io_context whose services can be shut down (abandoned handlers destroyed) before any
+  // context of the pool is destroyed; see ~IoPool.
+  class Context : public boost::asio::io_context {
+   public:
+    using io_context::io_context;
+    void shut_down_services() { shutdown(); }
+  };
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<Context>> contexts_;
   std::vector<Guard> guards_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};

@@ -290,6 +290,18 @@ awaitable<void> PgConnection::write_loop() {
 awaitable<void> PgConnection::read_loop() {
   // Runs for the connection's life, also when idle, so a server restart is noticed at once and
   // NOTIFY messages are delivered without a query.
+  //
+  // When the io_context shuts down with this loop suspended, the frame is destroyed instead of
+  // resumed. Whatever is still pending is then dropped without completing it (no handler may run
+  // any more): a pending statement's completion can own this connection (a transaction's rollback
+  // does), and left in pending_ it would keep the connection, and itself, alive forever.
+  struct DropPendingOnExit {
+    PgConnection& self;
+    ~DropPendingOnExit() {
+      std::deque<std::shared_ptr<Pending>> dropped;
+      dropped.swap(self.pending_);
+    }
+  } drop_pending_on_exit{*this};
   while (!broken_) {
     boost::system::error_code ec;
     co_await socket_.async_wait(Wait::wait_read, asio::redirect_error(use_awaitable, ec));
