@@ -25,6 +25,9 @@ WsClient::WsClient(std::uint16_t port, const std::string& target, const std::map
   ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
     for (const auto& [name, value] : headers) req.set(name, value);
   }));
+  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::ping) ++pings_;
+  });
   websocket::response_type response;
   boost::system::error_code ec;
   ws_.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
@@ -90,6 +93,18 @@ int WsClient::wait_closed(std::chrono::milliseconds timeout) {
   while (read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
   }
   return close_code();
+}
+
+bool WsClient::wait_for_pings(int count, std::chrono::milliseconds timeout) {
+  beast::flat_buffer buffer;
+  ws_.async_read(buffer, [](boost::system::error_code, std::size_t) {});
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  io_.restart();
+  while (pings_ < count && std::chrono::steady_clock::now() < deadline) io_.run_for(std::chrono::milliseconds(20));
+  drop();
+  io_.restart();
+  io_.run();
+  return pings_ >= count;
 }
 
 int WsClient::close_code() const {

@@ -41,6 +41,9 @@ class WsClient {
   // Reads until the server closes; returns its close code (1006 when the TCP connection just ended).
   int wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   int close_code() const;
+  // Reads (answering pings, as a real client does) until `count` pings arrived or the deadline;
+  // the connection is dropped afterwards.
+  bool wait_for_pings(int count, std::chrono::milliseconds timeout);
   // Sends a close frame and waits for the server's answer.
   void close();
   // Drops the TCP connection without a close handshake (a client that vanished).
@@ -49,6 +52,7 @@ class WsClient {
  private:
   boost::asio::io_context io_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  int pings_ = 0;
   bool accepted_ = false;
   bool closed_ = false;
   int status_ = 0;
