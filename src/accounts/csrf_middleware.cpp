@@ -14,6 +14,13 @@ AppError csrf_failed(std::string detail) {
   return AppError{403, "csrf_failed", "CSRF check failed", std::move(detail)};
 }
 
+bool is_websocket_upgrade(const http::Request& req) {
+  const auto upgrade = req.header("Upgrade");
+  return upgrade.size() == 9 && std::equal(upgrade.begin(), upgrade.end(), "websocket", [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
 bool is_safe(http::Method method) noexcept {
   return method == http::Method::get || method == http::Method::head || method == http::Method::options;
 }
@@ -59,9 +66,15 @@ class CsrfMiddleware final : public http::Middleware {
       // OIDC's GET login and callback are top-level navigations from the provider (cross-site by
       // design); their CSRF defence is the one-time state bound to the browser.
       if (!is_safe(req.method())) check_login_origin(req);
-    } else if (req.principal && req.principal->via == http::Principal::Via::session && !is_safe(req.method())) {
-      check_same_origin(req);
-      check_token(req, req.principal->csrf_token_hash);
+    } else if (req.principal && req.principal->via == http::Principal::Via::session) {
+      if (!is_safe(req.method())) {
+        check_same_origin(req);
+        check_token(req, req.principal->csrf_token_hash);
+      } else if (is_websocket_upgrade(req)) {
+        // Cross-site WebSocket hijacking: a GET, but one that opens a two-way channel with the
+        // cookie's authority, and a browser sends no custom header on it: the Origin decides.
+        check_same_origin(req);
+      }
     }
     co_return co_await next(req);
   }

@@ -17,6 +17,8 @@ namespace parley::accounts {
 //     header; default ports ignored) or one of `trusted_origins` (the explicit CORS origins,
 //     which CORS already trusts with credentials); without `Origin`, `Sec-Fetch-Site` must be
 //     `same-origin`.
+// A session-authenticated WebSocket upgrade (GET with `Upgrade: websocket`) must pass the same
+// origin check (no token: browsers cannot add headers to a WebSocket handshake).
 // A password session login (POST /api/v1/auth/session) is checked against login CSRF: a browser's
 // `Origin` (or else `Sec-Fetch-Site`) must be same-origin when sent; clients that send neither
 // (not browsers) pass. Bearer-authenticated and anonymous requests pass untouched: no cookie is

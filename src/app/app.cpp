@@ -2,6 +2,9 @@
 
 #include "app/credentials.hpp"
 #include "app/database.hpp"
+#include "db/pg/pg_database.hpp"
+#include "realtime/pg_fanout.hpp"
+#include "realtime/redis_fanout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +16,22 @@
 namespace parley {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// The bus between replicas (realtime/fanout.hpp): Redis pub/sub with PARLEY_REDIS_URL, else
+// PostgreSQL LISTEN/NOTIFY when the database is PostgreSQL, else nothing (SQLite: one process).
+std::unique_ptr<realtime::Fanout> make_fanout(db::Database& database, const std::shared_ptr<redis::Client>& redis,
+                                              const std::shared_ptr<redis::Subscriber>& subscriber,
+                                              asio::any_io_executor executor, spdlog::logger& logger) {
+  if (redis) return std::make_unique<realtime::RedisFanout>(redis, subscriber, std::move(executor), logger);
+  if (auto* pg = dynamic_cast<db::pg::PgDatabase*>(&database)) {
+    return std::make_unique<realtime::PgFanout>(*pg, std::move(executor), logger);
+  }
+  return std::make_unique<realtime::LocalFanout>();
+}
+
+}  // namespace
 
 App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes,
          int access_log_fd)
@@ -44,8 +63,22 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         return it->second;
       }));
   oidc_login_ = std::make_unique<accounts::OidcLogin>(config_, *accounts_, *oidc_providers_);
-  event_stream_ =
-      std::make_unique<events::EventStream>(*database_, event_bus_, pool_.primary().get_executor(), *logger_);
+  event_stream_ = std::make_unique<events::EventStream>(
+      *database_, event_bus_, pool_.primary().get_executor(), *logger_,
+      events::EventStreamOptions{.retention = std::chrono::duration_cast<std::chrono::seconds>(config_.event_retention),
+                                 .max_replay = config_.event_replay_max,
+                                 .sweep_interval = config_.event_sweep_interval});
+  if (!config_.redis_url.empty()) {
+    // One client and one subscriber connection per process, shared by whatever uses Redis.
+    const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url)};
+    redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
+    redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
+  }
+  realtime_ = std::make_unique<realtime::Realtime>(
+      *database_, *event_stream_, event_bus_,
+      make_fanout(*database_, redis_, redis_subscriber_, pool_.primary().get_executor(), *logger_),
+      pool_.primary().get_executor(), *logger_,
+      realtime::RealtimeSettings{.presence_ttl = config_.presence_ttl, .presence_sweep = config_.presence_sweep});
   messaging_ = std::make_unique<messaging::MessagingContext>(
       *database_, *event_stream_,
       messaging::MessagingSettings{.edit_window =
@@ -85,6 +118,9 @@ App::~App() {
   // them (the server's acceptor, the PostgreSQL pool's timers and sockets, the hasher and mailer
   // pools) while they are, users before what they use.
   server_.reset();
+  realtime_.reset();
+  redis_subscriber_.reset();
+  redis_.reset();
   uploads_.reset();
   messages_.reset();
   conversations_.reset();
@@ -114,6 +150,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_conversation_routes(router_, *conversations_);
   add_message_routes(router_, *messages_);
   add_upload_routes(router_, *uploads_);
+  add_realtime_routes(router_, *realtime_);
   if (extra_routes) extra_routes(router_);
 }
 
@@ -121,6 +158,7 @@ std::uint16_t App::start() {
   pool_.start();
   asio::co_spawn(pool_.primary(), prepare_schema(config_, *database_, *logger_), asio::use_future).get();
   event_stream_->start();  // after the schema: it starts from the log's head
+  asio::co_spawn(pool_.primary(), realtime_->start(), asio::use_future).get();  // subscribed before serving
   // Before the first request: no other process's invalidation may be missed (app/credentials.hpp).
   asio::co_spawn(pool_.primary(), listen_for_credential_changes(*database_, *credential_invalidator_), asio::use_future)
       .get();
@@ -151,8 +189,11 @@ void App::request_stop() {
       pool_.primary(),
       [this]() -> asio::awaitable<void> {
         co_await server_->shutdown(config_.shutdown_grace);
+        realtime_->stop();
         co_await event_stream_->stop();
         log_flush_timer_.cancel();
+        if (redis_subscriber_) redis_subscriber_->close();
+        if (redis_) redis_->close();
         if (database_) database_->close();
         {
           std::lock_guard lock(stop_mutex_);

@@ -24,6 +24,9 @@
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
 #include "messaging/messages.hpp"
+#include "realtime/realtime.hpp"
+#include "redis/client.hpp"
+#include "redis/subscriber.hpp"
 #include "uploads/uploads.hpp"
 
 #include <prometheus/registry.h>
@@ -67,6 +70,7 @@ class App {
   events::EventBus& event_bus() noexcept { return event_bus_; }
   // The event log and the loop that numbers and publishes it (docs/architecture.md).
   events::EventStream& event_stream() noexcept { return *event_stream_; }
+  realtime::Realtime& realtime() noexcept { return *realtime_; }
   // The verified-credential cache (tests look at it).
   accounts::CredentialCache& credential_cache() noexcept { return *credential_cache_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
@@ -106,6 +110,11 @@ class App {
   std::unique_ptr<messaging::MessagingContext> messaging_;
   std::unique_ptr<messaging::Conversations> conversations_;
   std::unique_ptr<messaging::Messages> messages_;
+  // Redis (PARLEY_REDIS_URL; null without): the shared client and the pub/sub connection.
+  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Subscriber> redis_subscriber_;
+  // Sockets, long polls, typing and presence on top of the event stream (docs/realtime.md).
+  std::unique_ptr<realtime::Realtime> realtime_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
   std::unique_ptr<uploads::Uploads> uploads_;
   http::IoPool pool_;
@@ -124,6 +133,8 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
 void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics);
+// /api/v1/realtime, /api/v1/realtime/ticket and /api/v1/events (app/routes_realtime.cpp).
+void add_realtime_routes(http::Router& router, realtime::Realtime& realtime);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
 void add_account_routes(http::Router& router, accounts::Accounts& accounts);
 // POST/DELETE /api/v1/auth/session: browser session login and logout (app/routes_sessions.cpp).

@@ -225,6 +225,24 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.ws_send_queue); }},
+      {"PARLEY_EVENT_RETENTION", "24h", "how long events stay resumable (an older last_event_id gets resync_required)",
+       false, duration_field(&Config::event_retention), [](const Config& c) { return show_ms(c.event_retention); }},
+      {"PARLEY_EVENT_REPLAY_MAX", "10000", "most events a resume replays; a client further behind gets resync_required",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::int64_t>(v);
+         if (!n || *n < 1 || *n > 1000000) return "a number from 1 to 1000000";
+         c.event_replay_max = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.event_replay_max); }},
+      {"PARLEY_EVENT_SWEEP_INTERVAL", "1s", "how often a process tails the event log unasked (other processes' events "
+       "arrive sooner over the bus)", false, duration_field(&Config::event_sweep_interval),
+       [](const Config& c) { return show_ms(c.event_sweep_interval); }},
+      {"PARLEY_PRESENCE_TTL", "60s", "a real-time socket silent this long counts as offline", false,
+       duration_field(&Config::presence_ttl), [](const Config& c) { return show_ms(c.presence_ttl); }},
+      {"PARLEY_PRESENCE_SWEEP", "1s", "how often presence changes are sent (they are coalesced in between)", false,
+       duration_field(&Config::presence_sweep), [](const Config& c) { return show_ms(c.presence_sweep); }},
       {"PARLEY_DATABASE_URL", "sqlite:var/parley.db", "sqlite:<path> or postgresql://user:pass@host:port/db", true,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          if (!v.starts_with("sqlite:") && !v.starts_with("postgresql://") && !v.starts_with("postgres://"))

@@ -47,6 +47,13 @@ struct Config {
   std::chrono::milliseconds ws_ping_interval{30000};
   std::size_t ws_send_queue = 256;
 
+  // Real-time events (docs/realtime.md).
+  std::chrono::milliseconds event_retention{24LL * 3600 * 1000};
+  std::int64_t event_replay_max = 10000;
+  std::chrono::milliseconds event_sweep_interval{1000};
+  std::chrono::milliseconds presence_ttl{60000};
+  std::chrono::milliseconds presence_sweep{1000};
+
   std::string database_url = "sqlite:var/parley.db";
   std::optional<bool> auto_migrate;  // unset = on for SQLite, off otherwise
   std::string migrations_dir;        // empty = the source tree's migrations/

@@ -6,18 +6,20 @@
 
 namespace parley::events {
 
-std::string Event::frame() const {
+std::string event_frame(std::int64_t position, std::string_view type, std::string_view data_json) {
   std::string out;
-  out.reserve(48 + type.size() + (data ? data->size() : 2));
+  out.reserve(48 + type.size() + data_json.size());
   out += "{\"id\":";
   out += std::to_string(position);
   out += ",\"type\":\"";
   out += type;  // event types are [a-z_.] by the schema: nothing to escape
   out += "\",\"data\":";
-  out += data ? *data : std::string("{}");
+  out += data_json.empty() ? std::string_view("{}") : data_json;
   out += '}';
   return out;
 }
+
+std::string Event::frame() const { return event_frame(position, type, data ? std::string_view(*data) : std::string_view()); }
 
 EventBus::Subscription::Subscription(Subscription&& other) noexcept : bus_(other.bus_), id_(other.id_) {
   other.bus_ = nullptr;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace spdlog {
 class logger;
@@ -33,6 +34,10 @@ struct Event {
   // API.md's server frame {"id": position, "type": type, "data": data} as JSON text.
   std::string frame() const;
 };
+
+// The same frame from its parts (`data_json` is JSON text; empty means {}), for events read back
+// from the log.
+std::string event_frame(std::int64_t position, std::string_view type, std::string_view data_json);
 
 class EventBus {
  public:

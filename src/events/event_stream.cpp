@@ -155,10 +155,13 @@ awaitable<void> EventStream::run(State* state) {
 
 awaitable<void> EventStream::pass(State& state) {
   if (db_.dialect() == db::Dialect::postgres) {
+    std::int64_t last_numbered = 0;
     for (;;) {
       auto numbered = co_await log_.sequence_pending(db_, options_.batch);
+      if (!numbered.empty()) last_numbered = numbered.back().position;
       if (static_cast<int>(numbered.size()) < options_.batch) break;
     }
+    if (last_numbered > 0 && on_numbered_) on_numbered_(last_numbered);
   }
   for (;;) {
     auto rows = co_await log_.tail(db_, state.published, options_.batch);
@@ -180,12 +183,28 @@ awaitable<void> EventStream::pass(State& state) {
   }
 }
 
+awaitable<StreamPage> EventStream::resume(std::int64_t user_id, std::int64_t after, int limit) {
+  if (options_.max_replay > 0 && co_await log_.backlog_exceeds(db_, user_id, after, options_.max_replay)) {
+    StreamPage page;
+    page.resync_required = true;
+    page.last_event_id = co_await log_.head(db_);
+    co_return page;
+  }
+  co_return co_await this->after(user_id, after, limit);
+}
+
+void EventStream::on_numbered(std::function<void(std::int64_t)> callback) { on_numbered_ = std::move(callback); }
+
+awaitable<std::int64_t> EventStream::head() { co_return co_await log_.head(db_); }
+
 awaitable<StreamPage> EventStream::after(std::int64_t user_id, std::int64_t after, int limit) {
   StreamPage page;
   // The head is read first: every event numbered up to it is visible to the query that follows.
   const std::int64_t head = co_await log_.head(db_);
   const std::int64_t oldest = co_await log_.oldest(db_);
-  if (after < oldest - 1) {
+  // Below the oldest retained event (lost to retention), or above the head (never handed out here:
+  // another deployment's id, a restored database): the client must refetch.
+  if (after < oldest - 1 || after > head) {
     page.resync_required = true;
     page.last_event_id = head;
     co_return page;

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <vector>
@@ -35,6 +36,8 @@ namespace parley::events {
 
 struct EventStreamOptions {
   std::chrono::seconds retention{std::chrono::hours(24)};
+  // A resume with more events than this to replay gets resync_required instead (0: no limit).
+  std::int64_t max_replay = 10000;
   std::chrono::milliseconds sweep_interval{1000};
   std::chrono::minutes purge_interval{10};
   int batch = 1000;  // events numbered or published per statement
@@ -70,8 +73,17 @@ class EventStream {
   // Returns once every event committed before the call is numbered and published.
   boost::asio::awaitable<void> flush();
 
-  // The events `user_id` may see after `after`, oldest first, at most `limit`.
+  // The events `user_id` may see after `after`, oldest first, at most `limit`. A resume starts
+  // with check_resume(); later pages go straight here.
   boost::asio::awaitable<StreamPage> after(std::int64_t user_id, std::int64_t after, int limit);
+  // The first page of a resume: like after(), but resync_required also when more than
+  // options.max_replay events would have to be replayed.
+  boost::asio::awaitable<StreamPage> resume(std::int64_t user_id, std::int64_t after, int limit);
+  // The newest position: a stream that starts "now" resumes from here.
+  boost::asio::awaitable<std::int64_t> head();
+  // Called on the loop's strand after a pass numbered events (PostgreSQL), with the last position
+  // it numbered: the real-time bus tells the other processes to tail the log now. Set before start().
+  void on_numbered(std::function<void(std::int64_t last_position)> callback);
 
  private:
   struct State;
@@ -84,6 +96,7 @@ class EventStream {
   EventStreamOptions options_;
   db::repositories::EventLogRepository log_;
   std::unique_ptr<State> state_;
+  std::function<void(std::int64_t)> on_numbered_;
 };
 
 }  // namespace parley::events

@@ -21,6 +21,10 @@ class WsConnection {
   virtual bool send(std::shared_ptr<const std::string> text) = 0;
   // Starts a close handshake with `code`. Thread-safe; idempotent.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // Returns once the send queue is at most half full (or the connection is closing): a sender of
+  // many frames (a replay) awaits it between sends instead of overflowing the queue. Only from the
+  // endpoint's own coroutines (on_open, on_message), which run on the connection's executor.
+  virtual boost::asio::awaitable<void> wait_for_room() = 0;
 };
 
 class WsEndpoint {

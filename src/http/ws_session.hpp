@@ -33,7 +33,7 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
  public:
   WsSession(Stream stream, std::shared_ptr<WsEndpoint> endpoint, const ServerOptions& options, spdlog::logger& logger)
       : ws_(std::move(stream)), endpoint_(std::move(endpoint)), options_(options), logger_(logger),
-        wake_(ws_.get_executor()) {}
+        wake_(ws_.get_executor()), room_(ws_.get_executor()) {}
 
   // Completes the handshake for `raw`, then runs until the connection closes.
   boost::asio::awaitable<void> run(RawRequest& raw, const std::string& request_id) {
@@ -79,6 +79,7 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
       request_close(close_code, "internal error");
     }
     wake_.cancel();
+    room_.cancel();
     endpoint_->on_close(close_code);
   }
 
@@ -103,6 +104,16 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
 
   void drain() override { close(1001, "server shutting down"); }
 
+  boost::asio::awaitable<void> wait_for_room() override {
+    constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+    while (queued_.load() * 2 >= options_.ws_send_queue && !close_requested_ && !reader_done_) {
+      waiting_for_room_ = true;
+      room_.expires_at(boost::asio::steady_timer::time_point::max());
+      co_await room_.async_wait(tuple);
+      waiting_for_room_ = false;
+    }
+  }
+
  private:
   // On the session's executor: the writer sends a close frame with `code` next.
   void request_close(std::uint16_t code, const std::string& reason) {
@@ -110,6 +121,7 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
     close_requested_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code),
                                                              reason.substr(0, 120));
     wake_.cancel();
+    room_.cancel();
   }
 
   static boost::asio::awaitable<void> writer(std::shared_ptr<WsSession> self) {
@@ -119,7 +131,8 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
       while (!self->queue_.empty() && !self->close_requested_ && !self->reader_done_) {
         auto frame = std::move(self->queue_.front());
         self->queue_.pop_front();
-        self->queued_.fetch_sub(1);
+        const std::size_t left = self->queued_.fetch_sub(1) - 1;
+        if (self->waiting_for_room_ && left * 2 < self->options_.ws_send_queue) self->room_.cancel();
         ws.text(true);
         auto [ec, n] = co_await ws.async_write(boost::asio::buffer(*frame), tuple);
         if (ec) co_return;
@@ -139,6 +152,8 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
   const ServerOptions& options_;
   spdlog::logger& logger_;
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer room_;  // wait_for_room() sleeps on it; the writer cancels it
+  bool waiting_for_room_ = false;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::atomic<std::size_t> queued_{0};
   std::optional<boost::beast::websocket::close_reason> close_requested_;

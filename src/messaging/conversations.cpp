@@ -63,6 +63,7 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
   auto tx = co_await ctx_.db.begin();
   CreatedConversation out;
   std::int64_t conversation_id = 0;
+  std::vector<std::int64_t> founders;  // conversation.created's member_ids (the real-time hub routes by them)
   if (direct) {
     if (in.name || !in.topic.empty() || in.visibility) {
       throw AppError::bad_request("Direct conversations have no name, topic or visibility.", "invalid_direct");
@@ -81,6 +82,8 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
     if (pair.created) {
       co_await ctx_.members.add(*tx, conversation_id, by.user_id, "member");
       if (other != by.user_id) co_await ctx_.members.add(*tx, conversation_id, other, "member");
+      founders = {by.user_id};
+      if (other != by.user_id) founders.push_back(other);
     } else {
       // The pair's conversation exists; the caller must still be in it (a ban is a ban).
       auto mine = co_await ctx_.members.find(*tx, conversation_id, by.user_id);
@@ -100,10 +103,13 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
     out.created = true;
     co_await ctx_.members.add(*tx, conversation_id, by.user_id, "owner");
     for (auto id : others) co_await ctx_.members.add(*tx, conversation_id, id, "member");
+    founders = {by.user_id};
+    founders.insert(founders.end(), others.begin(), others.end());
   }
   out.conversation = co_await summary_of(ctx_, *tx, conversation_id, by.user_id);
   if (out.created) {
     auto data = conversation_event_json(out.conversation.conversation, out.conversation.member_count);
+    data["member_ids"] = boost::json::array(founders.begin(), founders.end());
     co_await tell_members(*tx, events, conversation_id, "conversation.created", data);
   }
   co_await tx->commit();

@@ -4,8 +4,6 @@
 // the very next request; on PostgreSQL also by a second server process on the same database.
 #include "harness.hpp"
 
-#include "auth/jwt.hpp"
-#include "auth/tokens.hpp"
 #include "db/pg/pg_database.hpp"
 #include "db/pg_test_database.hpp"
 #include "db/repositories/user_repository.hpp"
@@ -16,8 +14,6 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 
 namespace parley::testing {
@@ -54,24 +50,13 @@ class CredentialCacheTest : public ::testing::TestWithParam<std::string> {
       server->reset();
     }
     pg_.reset();
-    if (!key_dir_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(key_dir_, ignored);
-    }
+    key_.reset();
   }
 
-  // PARLEY_JWT_PRIVATE_KEY_FILE naming one key file, so that two servers accept each other's tokens
-  // as replicas do (each would otherwise sign with a key of its own).
+  // Both servers sign and verify with one key, as replicas do.
   std::map<std::string, std::string> shared_signing_key(std::map<std::string, std::string> env) {
-    if (key_dir_.empty()) {
-      key_dir_ = std::filesystem::temp_directory_path() / ("parley-cc-" + auth::random_token(8));
-      std::filesystem::create_directories(key_dir_);
-      std::ofstream out(key_dir_ / "jwt.pem", std::ios::binary);
-      out << auth::Ed25519Key::generate().private_pem();
-    }
-    std::filesystem::permissions(key_dir_ / "jwt.pem",
-                                 std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    env["PARLEY_JWT_PRIVATE_KEY_FILE"] = (key_dir_ / "jwt.pem").string();
+    if (!key_) key_.emplace();
+    env["PARLEY_JWT_PRIVATE_KEY_FILE"] = key_->path();
     return env;
   }
 
@@ -176,7 +161,7 @@ class CredentialCacheTest : public ::testing::TestWithParam<std::string> {
   std::optional<db::testing::PgTestDatabase> pg_;
   std::optional<TestServer> server_;
   std::optional<TestServer> other_;  // a second process's server on the same database (PostgreSQL)
-  std::filesystem::path key_dir_;     // shared_signing_key()
+  std::optional<SigningKeyFile> key_;  // shared_signing_key()
 };
 
 TEST_P(CredentialCacheTest, ACachedCredentialKeepsWorkingWithoutTheDatabase) {

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "auth/jwt.hpp"
+#include "auth/tokens.hpp"
 #include "core/logging.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -25,6 +27,23 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+
+SigningKeyFile::SigningKeyFile()
+    : dir_((std::filesystem::temp_directory_path() / ("parley-key-" + auth::random_token(8))).string()) {
+  std::filesystem::create_directories(dir_);
+  {
+    std::ofstream out(path(), std::ios::binary);
+    out << auth::Ed25519Key::generate().private_pem();
+  }
+  std::filesystem::permissions(path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+SigningKeyFile::~SigningKeyFile() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string SigningKeyFile::path() const { return (std::filesystem::path(dir_) / "jwt.pem").string(); }
 
 Config test_config(const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> merged{{"PARLEY_LISTEN", "127.0.0.1:0"},

@@ -24,6 +24,21 @@
 
 namespace parley::testing {
 
+// A new Ed25519 signing key in a private temporary folder (the file mode 0600), removed with the
+// object: what PARLEY_JWT_PRIVATE_KEY_FILE names when servers must accept each other's tokens, as
+// replicas do (each would otherwise sign with a key of its own).
+class SigningKeyFile {
+ public:
+  SigningKeyFile();
+  ~SigningKeyFile();
+  SigningKeyFile(const SigningKeyFile&) = delete;
+  SigningKeyFile& operator=(const SigningKeyFile&) = delete;
+  std::string path() const;
+
+ private:
+  std::string dir_;
+};
+
 // Config for tests: loopback, port 0, two threads, quiet logs; `env` overrides PARLEY_* values.
 Config test_config(const std::map<std::string, std::string>& env = {});
 

@@ -1,24 +1,15 @@
 // Timeouts, connection limits, graceful shutdown and WebSockets against a real listener.
 #include "harness.hpp"
+#include "ws_client.hpp"
 #include "test_routes.hpp"
 
 #include <gtest/gtest.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include <future>
 #include <thread>
 
 namespace parley::testing {
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 
 std::unique_ptr<TestServer> start(std::map<std::string, std::string> env, std::shared_ptr<Gate> gate) {
   return std::make_unique<TestServer>(test_config(env), [gate](http::Router& r) { add_test_routes(r, gate); });
@@ -91,58 +82,10 @@ TEST(Lifecycle, GracefulShutdownLetsInFlightRequestsFinish) {
   EXPECT_EQ(stopped.wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
-// A blocking WebSocket client with deadlines.
-class WsClient {
- public:
-  explicit WsClient(std::uint16_t port) : ws_(io_) {
-    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    beast::get_lowest_layer(ws_).connect(endpoint);
-    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::ping) ++pings_;
-    });
-    ws_.handshake("127.0.0.1", "/test/ws");
-  }
-  void send(const std::string& text) { ws_.write(asio::buffer(text)); }
-  // Reads one message; returns nullopt when the connection closed (close_code() then tells why).
-  std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    beast::flat_buffer buffer;
-    boost::system::error_code result = asio::error::would_block;
-    ws_.async_read(buffer, [&](boost::system::error_code ec, std::size_t) { result = ec; });
-    io_.restart();
-    io_.run_for(timeout);
-    if (result == asio::error::would_block) {
-      beast::get_lowest_layer(ws_).close();
-      io_.restart();
-      io_.run();
-      throw std::runtime_error("websocket read timed out");
-    }
-    if (result) return std::nullopt;
-    return beast::buffers_to_string(buffer.data());
-  }
-  // Reads (answering pings, as a real client does) until `count` pings arrived or the deadline.
-  bool wait_for_pings(int count, std::chrono::milliseconds timeout) {
-    beast::flat_buffer buffer;
-    ws_.async_read(buffer, [](boost::system::error_code, std::size_t) {});
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    io_.restart();
-    while (pings_ < count && std::chrono::steady_clock::now() < deadline) io_.run_for(std::chrono::milliseconds(20));
-    beast::get_lowest_layer(ws_).close();
-    io_.restart();
-    io_.run();
-    return pings_ >= count;
-  }
-  int close_code() const { return ws_.reason().code; }
-
- private:
-  asio::io_context io_;
-  websocket::stream<tcp::socket> ws_;
-  int pings_ = 0;
-};
-
 TEST(WebSocket, EchoesMessages) {
   auto gate = std::make_shared<Gate>();
   auto server = start({}, gate);
-  WsClient client(server->port());
+  WsClient client(server->port(), "/test/ws");
   client.send("hello");
   EXPECT_EQ(client.read(), "hello");
   client.send(std::string(1000, 'x'));
@@ -152,18 +95,18 @@ TEST(WebSocket, EchoesMessages) {
 TEST(WebSocket, ServerSendsKeepAlivePings) {
   auto gate = std::make_shared<Gate>();
   auto server = start({{"PARLEY_WS_PING_INTERVAL", "100ms"}}, gate);
-  WsClient client(server->port());
+  WsClient client(server->port(), "/test/ws");
   EXPECT_TRUE(client.wait_for_pings(2, std::chrono::seconds(5)));
 }
 
 TEST(WebSocket, OversizedMessageClosesWith1009AndTheServerGoesOn) {
   auto gate = std::make_shared<Gate>();
   auto server = start({{"PARLEY_WS_MAX_MESSAGE", "1KiB"}}, gate);
-  WsClient client(server->port());
+  WsClient client(server->port(), "/test/ws");
   client.send(std::string(4096, 'x'));
   EXPECT_EQ(client.read(), std::nullopt);
   EXPECT_EQ(client.close_code(), 1009);
-  WsClient other(server->port());
+  WsClient other(server->port(), "/test/ws");
   other.send("still here");
   EXPECT_EQ(other.read(), "still here");
 }
@@ -171,7 +114,7 @@ TEST(WebSocket, OversizedMessageClosesWith1009AndTheServerGoesOn) {
 TEST(WebSocket, EndpointErrorClosesWithPolicyCode) {
   auto gate = std::make_shared<Gate>();
   auto server = start({}, gate);
-  WsClient client(server->port());
+  WsClient client(server->port(), "/test/ws");
   client.send("close-policy");
   EXPECT_EQ(client.read(), std::nullopt);
   EXPECT_EQ(client.close_code(), 1008);
@@ -180,7 +123,7 @@ TEST(WebSocket, EndpointErrorClosesWithPolicyCode) {
 TEST(WebSocket, ShutdownClosesWith1001) {
   auto gate = std::make_shared<Gate>();
   auto server = start({}, gate);
-  WsClient client(server->port());
+  WsClient client(server->port(), "/test/ws");
   client.send("hi");
   ASSERT_EQ(client.read(), "hi");
   auto stopped = std::async(std::launch::async, [&] { server->stop(); });

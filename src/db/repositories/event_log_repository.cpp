@@ -47,6 +47,14 @@ constexpr Query kTail{"events.tail",
   " WHERE e.user_id = $1 AND e.position > $2 "                                                         \
   "ORDER BY 1 LIMIT $3"
 constexpr DualQuery kAfter = PARLEY_DUAL("events.after", PARLEY_SQL_AFTER);
+// Whether more than $3 events of the user's stream lie after $2: the (`limit`+1)th position, if any.
+constexpr Query kBacklogBeyond{
+    "events.backlog_beyond",
+    "SELECT position FROM ("
+    "SELECT e.position FROM events e JOIN conversation_members m ON m.conversation_id = e.conversation_id"
+    " WHERE m.user_id = $1 AND m.banned_at IS NULL AND e.position > $2 AND e.position > m.events_from "
+    "UNION SELECT e.position FROM events e WHERE e.user_id = $1 AND e.position > $2"
+    ") backlog ORDER BY 1 LIMIT 1 OFFSET $3"};
 
 constexpr DualQuery kHead{"events.head", "SELECT last_position FROM event_sequence",
                           "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"};
@@ -119,6 +127,13 @@ awaitable<std::vector<StoredEvent>> EventLogRepository::after(Executor& db, std:
   out.reserve(rs.rows.size());
   for (const Row& r : rs.rows) out.push_back(StoredEvent{r.int64(0), r.text(1), r.text(2), r.text(3)});
   co_return out;
+}
+
+awaitable<bool> EventLogRepository::backlog_exceeds(Executor& db, std::int64_t user_id, std::int64_t after,
+                                                    std::int64_t limit) {
+  std::array<Value, 3> params{user_id, after, limit};
+  ResultSet rs = co_await db.execute(kBacklogBeyond, params);
+  co_return !rs.empty();
 }
 
 awaitable<std::int64_t> EventLogRepository::head(Executor& db) {

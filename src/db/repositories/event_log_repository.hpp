@@ -59,6 +59,10 @@ class EventLogRepository {
   // The events `user_id` may see with positions > after, oldest first, at most `limit` (1..1000).
   boost::asio::awaitable<std::vector<StoredEvent>> after(Executor& db, std::int64_t user_id, std::int64_t after,
                                                          int limit);
+  // Whether more than `limit` events of `user_id`'s stream lie after `after` (a resume that would
+  // replay more is told to resynchronise instead).
+  boost::asio::awaitable<bool> backlog_exceeds(Executor& db, std::int64_t user_id, std::int64_t after,
+                                               std::int64_t limit);
   // The newest position handed out (0 when none): "everything after this" starts a stream now.
   boost::asio::awaitable<std::int64_t> head(Executor& db);
   // The oldest position still retained (head() + 1 when the log is empty). A stream resumed from

@@ -53,6 +53,10 @@ constexpr Query kRemove{"members.remove",
 constexpr Query kCount{"members.count",
                        "SELECT count(*) FROM conversation_members WHERE conversation_id = $1 AND banned_at IS NULL"};
 // conversation_members_user_idx for a's memberships, the primary key for b's.
+// conversation_members_user_idx.
+constexpr Query kConversationsOf{"members.conversations_of",
+                                 "SELECT conversation_id FROM conversation_members "
+                                 "WHERE user_id = $1 AND banned_at IS NULL ORDER BY conversation_id"};
 constexpr Query kShareConversation{
     "members.share_conversation",
     "SELECT 1 FROM conversation_members a JOIN conversation_members b "
@@ -138,6 +142,15 @@ awaitable<std::vector<Member>> MemberRepository::list(Executor& db, std::int64_t
   out.reserve(rs.rows.size());
   for (const Row& r : rs.rows) out.push_back(to_member(r));
   co_return out;
+}
+
+awaitable<std::vector<std::int64_t>> MemberRepository::conversations_of(Executor& db, std::int64_t user_id) {
+  std::array<Value, 1> params{user_id};
+  ResultSet rs = co_await db.execute(kConversationsOf, params);
+  std::vector<std::int64_t> ids;
+  ids.reserve(rs.rows.size());
+  for (const auto& row : rs.rows) ids.push_back(row.int64(0));
+  co_return ids;
 }
 
 awaitable<bool> MemberRepository::share_conversation(Executor& db, std::int64_t a, std::int64_t b) {

@@ -58,6 +58,8 @@ class MemberRepository {
   // True when users a and b are both (unbanned) members of some conversation: whom a guest may
   // start a direct conversation with.
   boost::asio::awaitable<bool> share_conversation(Executor& db, std::int64_t a, std::int64_t b);
+  // The conversations `user_id` is a member of (not banned), in id order.
+  boost::asio::awaitable<std::vector<std::int64_t>> conversations_of(Executor& db, std::int64_t user_id);
   // Members not banned.
   boost::asio::awaitable<std::int64_t> count(Executor& db, std::int64_t conversation_id);
   // Moves the read marker forward to `message_id` (never backwards). Returns the row afterwards;

@@ -1,0 +1,148 @@
+// Real-time across `parley serve` instances (docs/realtime.md "Across instances"): two servers on
+// one PostgreSQL database, each with its own sockets. The event log is the source of truth; the
+// bus between them (PostgreSQL LISTEN/NOTIFY, or Redis pub/sub) makes delivery immediate and
+// carries typing.
+#include "db/pg_test_database.hpp"
+#include "harness.hpp"
+#include "messaging_fixture.hpp"
+#include "ws_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+namespace parley::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+class RealtimeInstancesTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto admin = db::testing::PgTestDatabase::admin_url_from_env();
+    if (!admin) GTEST_SKIP() << "PARLEY_TEST_PG_URL is unset (see scripts/test-servers)";
+    if (GetParam() == "redis") {
+      const char* redis = std::getenv("PARLEY_TEST_REDIS_URL");
+      if (redis == nullptr || *redis == '\0') GTEST_SKIP() << "PARLEY_TEST_REDIS_URL is unset (see scripts/test-servers)";
+      redis_url_ = redis;
+    }
+    pg_ = std::make_unique<db::testing::PgTestDatabase>(*admin);
+    a_ = start_instance();
+    b_ = start_instance();
+  }
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    pg_.reset();
+  }
+
+  // The sweep is a minute: an event reaching the other instance sooner came over the bus.
+  std::unique_ptr<TestServer> start_instance() {
+    std::map<std::string, std::string> env{{"PARLEY_DATABASE_URL", pg_->url()},
+                                           {"PARLEY_AUTO_MIGRATE", "1"},
+                                           {"PARLEY_EVENT_SWEEP_INTERVAL", "60s"},
+                                           {"PARLEY_JWT_PRIVATE_KEY_FILE", key_.path()}};
+    if (!redis_url_.empty()) env["PARLEY_REDIS_URL"] = redis_url_;
+    return std::make_unique<TestServer>(test_config(env));
+  }
+
+  TestUser user(TestServer& server, const std::string& name) {
+    json::object reg{{"username", name}, {"email", name + "@example.com"}, {"password", kMessagingPassword}};
+    auto created = http_request(server.port(), "POST", "/api/v1/auth/register",
+                                {{"Content-Type", "application/json"}}, json::serialize(reg));
+    EXPECT_EQ(created.status, 201) << created.body;
+    json::object login{{"login", name}, {"password", kMessagingPassword}};
+    auto token = http_request(server.port(), "POST", "/api/v1/auth/token", {{"Content-Type", "application/json"}},
+                              json::serialize(login));
+    EXPECT_EQ(token.status, 200) << token.body;
+    return TestUser{created.json().at("id").as_int64(), name, std::string(token.json().at("access").as_string())};
+  }
+  static HttpResult call(TestServer& server, const TestUser& u, const std::string& method, const std::string& target,
+                         const json::value& body = nullptr) {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + u.access}};
+    std::string text;
+    if (!body.is_null()) {
+      headers["Content-Type"] = "application/json";
+      text = json::serialize(body);
+    }
+    return http_request(server.port(), method, target, headers, text);
+  }
+  static std::unique_ptr<WsClient> live_socket(TestServer& server, const TestUser& u, const std::string& query = "") {
+    auto ws = std::make_unique<WsClient>(server.port(), "/api/v1/realtime" + query,
+                                         std::map<std::string, std::string>{{"Authorization", "Bearer " + u.access}});
+    EXPECT_TRUE(ws->accepted()) << ws->status();
+    ws->next_of("ready");
+    return ws;
+  }
+  static std::int64_t group(TestServer& server, const TestUser& by, std::int64_t other) {
+    auto r = call(server, by, "POST", "/api/v1/conversations",
+                  json::object{{"kind", "group"}, {"name", "g"}, {"member_ids", json::array{other}}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().at("id").as_int64();
+  }
+  static json::object send(TestServer& server, const TestUser& by, std::int64_t conversation, const std::string& body) {
+    auto r = call(server, by, "POST", "/api/v1/conversations/" + std::to_string(conversation) + "/messages",
+                  json::object{{"body", body}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().as_object();
+  }
+
+  std::string redis_url_;
+  SigningKeyFile key_;  // both instances sign and verify with one key, as replicas do
+  std::unique_ptr<db::testing::PgTestDatabase> pg_;
+  std::unique_ptr<TestServer> a_;
+  std::unique_ptr<TestServer> b_;
+};
+
+TEST_P(RealtimeInstancesTest, AMessagePostedThroughOneInstanceReachesASocketOnTheOther) {
+  auto alice = user(*a_, "alice"), bob = user(*a_, "bob");
+  auto conversation = group(*a_, alice, bob.id);
+  auto bob_on_b = live_socket(*b_, bob);
+  EXPECT_EQ(b_->app().realtime().fanout_name(), GetParam());
+  auto sent = send(*a_, alice, conversation, "across");
+  auto frame = bob_on_b->next_of("message.created", 5s);
+  EXPECT_EQ(frame.at("data").at("id").as_int64(), sent.at("id").as_int64());
+}
+
+TEST_P(RealtimeInstancesTest, TypingCrossesInstances) {
+  auto alice = user(*a_, "alice"), bob = user(*a_, "bob");
+  auto conversation = group(*a_, alice, bob.id);
+  auto bob_on_b = live_socket(*b_, bob);
+  auto alice_on_a = live_socket(*a_, alice);
+  alice_on_a->send(R"({"type":"typing","conversation_id":)" + std::to_string(conversation) + "}");
+  auto typing = bob_on_b->next_of("typing", 5s);
+  EXPECT_EQ(typing.at("data").at("user_id").as_int64(), alice.id);
+}
+
+TEST_P(RealtimeInstancesTest, WhenAnInstanceGoesAwayTheClientResumesOnTheOtherWithNothingMissing) {
+  auto alice = user(*a_, "alice"), bob = user(*a_, "bob");
+  auto conversation = group(*a_, alice, bob.id);
+  auto bob_on_a = live_socket(*a_, bob);
+  send(*b_, alice, conversation, "first");
+  const auto last_seen = bob_on_a->next_of("message.created").at("id").as_int64();
+  std::vector<std::int64_t> sent_ids;
+  sent_ids.push_back(send(*b_, alice, conversation, "while a stops").at("id").as_int64());
+  // Instance A goes away: its sockets close with 1001 (going away), once their clients answer the
+  // close handshake, which bob's does while A stops.
+  std::thread stopping([this] { a_->stop(); });
+  EXPECT_EQ(bob_on_a->wait_closed(), 1001);
+  stopping.join();
+  sent_ids.push_back(send(*b_, alice, conversation, "while bob reconnects").at("id").as_int64());
+  WsClient bob_on_b(b_->port(), "/api/v1/realtime?last_event_id=" + std::to_string(last_seen),
+                    {{"Authorization", "Bearer " + bob.access}});
+  ASSERT_TRUE(bob_on_b.accepted()) << bob_on_b.status();
+  sent_ids.push_back(send(*b_, alice, conversation, "after").at("id").as_int64());
+  std::vector<std::int64_t> received;
+  while (received.size() < sent_ids.size()) {
+    auto frame = bob_on_b.next(5s);
+    if (frame.at("type").as_string() == "message.created") received.push_back(frame.at("data").at("id").as_int64());
+  }
+  EXPECT_EQ(received, sent_ids);
+}
+
+INSTANTIATE_TEST_SUITE_P(Buses, RealtimeInstancesTest, ::testing::Values("postgres", "redis"), backend_name);
+
+}  // namespace
+}  // namespace parley::testing
