@@ -92,6 +92,7 @@ struct Options {
   std::size_t http_connections = 16;
   double live_timeout = 120;
   double drain_timeout = 15;
+  double settle = 30;
   bool idle = false;
   double idle_wait = 10;
   int server_pid = 0;
@@ -514,6 +515,7 @@ std::atomic<std::size_t> g_live{0};
 std::atomic<std::size_t> g_failed{0};
 std::atomic<std::uint64_t> g_deliveries{0};  // distinct message.created received in the run's conversations
 std::atomic<bool> g_stopping{false};
+std::atomic<std::uint64_t> g_ephemeral{0};  // frames without an event id (presence, typing, pong...)
 
 struct Socket {
   Socket(asio::io_context& io, std::size_t user_index) : ws(io), user(user_index) {}
@@ -556,6 +558,7 @@ void handle_frame(Socket& socket, const Shared& shared, std::string_view text, s
   if (text.find("\"id\"") == std::string_view::npos && text.find("pong") == std::string_view::npos &&
       text.find("resync_required") == std::string_view::npos) {
     ++socket.ephemeral;
+    g_ephemeral.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   boost::system::error_code ec;
@@ -590,10 +593,12 @@ void handle_frame(Socket& socket, const Shared& shared, std::string_view text, s
       g_live.fetch_add(1, std::memory_order_relaxed);
     }
     ++socket.ephemeral;
+    g_ephemeral.fetch_add(1, std::memory_order_relaxed);
   } else if (type == "resync_required") {
     ++socket.resync;
   } else if (id_it == frame.end()) {
     ++socket.ephemeral;
+    g_ephemeral.fetch_add(1, std::memory_order_relaxed);
   } else {
     ++socket.other_events;
   }
@@ -898,11 +903,33 @@ int run(const Options& options) {
   long rss_after = -1;
   std::int64_t send_start_ns = 0;
   double drain_seconds = 0;
+  double settle_seconds = 0;
+  std::uint64_t ephemeral_before_send = 0;
+  std::uint64_t ephemeral_while_sending = 0;
   if (options.idle) {
     std::this_thread::sleep_for(std::chrono::duration<double>(options.idle_wait));
     rss_after = options.server_pid > 0 ? rss_kib(options.server_pid) : -1;
   } else {
     records.resize(static_cast<std::size_t>(std::llround(options.rate * options.duration)));
+    // Opening N sockets of one group makes every user active for every other member: up to N*N
+    // presence frames in the next seconds. Let them pass so the latency measures messages.
+    auto settle_start = Clock::now();
+    auto settle_deadline =
+        settle_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.settle));
+    auto quiet_since = Clock::now();
+    auto seen = g_ephemeral.load();
+    while (Clock::now() < settle_deadline && Clock::now() - quiet_since < 1s) {
+      std::this_thread::sleep_for(50ms);
+      auto now_seen = g_ephemeral.load();
+      if (now_seen != seen) {
+        seen = now_seen;
+        quiet_since = Clock::now();
+      }
+    }
+    settle_seconds = std::chrono::duration<double>(Clock::now() - settle_start).count();
+    ephemeral_before_send = g_ephemeral.load();
+    progress("settled for %.1f s (%llu frames without an event id so far)", settle_seconds,
+             static_cast<unsigned long long>(ephemeral_before_send));
     progress("sending %zu messages at %.1f/s from %zu senders", records.size(), options.rate, options.senders);
     asio::io_context io;
     std::size_t next = 0;
@@ -927,6 +954,7 @@ int run(const Options& options) {
     while (live_at_start > 0 && g_deliveries.load() < expected_total && Clock::now() < drain_deadline)
       std::this_thread::sleep_for(10ms);
     drain_seconds = std::chrono::duration<double>(Clock::now() - drain_start).count();
+    ephemeral_while_sending = g_ephemeral.load() - ephemeral_before_send;
   }
 
   // --- stop ---
@@ -1050,9 +1078,15 @@ int run(const Options& options) {
     out["out_of_order"] = out_of_order;
     out["unexpected"] = tally.unexpected;
     out["resync_required"] = resync;
+    out["settle_seconds"] = settle_seconds;
+    out["ephemeral_frames_while_sending"] = ephemeral_while_sending;
     out["deliveries_per_second"] = std::round(deliveries_per_second);
     out["latency_after_answer"] = summary_json(after_answer);
     out["latency_after_start"] = summary_json(after_start);
+  }
+  if (!options.idle) {
+    std::printf("  settled %.1f s before sending; %llu frames without an event id while sending and draining\n",
+                settle_seconds, static_cast<unsigned long long>(ephemeral_while_sending));
   }
   std::printf("  frames: %llu received (%llu ephemeral); client CPU %.1f s\n", static_cast<unsigned long long>(frames),
               static_cast<unsigned long long>(ephemeral), client_cpu);
@@ -1092,6 +1126,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--http-connections", options.http_connections, "concurrent sends at most")->capture_default_str();
   app.add_option("--live-timeout", options.live_timeout, "seconds for every socket to be live")->capture_default_str();
+  app.add_option("--settle", options.settle,
+                 "before sending, wait until no frame without an event id (presence after the connects) came for 1 s, "
+                 "at most this long")
+      ->capture_default_str();
   app.add_option("--drain", options.drain_timeout, "seconds to wait for the last deliveries")->capture_default_str();
   app.add_flag("--idle", options.idle, "memory mode: open the sockets, wait, report server RSS per socket");
   app.add_option("--idle-wait", options.idle_wait, "idle mode: seconds to wait once live")->capture_default_str();
