@@ -7,7 +7,8 @@
 #             p50/p99/max (receive time minus the send's 201 answer, and minus the request start)
 #             and deliveries per second.
 #   idle      10,000 sockets (IDLE_SOCKETS) opened on a freshly started server and left idle for
-#             IDLE_WAIT s (default 10): the server's VmRSS before and after, KiB per idle socket.
+#             IDLE_WAIT s (default 10): the server's VmRSS before and after, KiB per idle socket
+#             (users wsidle0.. of their own, in no conversation, so no presence traffic).
 # The users (wsload0..), their personal tokens and the memberships are seeded with SQL by wsload
 # (--pg-url): registering and logging in 10,000 users through Argon2id would take many minutes.
 # Any loss, duplicate, out-of-order event, failed socket or failed send fails the run.
@@ -123,9 +124,10 @@ start_parley
 run_wsload "fanout-$fanout_sockets" --sockets "$fanout_sockets" --rate "$rate" --duration "$duration" --senders 4
 stop_parley
 
-# Idle memory on a fresh server process: nothing of the fan-out run left in its heap.
+# Idle memory on a fresh server process: nothing of the fan-out run left in its heap. Users of
+# their own (wsidle0..), in no conversation: no presence traffic between them, only the sockets.
 start_parley
-run_wsload "idle-$idle_sockets" --idle --sockets "$idle_sockets" --idle-wait "$idle_wait" --server-pid "$parley_pid" \
+run_wsload "idle-$idle_sockets" --idle --prefix wsidle --sockets "$idle_sockets" --idle-wait "$idle_wait" --server-pid "$parley_pid" \
   --connect-rate 2000
 stop_parley
 echo "load after:  $(uptime)"
