@@ -224,18 +224,11 @@ void Hub::send_to_users(std::span<const std::int64_t> users, const Frame& frame)
   }
 }
 
-std::vector<std::int64_t> Hub::local_members_of(std::span<const std::int64_t> conversations) const {
+std::optional<std::vector<std::int64_t>> Hub::conversations_of(std::int64_t user_id) const {
   std::lock_guard lock(mutex_);
-  std::unordered_set<std::int64_t> seen;
-  std::vector<std::int64_t> users;
-  for (auto conversation_id : conversations) {
-    auto members = members_.find(conversation_id);
-    if (members == members_.end()) continue;
-    for (const auto* entry : members->second) {
-      if (seen.insert(entry->user_id).second) users.push_back(entry->user_id);
-    }
-  }
-  return users;
+  auto it = users_.find(user_id);
+  if (it == users_.end() || !it->second.loaded) return std::nullopt;
+  return std::vector<std::int64_t>(it->second.conversations.begin(), it->second.conversations.end());
 }
 
 Hub::Stats Hub::stats() const {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -64,12 +65,14 @@ class Hub {
 
   // Whether a local user (with memberships loaded) is a member of the conversation.
   bool is_member(std::int64_t user_id, std::int64_t conversation_id) const;
-  // An ephemeral frame to the local listeners of the conversation's members but `except_user`.
+  // An ephemeral frame to the local listeners of the conversation's members but `except_user`
+  // (0: all of them).
   void send_to_conversation(std::int64_t conversation_id, const Frame& frame, std::int64_t except_user);
   // An ephemeral frame to the local listeners of each user in `users`.
   void send_to_users(std::span<const std::int64_t> users, const Frame& frame);
-  // The local users who are members of any of `conversations`, each once.
-  std::vector<std::int64_t> local_members_of(std::span<const std::int64_t> conversations) const;
+  // A local user's conversations (std::nullopt when the user has no listener here or their
+  // memberships are still loading).
+  std::optional<std::vector<std::int64_t>> conversations_of(std::int64_t user_id) const;
 
   struct Stats {
     std::size_t users = 0;

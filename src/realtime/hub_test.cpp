@@ -160,10 +160,10 @@ TEST_F(HubTest, EphemeralFramesSkipTheSenderAndReachLocalMembers) {
   EXPECT_TRUE(alice.ephemeral.empty());
   EXPECT_EQ(bob.ephemeral, std::vector<std::string>{"typing"});
   EXPECT_TRUE(carol.ephemeral.empty());
-  const std::vector<std::int64_t> conversations{10, 20, 99};
-  auto members = hub_.local_members_of(conversations);
-  std::sort(members.begin(), members.end());
-  EXPECT_EQ(members, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(hub_.conversations_of(3), std::vector<std::int64_t>{20});
+  EXPECT_FALSE(hub_.conversations_of(99)) << "no listener here";
+  hub_.send_to_conversation(10, std::make_shared<const std::string>("presence"), 0);
+  EXPECT_EQ(alice.ephemeral, std::vector<std::string>{"presence"});
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <random>
+#include <unordered_map>
 
 #include "auth/tokens.hpp"
 #include "realtime/socket.hpp"
@@ -32,10 +33,18 @@ Frame typing_frame(std::int64_t conversation_id, std::int64_t user_id) {
                                              R"(,"user_id":)" + std::to_string(user_id) + "}}");
 }
 
-Frame presence_frame(std::int64_t user_id, PresenceStatus status) {
-  std::string text = R"({"type":"presence","data":{"user_id":)" + std::to_string(user_id) + R"(,"status":")";
-  text += presence_name(status);
-  text += "\"}}";
+// {"type": "presence", "data": {"statuses": [{"user_id": U, "status": S}, ...]}}
+Frame presence_frame(const std::vector<UserStatus>& statuses) {
+  std::string text = R"({"type":"presence","data":{"statuses":[)";
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (i > 0) text += ',';
+    text += R"({"user_id":)";
+    text += std::to_string(statuses[i].first);
+    text += R"(,"status":")";
+    text += presence_name(statuses[i].second);
+    text += "\"}";
+  }
+  text += "]}}";
   return std::make_shared<const std::string>(std::move(text));
 }
 
@@ -181,13 +190,20 @@ awaitable<void> Realtime::presence_loop() {
 }
 
 awaitable<void> Realtime::tell_presence(const std::vector<UserStatus>& changes) {
-  // One indexed read per changed user (conversation_members_user_idx): presence changes are
-  // rare next to messages, and coalesced per sweep.
-  for (const auto& [user_id, status] : changes) {
-    const auto conversations = co_await members_.conversations_of(db_, user_id);
-    auto recipients = hub_.local_members_of(conversations);
-    std::erase(recipients, user_id);
-    if (!recipients.empty()) hub_.send_to_users(recipients, presence_frame(user_id, status));
+  // One frame per conversation with local members, listing its members whose status changed,
+  // shared by all those members: the cost is linear in changes and recipients, even when a
+  // thousand members of one channel connect at once (one frame per socket, not a thousand).
+  // A user's conversations come from the hub when they have a socket here, else from one indexed
+  // read (conversation_members_user_idx).
+  std::unordered_map<std::int64_t, std::vector<UserStatus>> by_conversation;
+  for (const auto& change : changes) {
+    auto conversations = hub_.conversations_of(change.first);
+    if (!conversations) conversations = co_await members_.conversations_of(db_, change.first);
+    for (auto conversation_id : *conversations) by_conversation[conversation_id].push_back(change);
+  }
+  for (const auto& [conversation_id, statuses] : by_conversation) {
+    // (A frame may tell a recipient their own status too; they know it already.)
+    hub_.send_to_conversation(conversation_id, presence_frame(statuses), 0);
   }
 }
 
