@@ -156,6 +156,9 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
                                                      state_->logger);
         upgraded_ = ws;
         if (closing_) ws->drain();
+        // This frame lives as long as the socket: keep none of the HTTP buffers meanwhile.
+        buffer_.shrink_to_fit();
+        std::string().swap(out_);
         co_await ws->run(raw, req.request_id);
         co_return;
       }

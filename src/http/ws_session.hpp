@@ -50,6 +50,9 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
         [request_id](websocket::response_type& res) { res.set("X-Request-Id", request_id); }));
     auto [aec] = co_await ws_.async_accept(raw.message, tuple);
     if (aec) co_return;
+    // The handshake request's headers are not needed any more, and the HTTP session that owns
+    // them waits for this socket's whole life: free them (memory per idle socket).
+    raw.message = {};
 
     auto self = this->shared_from_this();
     boost::asio::co_spawn(ws_.get_executor(), writer(self), boost::asio::detached);
