@@ -2,6 +2,7 @@
 // one PostgreSQL database, each with its own sockets. The event log is the source of truth; the
 // bus between them (PostgreSQL LISTEN/NOTIFY, or Redis pub/sub) makes delivery immediate and
 // carries typing.
+#include "child_process.hpp"
 #include "db/pg_test_database.hpp"
 #include "harness.hpp"
 #include "messaging_fixture.hpp"
@@ -9,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 namespace parley::testing {
@@ -130,6 +134,48 @@ TEST_P(RealtimeInstancesTest, WhenAnInstanceGoesAwayTheClientResumesOnTheOtherWi
   EXPECT_EQ(bob_on_a->wait_closed(), 1001);
   stopping.join();
   sent_ids.push_back(send(*b_, alice, conversation, "while bob reconnects").at("id").as_int64());
+  WsClient bob_on_b(b_->port(), "/api/v1/realtime?last_event_id=" + std::to_string(last_seen),
+                    {{"Authorization", "Bearer " + bob.access}});
+  ASSERT_TRUE(bob_on_b.accepted()) << bob_on_b.status();
+  sent_ids.push_back(send(*b_, alice, conversation, "after").at("id").as_int64());
+  std::vector<std::int64_t> received;
+  while (received.size() < sent_ids.size()) {
+    auto frame = bob_on_b.next(5s);
+    if (frame.at("type").as_string() == "message.created") received.push_back(frame.at("data").at("id").as_int64());
+  }
+  EXPECT_EQ(received, sent_ids);
+}
+
+TEST_P(RealtimeInstancesTest, AnInstanceKilledMidStreamLosesNothingForItsClients) {
+  // Instance A is a separate `parley serve` process on the same database (and Redis), killed with
+  // SIGKILL while bob's socket is open on it: no close frame, no graceful anything.
+  std::map<std::string, std::string> env{{"PARLEY_DATABASE_URL", pg_->url()},
+                                         {"PARLEY_JWT_PRIVATE_KEY_FILE", key_.path()},
+                                         {"PARLEY_LISTEN", "127.0.0.1:0"},
+                                         {"PARLEY_LOG_LEVEL", "info"},
+                                         {"PARLEY_THREADS", "2"}};
+  if (!redis_url_.empty()) env["PARLEY_REDIS_URL"] = redis_url_;
+  Child a({parley_binary().string(), "serve"}, env, std::filesystem::temp_directory_path());
+  static const std::regex kServing(R"(serving on http://127\.0\.0\.1:(\d+))");
+  auto serving = a.wait_for_stderr(kServing, std::chrono::seconds(30));
+  ASSERT_TRUE(serving.has_value()) << a.err();
+  const auto a_port = static_cast<std::uint16_t>(std::stoi((*serving)[1].str()));
+
+  auto alice = user(*b_, "alice"), bob = user(*b_, "bob");
+  auto conversation = group(*b_, alice, bob.id);
+  WsClient bob_on_a(a_port, "/api/v1/realtime", {{"Authorization", "Bearer " + bob.access}});
+  ASSERT_TRUE(bob_on_a.accepted()) << bob_on_a.status();
+  bob_on_a.next_of("ready");
+  send(*b_, alice, conversation, "seen on A");
+  const auto last_seen = bob_on_a.next_of("message.created", 5s).at("id").as_int64();
+
+  std::vector<std::int64_t> sent_ids;
+  sent_ids.push_back(send(*b_, alice, conversation, "just before the kill").at("id").as_int64());
+  ASSERT_EQ(::kill(a.pid(), SIGKILL), 0);
+  ASSERT_TRUE(a.wait_for_exit(10s));
+  EXPECT_EQ(bob_on_a.wait_closed(), 1006) << "no close handshake from a killed process";
+  sent_ids.push_back(send(*b_, alice, conversation, "while bob reconnects").at("id").as_int64());
+
   WsClient bob_on_b(b_->port(), "/api/v1/realtime?last_event_id=" + std::to_string(last_seen),
                     {{"Authorization", "Bearer " + bob.access}});
   ASSERT_TRUE(bob_on_b.accepted()) << bob_on_b.status();
