@@ -59,6 +59,14 @@ std::optional<AppError> read_failure(const boost::system::error_code& ec) {
   return std::nullopt;
 }
 
+// What an HTTP session hands on when its request upgraded to a WebSocket.
+template <class Stream>
+struct Upgraded {
+  std::shared_ptr<WsSession<Stream>> ws;
+  RawRequest raw;  // the handshake request
+  std::string request_id;
+};
+
 template <class Stream>
 class HttpSession final : public Drainable, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
@@ -80,13 +88,16 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
     });
   }
 
-  asio::awaitable<void> run() {
+  // Serves requests until the connection ends, or until one upgrades to a WebSocket: then returns
+  // it, and the caller runs it. (This coroutine's frame, with every HTTP local in it, is freed
+  // meanwhile: a WebSocket lives long and there may be tens of thousands.)
+  asio::awaitable<std::optional<Upgraded<Stream>>> run() {
     auto& lowest = beast::get_lowest_layer(stream_);
     const auto& options = state_->options;
     if constexpr (kIsTls<Stream>) {
       lowest.expires_after(options.read_timeout);
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kTuple);
-      if (ec) co_return;
+      if (ec) co_return std::nullopt;
     }
     while (!closing_) {
       if (buffer_.size() == 0) {
@@ -156,11 +167,10 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
                                                      state_->logger);
         upgraded_ = ws;
         if (closing_) ws->drain();
-        // This frame lives as long as the socket: keep none of the HTTP buffers meanwhile.
+        // This session lives as long as the socket: keep none of its HTTP buffers meanwhile.
         buffer_.shrink_to_fit();
         std::string().swap(out_);
-        co_await ws->run(raw, req.request_id);
-        co_return;
+        co_return Upgraded<Stream>{std::move(ws), std::move(raw), std::move(req.request_id)};
       }
 
       // HTTP/1.0 connections close after each response: we never send "Connection: keep-alive".
@@ -180,8 +190,8 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
       }
       if (!written || !keep_alive || aborted_) break;
     }
-    if (aborted_) co_return;
-    co_await close_gracefully();
+    if (!aborted_) co_await close_gracefully();
+    co_return std::nullopt;
   }
 
  private:
@@ -411,7 +421,8 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> state, Stream stream,
   auto session = std::make_shared<HttpSession<Stream>>(state, std::move(stream), std::move(peer_ip));
   ConnectionGuard guard{state, state->register_connection(session)};
   if (state->draining) session->drain();
-  co_await session->run();
+  auto upgraded = co_await session->run();
+  if (upgraded) co_await upgraded->ws->run(upgraded->raw, upgraded->request_id);
 }
 
 asio::awaitable<void> refuse(std::shared_ptr<Server::State> state, tcp::socket socket) {
