@@ -43,6 +43,11 @@ std::uint64_t Server::State::register_connection(std::weak_ptr<Drainable> connec
   return id;
 }
 
+void Server::State::replace_connection(std::uint64_t id, std::weak_ptr<Drainable> connection) {
+  std::lock_guard lock(mutex_);
+  if (auto it = live_.find(id); it != live_.end()) it->second = std::move(connection);
+}
+
 void Server::State::unregister(std::uint64_t id) {
   std::shared_ptr<asio::steady_timer> wake;
   {

@@ -44,6 +44,8 @@ struct Server::State {
 
   // Registers a live connection; returns its id for unregister().
   std::uint64_t register_connection(std::weak_ptr<Drainable> connection);
+  // The connection `id` goes on as `connection` (an HTTP session that upgraded to a WebSocket).
+  void replace_connection(std::uint64_t id, std::weak_ptr<Drainable> connection);
   // Forgets a connection; wakes a pending shutdown when it was the last one.
   void unregister(std::uint64_t id);
   // Asks every live connection to drain.

@@ -165,7 +165,6 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
       if (response.status == kSwitchingProtocols && req.upgrade) {
         auto ws = std::make_shared<WsSession<Stream>>(std::move(stream_), std::move(req.upgrade), state_->options,
                                                      state_->logger);
-        upgraded_ = ws;
         if (closing_) ws->drain();
         // This session lives as long as the socket: keep none of its HTTP buffers meanwhile.
         buffer_.shrink_to_fit();
@@ -322,16 +321,14 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
   void on_abort() {
     // The shutdown grace period is over: whatever this connection still does (a long stream, a
     // slow upload) ends now.
-    if (upgraded_ || aborted_) return;
+    if (aborted_) return;
     closing_ = true;
     abort_connection(false);
   }
 
   void on_drain() {
     closing_ = true;
-    if (upgraded_) {
-      upgraded_->drain();
-    } else if (idle_) {
+    if (idle_) {
       boost::system::error_code ignored;
       beast::get_lowest_layer(stream_).socket().cancel(ignored);
     }
@@ -403,7 +400,6 @@ class HttpSession final : public Drainable, public std::enable_shared_from_this<
   bool closing_ = false;
   bool aborted_ = false;
   bool unread_request_bytes_ = false;  // the connection ends with request bytes it did not read
-  std::shared_ptr<Drainable> upgraded_;
 };
 
 // Keeps the connection counted and registered for exactly the session's lifetime.
@@ -422,7 +418,14 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> state, Stream stream,
   ConnectionGuard guard{state, state->register_connection(session)};
   if (state->draining) session->drain();
   auto upgraded = co_await session->run();
-  if (upgraded) co_await upgraded->ws->run(upgraded->raw, upgraded->request_id);
+  if (!upgraded) co_return;
+  // From here the WebSocket is the connection, drained in the HTTP session's place, and the HTTP
+  // session goes: with it the impl Beast keeps for a moved-from stream, and its buffers.
+  auto ws = std::move(upgraded->ws);
+  state->replace_connection(guard.id, ws);
+  session.reset();
+  if (state->draining) ws->drain();
+  co_await ws->run(upgraded->raw, upgraded->request_id);
 }
 
 asio::awaitable<void> refuse(std::shared_ptr<Server::State> state, tcp::socket socket) {

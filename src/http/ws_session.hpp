@@ -1,8 +1,8 @@
 #pragma once
 // A WebSocket connection after the upgrade (internal to the server; only session.cpp includes it).
-// One reader loop feeds the endpoint; one writer coroutine drains a bounded queue of shared,
-// already-serialized frames; Beast's keep-alive pings detect dead peers; messages above the size
-// limit close the connection with 1009.
+// One reader loop feeds the endpoint; one writer coroutine, running only while there is something
+// to write, drains a bounded queue of shared, already-serialized frames; Beast's keep-alive pings
+// detect dead peers; messages above the size limit close the connection with 1009.
 #include "core/error.hpp"
 #include "http/raw_request.hpp"
 #include "http/server.hpp"
@@ -24,7 +24,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
-#include <deque>
+#include <list>
 
 namespace parley::http {
 
@@ -33,7 +33,7 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
  public:
   WsSession(Stream stream, std::shared_ptr<WsEndpoint> endpoint, const ServerOptions& options, spdlog::logger& logger)
       : ws_(std::move(stream)), endpoint_(std::move(endpoint)), options_(options), logger_(logger),
-        wake_(ws_.get_executor()), room_(ws_.get_executor()) {}
+        room_(ws_.get_executor()) {}
 
   // Completes the handshake for `raw`, then runs until the connection closes.
   boost::asio::awaitable<void> run(RawRequest& raw, const std::string& request_id) {
@@ -54,8 +54,8 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
     // them waits for this socket's whole life: free them (memory per idle socket).
     raw.message = {};
 
-    auto self = this->shared_from_this();
-    boost::asio::co_spawn(ws_.get_executor(), writer(self), boost::asio::detached);
+    accepted_ = true;
+    kick_writer();  // a close may have been requested during the handshake
     std::uint16_t close_code = 1006;
     try {
       co_await endpoint_->on_open(*this);
@@ -81,7 +81,6 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
       close_code = 1011;
       request_close(close_code, "internal error");
     }
-    wake_.cancel();
     room_.cancel();
     endpoint_->on_close(close_code);
   }
@@ -94,7 +93,7 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
     }
     boost::asio::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)]() mutable {
       self->queue_.push_back(std::move(text));
-      self->wake_.cancel();
+      self->kick_writer();
     });
     return true;
   }
@@ -123,44 +122,57 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
     if (close_requested_) return;
     close_requested_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code),
                                                              reason.substr(0, 120));
-    wake_.cancel();
     room_.cancel();
+    kick_writer();
+  }
+
+  // On the session's executor: starts the writer when there is something to write and none runs.
+  // The writer ends when the queue is empty, so an idle socket has no coroutine, frame or timer
+  // wait of its own for writing (memory per idle socket).
+  void kick_writer() {
+    if (writing_ || !accepted_ || reader_done_ || write_ended_) return;
+    if (queue_.empty() && !close_requested_) return;
+    writing_ = true;
+    boost::asio::co_spawn(ws_.get_executor(), writer(this->shared_from_this()), boost::asio::detached);
   }
 
   static boost::asio::awaitable<void> writer(std::shared_ptr<WsSession> self) {
     constexpr auto tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
     auto& ws = self->ws_;
-    for (;;) {
-      while (!self->queue_.empty() && !self->close_requested_ && !self->reader_done_) {
-        auto frame = std::move(self->queue_.front());
-        self->queue_.pop_front();
-        const std::size_t left = self->queued_.fetch_sub(1) - 1;
-        if (self->waiting_for_room_ && left * 2 < self->options_.ws_send_queue) self->room_.cancel();
-        ws.text(true);
-        auto [ec, n] = co_await ws.async_write(boost::asio::buffer(*frame), tuple);
-        if (ec) co_return;
+    while (!self->queue_.empty() && !self->close_requested_ && !self->reader_done_) {
+      auto frame = std::move(self->queue_.front());
+      self->queue_.pop_front();
+      const std::size_t left = self->queued_.fetch_sub(1) - 1;
+      if (self->waiting_for_room_ && left * 2 < self->options_.ws_send_queue) self->room_.cancel();
+      ws.text(true);
+      auto [ec, n] = co_await ws.async_write(boost::asio::buffer(*frame), tuple);
+      if (ec) {
+        self->write_ended_ = true;  // the connection failed: the reader sees it too
+        break;
       }
-      if (self->close_requested_ && !self->reader_done_) {
-        co_await ws.async_close(*self->close_requested_, tuple);
-        co_return;
-      }
-      if (self->reader_done_) co_return;
-      self->wake_.expires_at(boost::asio::steady_timer::time_point::max());
-      co_await self->wake_.async_wait(tuple);
     }
+    if (self->close_requested_ && !self->reader_done_ && !self->write_ended_) {
+      self->write_ended_ = true;
+      co_await ws.async_close(*self->close_requested_, tuple);
+    }
+    self->writing_ = false;
   }
 
   boost::beast::websocket::stream<Stream> ws_;
   std::shared_ptr<WsEndpoint> endpoint_;
   const ServerOptions& options_;
   spdlog::logger& logger_;
-  boost::asio::steady_timer wake_;
   boost::asio::steady_timer room_;  // wait_for_room() sleeps on it; the writer cancels it
   bool waiting_for_room_ = false;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  // A list, not a deque: an empty std::deque still holds a 512-byte block, and most sockets are
+  // idle most of the time (memory per idle socket).
+  std::list<std::shared_ptr<const std::string>> queue_;
   std::atomic<std::size_t> queued_{0};
   std::optional<boost::beast::websocket::close_reason> close_requested_;
   bool reader_done_ = false;
+  bool accepted_ = false;     // the handshake is done: frames may be written
+  bool writing_ = false;      // a writer coroutine runs
+  bool write_ended_ = false;  // a write failed or the close frame went: nothing more to write
 };
 
 }  // namespace parley::http

@@ -83,13 +83,13 @@ boost::asio::awaitable<void> RealtimeSocket::go_live(http::WsConnection& connect
     co_await connection.wait_for_room();
     std::lock_guard lock(mutex_);
     if (closed_) co_return;
-    if (held_.empty()) {
+    if (next_held_ == held_.size()) {
       live_ = true;
+      std::vector<std::pair<std::int64_t, Frame>>().swap(held_);
       send(ready_frame(sent_up_to_));
       co_return;
     }
-    auto [position, frame] = std::move(held_.front());
-    held_.pop_front();
+    auto [position, frame] = std::move(held_[next_held_++]);
     if (position <= sent_up_to_) continue;  // the replay had it
     sent_up_to_ = position;
     send(frame);
@@ -100,7 +100,7 @@ void RealtimeSocket::deliver(std::int64_t position, const Frame& frame) {
   std::lock_guard lock(mutex_);
   if (closed_) return;
   if (!live_) {
-    if (held_.size() >= realtime_.settings().held_limit) {
+    if (held_.size() - next_held_ >= realtime_.settings().held_limit) {
       closed_ = true;
       ++realtime_.counters().slow_consumers;
       connection_->close(http::kCloseSlowConsumer, "too many events while replaying; resume");

@@ -9,7 +9,7 @@
 // position and drops the others (the replay had them). From then on a live event is sent only when
 // its position is above the last one sent.
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <mutex>
 #include <optional>
 
@@ -51,7 +51,10 @@ class RealtimeSocket final : public http::WsEndpoint, public Listener {
   bool live_ = false;
   bool closed_ = false;
   std::int64_t sent_up_to_ = 0;  // the position of the last event sent
-  std::deque<std::pair<std::int64_t, Frame>> held_;
+  // Events held while replaying, sent from held_[next_held_] on when going live. A vector: it
+  // allocates only when something is held (an empty std::deque holds a 512-byte block).
+  std::vector<std::pair<std::int64_t, Frame>> held_;
+  std::size_t next_held_ = 0;
 };
 
 }  // namespace parley::realtime
