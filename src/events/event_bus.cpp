@@ -49,13 +49,25 @@ EventBus::Subscription EventBus::subscribe(Handler handler) {
   return Subscription(this, id);
 }
 
+namespace {
+// Whether this thread is inside publish(): a handler unsubscribing (itself or another) must not
+// wait for the delivery it is part of.
+thread_local int publishing_depth = 0;
+}  // namespace
+
 void EventBus::unsubscribe(std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  handlers_.erase(id);
+  {
+    std::lock_guard lock(mutex_);
+    handlers_.erase(id);
+  }
+  if (publishing_depth == 0) std::unique_lock wait_for_deliveries(delivering_);
 }
 
 void EventBus::publish(std::span<const Event> events) const {
   if (events.empty()) return;
+  // Before the snapshot: an unsubscribe() that removed a handler after this snapshot took it
+  // waits until this delivery is over.
+  std::shared_lock delivering(delivering_);
   // A snapshot, so handlers run without the lock (they may subscribe or unsubscribe).
   std::vector<std::shared_ptr<Handler>> snapshot;
   {
@@ -63,6 +75,10 @@ void EventBus::publish(std::span<const Event> events) const {
     snapshot.reserve(handlers_.size());
     for (const auto& [id, handler] : handlers_) snapshot.push_back(handler);
   }
+  ++publishing_depth;
+  struct Leave {
+    ~Leave() { --publishing_depth; }
+  } leave;
   for (const auto& handler : snapshot) {
     try {
       (*handler)(events);

@@ -6,12 +6,15 @@
 // publish() calls each subscriber synchronously on the publishing thread, so a handler must be
 // quick and must not block: copy what it needs and post the work to its own executor. Handlers
 // may run concurrently on several I/O threads. Subscribing and unsubscribing are thread-safe,
-// also from inside a handler.
+// also from inside a handler. Once unsubscribing returns, the handler is not running and never
+// runs again (it waits for a delivery in progress on another thread), so what the handler uses
+// may be destroyed right after.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,6 +72,8 @@ class EventBus {
   void unsubscribe(std::uint64_t id);
 
   spdlog::logger& logger_;
+  // Held shared by publish() while handlers run, exclusively by unsubscribe() to wait them out.
+  mutable std::shared_mutex delivering_;
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<Handler>> handlers_;

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 namespace parley::events {
@@ -81,6 +82,37 @@ TEST(EventBus, PublishesFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(seen.load(), 4000);
+}
+
+}  // namespace
+}  // namespace parley::events
+
+namespace parley::events {
+namespace {
+
+TEST(EventBus, UnsubscribingWaitsForADeliveryInProgress) {
+  auto logger = std::make_shared<spdlog::logger>("bus-wait", std::make_shared<spdlog::sinks::null_sink_mt>());
+  EventBus bus(*logger);
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::atomic<bool> finished{false};
+  auto subscription = std::make_unique<EventBus::Subscription>(bus.subscribe([&](std::span<const Event>) {
+    entered.set_value();
+    release.get_future().wait();
+    finished = true;
+  }));
+  std::vector<Event> events{Event{1, 10, std::nullopt, "message.created", nullptr}};
+  std::thread publisher([&] { bus.publish(events); });
+  entered.get_future().wait();  // the handler runs on the publisher's thread
+  std::atomic<bool> finished_when_unsubscribed{false};
+  std::thread unsubscriber([&] {
+    subscription.reset();
+    finished_when_unsubscribed = finished.load();
+  });
+  release.set_value();
+  unsubscriber.join();
+  EXPECT_TRUE(finished_when_unsubscribed.load()) << "unsubscribe returned while the handler still ran";
+  publisher.join();
 }
 
 }  // namespace

@@ -110,6 +110,7 @@ Realtime::Realtime(db::Database& db, events::EventStream& stream, events::EventB
       hub_(bus, [this](std::int64_t user_id) { return members_.conversations_of(db_, user_id); }) {
   // Other processes tail the log at once instead of at their next sweep.
   stream_.on_numbered([this](std::int64_t position) {
+    if (stopped_) return;
     fanout_->publish(encode(FanoutMessage{.kind = FanoutMessage::Kind::log, .from = instance_, .position = position}));
   });
 }
@@ -151,6 +152,7 @@ void Realtime::received(std::string_view text) {
 bool Realtime::typing(std::int64_t user_id, std::int64_t conversation_id) {
   if (!hub_.is_member(user_id, conversation_id)) return false;
   hub_.send_to_conversation(conversation_id, typing_frame(conversation_id, user_id), user_id);
+  if (stopped_) return true;
   fanout_->publish(encode(FanoutMessage{
       .kind = FanoutMessage::Kind::typing, .from = instance_, .conversation_id = conversation_id, .user_id = user_id}));
   return true;

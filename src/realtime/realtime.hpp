@@ -54,7 +54,8 @@ class Realtime {
 
   // Subscribes to the bus between replicas and starts the presence loop. Call once, before serving.
   boost::asio::awaitable<void> start();
-  // Stops the presence loop (its timer is cancelled; nothing else is left running).
+  // Stops the presence loop and publishing on the bus (call before the database closes: a
+  // PostgreSQL bus publishes through it).
   void stop();
 
   // The endpoint of one authenticated WebSocket: replays after `last_event_id` (when given), then

@@ -44,6 +44,7 @@ std::span<char> Parser::prepare(std::size_t at_least) {
 void Parser::commit(std::size_t bytes) { end_ = std::min(end_ + bytes, buffer_.size()); }
 
 void Parser::feed(std::string_view bytes) {
+  if (bytes.empty()) return;  // (memcpy from an empty view's null pointer is undefined)
   auto space = prepare(bytes.size());
   std::memcpy(space.data(), bytes.data(), bytes.size());
   commit(bytes.size());

@@ -298,6 +298,7 @@ awaitable<void> PgConnection::read_loop() {
   struct DropPendingOnExit {
     PgConnection& self;
     ~DropPendingOnExit() {
+      self.broken_ = true;  // a statement started from now on fails at once instead of waiting forever
       std::deque<std::shared_ptr<Pending>> dropped;
       dropped.swap(self.pending_);
     }
