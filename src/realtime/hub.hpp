@@ -10,6 +10,12 @@
 // user's memberships load are held and routed once the load returns, so nothing falls between
 // the load and the stream.
 //
+// Known gap: routing follows membership events in position order, while a resume reads
+// conversation_members.events_from. On PostgreSQL a message committed while a user joins but
+// numbered after the join's events_from and before member.added reaches that user on resume, not
+// live. (Joining is not a message the user could have expected to see; fixing it means routing by
+// events_from.)
+//
 // Cost: an event costs one lookup plus one shared frame per local recipient listener; memory is
 // O(local users x their conversations), nothing per remote user.
 //
