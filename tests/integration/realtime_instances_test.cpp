@@ -138,12 +138,7 @@ TEST_P(RealtimeInstancesTest, WhenAnInstanceGoesAwayTheClientResumesOnTheOtherWi
                     {{"Authorization", "Bearer " + bob.access}});
   ASSERT_TRUE(bob_on_b.accepted()) << bob_on_b.status();
   sent_ids.push_back(send(*b_, alice, conversation, "after").at("id").as_int64());
-  std::vector<std::int64_t> received;
-  while (received.size() < sent_ids.size()) {
-    auto frame = bob_on_b.next(5s);
-    if (frame.at("type").as_string() == "message.created") received.push_back(frame.at("data").at("id").as_int64());
-  }
-  EXPECT_EQ(received, sent_ids);
+  EXPECT_EQ(next_created_message_ids(bob_on_b, sent_ids.size()), sent_ids);
 }
 
 TEST_P(RealtimeInstancesTest, AnInstanceKilledMidStreamLosesNothingForItsClients) {
@@ -180,12 +175,7 @@ TEST_P(RealtimeInstancesTest, AnInstanceKilledMidStreamLosesNothingForItsClients
                     {{"Authorization", "Bearer " + bob.access}});
   ASSERT_TRUE(bob_on_b.accepted()) << bob_on_b.status();
   sent_ids.push_back(send(*b_, alice, conversation, "after").at("id").as_int64());
-  std::vector<std::int64_t> received;
-  while (received.size() < sent_ids.size()) {
-    auto frame = bob_on_b.next(5s);
-    if (frame.at("type").as_string() == "message.created") received.push_back(frame.at("data").at("id").as_int64());
-  }
-  EXPECT_EQ(received, sent_ids);
+  EXPECT_EQ(next_created_message_ids(bob_on_b, sent_ids.size()), sent_ids);
 }
 
 INSTANTIATE_TEST_SUITE_P(Buses, RealtimeInstancesTest, ::testing::Values("postgres", "redis"), backend_name);

@@ -342,12 +342,7 @@ TEST_P(RealtimeTest, ASlowConsumerIsClosedWith4008AndResumesWithoutLoss) {
   ASSERT_GT(app().realtime().counters().slow_consumers.load(), 0u) << sent_ids.size() << " messages sent";
   EXPECT_EQ(slow.wait_closed(20s), 4008);
   auto resumed = socket(bob, "?last_event_id=" + std::to_string(position));
-  std::vector<std::int64_t> received;
-  while (received.size() < sent_ids.size()) {
-    auto frame = resumed->next();
-    if (frame.at("type").as_string() == "message.created") received.push_back(frame.at("data").at("id").as_int64());
-  }
-  EXPECT_EQ(received, sent_ids);
+  EXPECT_EQ(next_created_message_ids(*resumed, sent_ids.size()), sent_ids);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, RealtimeTest, ::testing::Values("sqlite", "postgres"), backend_name);

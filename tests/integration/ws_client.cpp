@@ -125,4 +125,13 @@ void WsClient::drop() {
   closed_ = true;
 }
 
+std::vector<std::int64_t> next_created_message_ids(WsClient& ws, std::size_t count, std::chrono::milliseconds per_frame) {
+  std::vector<std::int64_t> ids;
+  while (ids.size() < count) {
+    auto frame = ws.next(per_frame);
+    if (frame.at("type").as_string() == "message.created") ids.push_back(frame.at("data").at("id").as_int64());
+  }
+  return ids;
+}
+
 }  // namespace parley::testing

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace parley::testing {
 
@@ -57,5 +58,9 @@ class WsClient {
   bool closed_ = false;
   int status_ = 0;
 };
+
+// The message ids of the next `count` message.created frames (other frames skipped), in arrival order.
+std::vector<std::int64_t> next_created_message_ids(WsClient& ws, std::size_t count,
+                                                   std::chrono::milliseconds per_frame = std::chrono::seconds(5));
 
 }  // namespace parley::testing
