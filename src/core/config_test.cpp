@@ -166,6 +166,33 @@ TEST(Config, CredentialCacheSettings) {
   EXPECT_EQ(load({{"PARLEY_AUTH_CACHE_SIZE", "10000001"}}).problems.size(), 1u);
 }
 
+TEST(Config, RealtimeSettings) {
+  auto defaults = load({});
+  EXPECT_EQ(defaults.config.event_retention, std::chrono::hours(24));
+  EXPECT_EQ(defaults.config.event_replay_max, 10000);
+  EXPECT_EQ(defaults.config.presence_ttl, std::chrono::seconds(60));
+  auto set = load({{"PARLEY_EVENT_RETENTION", "2h"},
+                   {"PARLEY_EVENT_REPLAY_MAX", "500"},
+                   {"PARLEY_EVENT_SWEEP_INTERVAL", "250ms"},
+                   {"PARLEY_PRESENCE_TTL", "30s"},
+                   {"PARLEY_PRESENCE_SWEEP", "100ms"}});
+  ASSERT_TRUE(set.problems.empty()) << set.problems.front();
+  EXPECT_EQ(set.config.event_retention, std::chrono::hours(2));
+  EXPECT_EQ(set.config.event_replay_max, 500);
+  EXPECT_EQ(set.config.event_sweep_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(set.config.presence_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(set.config.presence_sweep, std::chrono::milliseconds(100));
+  for (auto [name, value] : std::map<std::string, std::string>{{"PARLEY_EVENT_RETENTION", "forever"},
+                                                               {"PARLEY_EVENT_REPLAY_MAX", "0"},
+                                                               {"PARLEY_EVENT_SWEEP_INTERVAL", "0s"},
+                                                               {"PARLEY_PRESENCE_TTL", "-5s"},
+                                                               {"PARLEY_PRESENCE_SWEEP", "soon"}}) {
+    auto bad = load({{name, value}});
+    ASSERT_EQ(bad.problems.size(), 1u) << name;
+    EXPECT_TRUE(bad.problems[0].starts_with(name)) << bad.problems[0];
+  }
+}
+
 TEST(Config, ReadmeDocumentsEverySetting) {
   std::ifstream readme(std::string(PARLEY_SOURCE_DIR) + "/README.md");
   std::stringstream text;
