@@ -79,8 +79,20 @@ auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger) {
   return std::move(*keys);
 }
 
+namespace {
+
+LoginThrottle::Options login_throttle_options(const Config& config) {
+  const auto window = std::chrono::duration_cast<std::chrono::seconds>(config.login_failure_window);
+  const auto max_delay = std::chrono::duration_cast<std::chrono::seconds>(config.login_max_lockout);
+  return LoginThrottle::Options{
+      .account = {.max_attempts = config.login_max_failures_account, .window = window, .max_delay = max_delay},
+      .ip = {.max_attempts = config.login_max_failures_ip, .window = window, .max_delay = max_delay}};
+}
+
+}  // namespace
+
 Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger,
-                   CredentialInvalidator& credentials)
+                   CredentialInvalidator& credentials, ThrottleStore& throttle_store)
     : config_(config),
       db_(db),
       logger_(logger),
@@ -96,6 +108,7 @@ Accounts::Accounts(const Config& config, db::Database& db, auth::KeySet keys, sp
       refresh_tokens_(db.dialect()),
       personal_tokens_(db.dialect()),
       audit_log_(db.dialect()),
+      throttle_(throttle_store, login_throttle_options(config)),
       sessions_(db.dialect()) {}
 
 asio::awaitable<void> Accounts::audit(db::Executor& tx, std::optional<std::int64_t> actor, std::string_view action,
@@ -150,11 +163,13 @@ asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& us
 }
 
 asio::awaitable<User> Accounts::check_credentials(std::string login, std::string password, const RequestMeta& meta) {
-  // Throttled before any lookup or hashing: a blocked attempt costs nothing and looks the same
-  // for every login, known or not (login_throttle.hpp).
-  auto attempt = co_await throttle_.begin(login, meta.ip);
-  if (!attempt.allowed) throw AppError::too_many_requests(static_cast<int>(attempt.retry_after.count()));
+  // Throttled after the one lookup every login makes, known or not, and before any hashing: the
+  // account's key is its id whichever login names it (login_throttle.hpp).
   auto user = co_await users_.find_by_login(db_, login);
+  std::optional<std::int64_t> user_id;
+  if (user) user_id = user->id;
+  auto attempt = co_await throttle_.begin(LoginThrottle::account_key(user_id, login), meta.ip);
+  if (!attempt.allowed) throw AppError::too_many_requests(static_cast<int>(attempt.retry_after.count()));
   std::optional<std::string> hash;
   if (user) hash = co_await users_.password_hash(db_, user->id);
   bool ok = false;

@@ -66,9 +66,10 @@ auth::KeySet load_signing_keys(const Config& config, spdlog::logger& logger);
 class Accounts {
  public:
   // `credentials` caches what authenticate_* concluded, and is told after every commit that ends
-  // or changes a user's credentials (credential_cache.hpp).
+  // or changes a user's credentials (credential_cache.hpp). `throttle_store` (borrowed) holds the
+  // failed-login counters: this process's or Redis (the composition root picks).
   Accounts(const Config& config, db::Database& db, auth::KeySet keys, spdlog::logger& logger,
-           CredentialInvalidator& credentials);
+           CredentialInvalidator& credentials, ThrottleStore& throttle_store);
 
   db::Database& database() noexcept { return db_; }
   db::repositories::UserRepository& users() noexcept { return users_; }
@@ -128,9 +129,9 @@ class Accounts {
  private:
   // The password check every login shares (token and session): returns the active user, or records
   // auth.login_failed and throws the generic 401 (unknown login, wrong password or inactive
-  // account, told apart by neither message nor timing). Counted by the login throttle first:
-  // 429 with Retry-After while the login or the client IP is blocked; a block that a failed
-  // attempt starts is recorded once as auth.lockout.
+  // account, told apart by neither message nor timing). Counted by the login throttle right after
+  // the account lookup: 429 with Retry-After while the account or the client IP is blocked; a
+  // block that a failed attempt starts is recorded once as auth.lockout.
   boost::asio::awaitable<User> check_credentials(std::string login, std::string password, const RequestMeta& meta);
   boost::asio::awaitable<TokenPair> issue_pair(db::Executor& tx, const User& user, const RequestMeta& meta,
                                                std::optional<std::int64_t> rotate_token_id);
@@ -147,9 +148,8 @@ class Accounts {
   db::repositories::RefreshTokenRepository refresh_tokens_;
   db::repositories::PersonalTokenRepository personal_tokens_;
   db::repositories::AuditLogRepository audit_log_;
-  // Failed-login counters per account and per IP (in-process until the shared cache exists).
-  InMemoryThrottleStore throttle_store_;
-  LoginThrottle throttle_{throttle_store_, LoginThrottle::Options{}};
+  // Failed-login counters per account and per IP (PARLEY_LOGIN_*).
+  LoginThrottle throttle_;
   db::repositories::SessionRepository sessions_;
 };
 

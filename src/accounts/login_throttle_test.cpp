@@ -25,7 +25,8 @@ struct FakeClock {
 class LoginThrottleTest : public ::testing::Test {
  protected:
   LoginThrottle::Attempt begin(const std::string& login, const std::string& ip = "192.0.2.1") {
-    return run_awaitable(throttle_.begin(login, ip));
+    // Tests key by the login as typed (no account lookup), as for an unknown login.
+    return run_awaitable(throttle_.begin(LoginThrottle::account_key(std::nullopt, login), ip));
   }
   // One attempt that fails; returns it (refused or not).
   LoginThrottle::Attempt fail(const std::string& login, const std::string& ip = "192.0.2.1") {
@@ -140,10 +141,22 @@ TEST_F(LoginThrottleTest, LoginKeysIgnoreCaseAndSurroundingBlanks) {
   for (int i = 0; i < 5; ++i) fail(i % 2 ? "Frank" : "  frank ");
   auto refused = begin("FRANK");
   EXPECT_FALSE(refused.allowed);
-  EXPECT_EQ(LoginThrottle::account_key("Frank"), LoginThrottle::account_key("frank"));
-  EXPECT_NE(LoginThrottle::account_key("frank"), LoginThrottle::account_key("franky"));
+  EXPECT_EQ(LoginThrottle::account_key(std::nullopt, "Frank"), LoginThrottle::account_key(std::nullopt, "frank"));
+  EXPECT_NE(LoginThrottle::account_key(std::nullopt, "frank"), LoginThrottle::account_key(std::nullopt, "franky"));
   // The store never holds the login itself.
-  EXPECT_EQ(LoginThrottle::account_key("frank").find("frank"), std::string::npos);
+  EXPECT_EQ(LoginThrottle::account_key(std::nullopt, "frank").find("frank"), std::string::npos);
+}
+
+TEST_F(LoginThrottleTest, AKnownAccountHasOneKeyWhateverLoginNamesIt) {
+  // Username and email of account 42 are one budget: the key is the account, not the login.
+  EXPECT_EQ(LoginThrottle::account_key(42, "frank"), LoginThrottle::account_key(42, "frank@example.com"));
+  EXPECT_NE(LoginThrottle::account_key(42, "frank"), LoginThrottle::account_key(std::nullopt, "frank"));
+  for (int i = 0; i < 5; ++i) {
+    run_awaitable(throttle_.begin(LoginThrottle::account_key(42, i % 2 ? "frank" : "frank@example.com"), "192.0.2.9"));
+  }
+  auto refused = run_awaitable(throttle_.begin(LoginThrottle::account_key(42, "frank"), "192.0.2.10"));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.refused_by, ThrottleScope::account);
 }
 
 TEST_F(LoginThrottleTest, UnknownAndKnownLoginsAreThrottledAlike) {

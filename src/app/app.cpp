@@ -3,6 +3,9 @@
 #include "app/credentials.hpp"
 #include "app/database.hpp"
 #include "db/pg/pg_database.hpp"
+#include "ratelimit/memory_store.hpp"
+#include "ratelimit/redis_store.hpp"
+#include "ratelimit/redis_throttle_store.hpp"
 #include "realtime/pg_fanout.hpp"
 #include "realtime/redis_fanout.hpp"
 
@@ -49,8 +52,29 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       accounts::CredentialCache::Options{.capacity = config_.auth_cache_size, .max_ttl = config_.auth_cache_ttl});
   credential_invalidator_ = std::make_unique<accounts::CredentialInvalidator>(
       *credential_cache_, credential_publisher(*database_), *logger_);
-  accounts_ = std::make_unique<accounts::Accounts>(config_, *database_, accounts::load_signing_keys(config_, *logger_),
-                                                   *logger_, *credential_invalidator_);
+  if (!config_.redis_url.empty()) {
+    // One client and one subscriber connection per process, shared by whatever uses Redis.
+    const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url)};
+    redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
+    redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
+  }
+  const bool limits_in_redis = config_.effective_rate_limit_store() == "redis";
+  local_throttle_store_ = std::make_unique<ratelimit::InMemoryThrottleStore>();
+  if (limits_in_redis) {
+    shared_throttle_store_ = std::make_unique<ratelimit::RedisThrottleStore>(redis_, *local_throttle_store_, *logger_);
+  }
+  if (config_.rate_limits) {
+    std::unique_ptr<ratelimit::RateLimitStore> store;
+    if (limits_in_redis) {
+      store = std::make_unique<ratelimit::RedisRateLimitStore>(redis_);
+    } else {
+      store = std::make_unique<ratelimit::MemoryRateLimitStore>();
+    }
+    rate_limiter_ = std::make_unique<ratelimit::RateLimiter>(config_.rate_policies, std::move(store), registry_, *logger_);
+  }
+  accounts_ = std::make_unique<accounts::Accounts>(
+      config_, *database_, accounts::load_signing_keys(config_, *logger_), *logger_, *credential_invalidator_,
+      shared_throttle_store_ ? *shared_throttle_store_ : *local_throttle_store_);
   personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_, *credential_invalidator_);
   admin_ = std::make_unique<accounts::Admin>(*database_, *credential_invalidator_);
   mailer_ = make_mailer(config_);
@@ -68,12 +92,6 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       events::EventStreamOptions{.retention = std::chrono::duration_cast<std::chrono::seconds>(config_.event_retention),
                                  .max_replay = config_.event_replay_max,
                                  .sweep_interval = config_.event_sweep_interval});
-  if (!config_.redis_url.empty()) {
-    // One client and one subscriber connection per process, shared by whatever uses Redis.
-    const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url)};
-    redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
-    redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
-  }
   realtime_ = std::make_unique<realtime::Realtime>(
       *database_, *event_stream_, event_bus_,
       make_fanout(*database_, redis_, redis_subscriber_, pool_.primary().get_executor(), *logger_),
@@ -92,7 +110,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes, .threads = config_.upload_threads},
       registry_, *logger_);
   register_routes(extra_routes);
-  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, router_);
+  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, rate_limiter_.get(), router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,
@@ -133,6 +151,9 @@ App::~App() {
   admin_.reset();
   personal_tokens_.reset();
   accounts_.reset();
+  rate_limiter_.reset();
+  shared_throttle_store_.reset();
+  local_throttle_store_.reset();
   credential_invalidator_.reset();
   credential_cache_.reset();
   database_.reset();

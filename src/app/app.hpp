@@ -24,6 +24,8 @@
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
 #include "messaging/messages.hpp"
+#include "ratelimit/rate_limiter.hpp"
+#include "ratelimit/throttle_store.hpp"
 #include "realtime/realtime.hpp"
 #include "redis/client.hpp"
 #include "redis/subscriber.hpp"
@@ -95,6 +97,14 @@ class App {
   // a user's credentials change (app/credentials.cpp carries that over PostgreSQL).
   std::unique_ptr<accounts::CredentialCache> credential_cache_;
   std::unique_ptr<accounts::CredentialInvalidator> credential_invalidator_;
+  // Redis (PARLEY_REDIS_URL; null without): the shared client and the pub/sub connection.
+  std::shared_ptr<redis::Client> redis_;
+  std::shared_ptr<redis::Subscriber> redis_subscriber_;
+  // Failed-login counters (Redis with this process's store as the outage fallback, or this
+  // process's alone) and request rate limits (null with PARLEY_RATE_LIMITS=off).
+  std::unique_ptr<ratelimit::InMemoryThrottleStore> local_throttle_store_;
+  std::unique_ptr<ratelimit::ThrottleStore> shared_throttle_store_;
+  std::unique_ptr<ratelimit::RateLimiter> rate_limiter_;
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;
@@ -110,9 +120,6 @@ class App {
   std::unique_ptr<messaging::MessagingContext> messaging_;
   std::unique_ptr<messaging::Conversations> conversations_;
   std::unique_ptr<messaging::Messages> messages_;
-  // Redis (PARLEY_REDIS_URL; null without): the shared client and the pub/sub connection.
-  std::shared_ptr<redis::Client> redis_;
-  std::shared_ptr<redis::Subscriber> redis_subscriber_;
   // Sockets, long polls, typing and presence on top of the event stream (docs/realtime.md).
   std::unique_ptr<realtime::Realtime> realtime_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
@@ -129,7 +136,8 @@ class App {
 // The middleware pipeline in its one true order (app/pipeline.cpp).
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               accounts::Accounts& accounts, const http::Router& router);
+                                               accounts::Accounts& accounts, ratelimit::RateLimiter* limiter,
+                                               const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
 void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics);

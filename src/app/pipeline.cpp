@@ -2,12 +2,14 @@
 #include "accounts/authentication_middleware.hpp"
 #include "accounts/csrf_middleware.hpp"
 #include "http/middlewares.hpp"
+#include "ratelimit/middleware.hpp"
 
 namespace parley {
 
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               accounts::Accounts& accounts, const http::Router& router) {
+                                               accounts::Accounts& accounts, ratelimit::RateLimiter* limiter,
+                                               const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
   chain.push_back(http::make_metrics_middleware(metrics));
@@ -34,6 +36,9 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   // Right after authentication: it needs to know a request rides on the session cookie, and a
   // forged request must be refused before any route or rate-limit bucket spends work on it.
   chain.push_back(accounts::make_csrf_middleware(config.cors_origins));
+  // Once the caller is known (a user's bucket, else the IP's) and before any route work, so a
+  // refused request has no effect. Absent with PARLEY_RATE_LIMITS=off: no cost at all.
+  if (limiter != nullptr) chain.push_back(ratelimit::make_rate_limit_middleware(*limiter, router));
   return std::make_unique<http::Pipeline>(std::move(chain),
                                           [&router](http::Request& req) { return router.dispatch(req); });
 }

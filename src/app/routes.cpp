@@ -24,7 +24,8 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
       RouteDoc{.summary = "Liveness: the process is up and serving",
                .tags = {"operations"},
                .responses = {{200, "Alive", schema::object({{"status", schema::string()}})}},
-               .consumes = {}});
+               .consumes = {},
+               .rate_limit_exempt = true});
 
   router.add(
       Method::get, "/readyz",
@@ -39,7 +40,8 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
                .tags = {"operations"},
                .responses = {{200, "Ready", schema::object({{"status", schema::string()}, {"checks", schema::object({})}})},
                              {503, "A dependency is down", json::value()}},
-               .consumes = {}});
+               .consumes = {},
+               .rate_limit_exempt = true});
 
   router.add(
       Method::get, "/metrics",
@@ -50,7 +52,8 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
                .tags = {"operations"},
                .responses = {{200, "Metrics", schema::string()}},
                .consumes = {},
-               .produces = "text/plain"});
+               .produces = "text/plain",
+               .rate_limit_exempt = true});
 
   router.add(
       Method::get, "/api/schema.json",

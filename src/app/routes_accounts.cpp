@@ -72,7 +72,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"password", schema::string("password")},
                                                  {"display_name", schema::string()}},
                                                 {"username", "email", "password"}),
-               .responses = {{201, "The new user", accounts::user_schema()}}});
+               .responses = {{201, "The new user", accounts::user_schema()}},
+               .rate_limit = "register"});
 
   router.add(
       Method::post, "/api/v1/auth/token",
@@ -90,7 +91,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .tags = {"auth"},
                .request_schema = schema::object({{"login", schema::string()}, {"password", schema::string("password")}},
                                                 {"login", "password"}),
-               .responses = {{200, "A token pair", token_pair_schema()}}});
+               .responses = {{200, "A token pair", token_pair_schema()}},
+               .rate_limit = "login"});
 
   router.add(
       Method::post, "/api/v1/auth/token/refresh",
@@ -106,7 +108,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
       RouteDoc{.summary = "Rotate a refresh token: returns a new pair; reusing a rotated token revokes its family",
                .tags = {"auth"},
                .request_schema = schema::object({{"refresh", schema::string()}}, {"refresh"}),
-               .responses = {{200, "A new token pair", token_pair_schema()}}});
+               .responses = {{200, "A new token pair", token_pair_schema()}},
+               .rate_limit = "login"});
 
   router.add(
       Method::post, "/api/v1/auth/logout",

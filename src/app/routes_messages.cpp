@@ -164,7 +164,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                                                  {"client_msg_id", schema::string()},
                                                  {"attachment_ids", schema::array(schema::integer())}}),
                .responses = {{201, "The message", message_schema()}},
-               .permissions = signed_in});
+               .permissions = signed_in,
+               .rate_limit = "message_send"});
 
   router.add(
       Method::get, "/api/v1/messages/{id:int}",
@@ -197,7 +198,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                .auth = http::Auth::user,
                .request_schema = schema::object({{"body", schema::string()}}, {"body"}),
                .responses = {{200, "The edited message", message_schema()}},
-               .permissions = signed_in});
+               .permissions = signed_in,
+               .rate_limit = "message_send"});
 
   router.add(
       Method::del, "/api/v1/messages/{id:int}",
@@ -300,7 +302,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                .auth = http::Auth::user,
                .responses = {{200, "A page of results", page_schema(search_result_schema())}},
                .consumes = {},
-               .permissions = signed_in});
+               .permissions = signed_in,
+               .rate_limit = "search"});
 
   router.add(
       Method::get, "/api/v1/conversations/{id:int}/export",

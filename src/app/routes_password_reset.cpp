@@ -29,7 +29,8 @@ void add_password_reset_routes(http::Router& router, accounts::PasswordReset& re
       RouteDoc{.summary = "Email a single-use password reset link (same answer for unknown addresses)",
                .tags = {"auth"},
                .request_schema = schema::object({{"email", schema::string("email")}}, {"email"}),
-               .responses = {{202, "Accepted", schema::object({{"detail", schema::string()}})}}});
+               .responses = {{202, "Accepted", schema::object({{"detail", schema::string()}})}},
+               .rate_limit = "password_reset"});
 
   router.add(
       Method::post, "/api/v1/auth/password/reset/confirm",
@@ -47,7 +48,8 @@ void add_password_reset_routes(http::Router& router, accounts::PasswordReset& re
                .tags = {"auth"},
                .request_schema = schema::object({{"token", schema::string()}, {"password", schema::string("password")}},
                                                 {"token", "password"}),
-               .responses = {{204, "Password changed", boost::json::value()}}});
+               .responses = {{204, "Password changed", boost::json::value()}},
+               .rate_limit = "password_reset"});
 }
 
 }  // namespace parley

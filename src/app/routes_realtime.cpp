@@ -53,7 +53,8 @@ void add_realtime_routes(http::Router& router, realtime::Realtime& realtime) {
                .responses = {{201, "The ticket",
                               schema::object({{"ticket", schema::string()}, {"expires_in", schema::integer()}})}},
                .consumes = {},
-               .permissions = {accounts::authenticated()}});
+               .permissions = {accounts::authenticated()},
+               .rate_limit = "realtime_connect"});
 
   router.websocket(
       "/api/v1/realtime",
@@ -78,7 +79,8 @@ void add_realtime_routes(http::Router& router, realtime::Realtime& realtime) {
                .tags = {"realtime"},
                .auth = http::Auth::user,
                .responses = {{101, "Switching protocols", {}}, {401, "Not authenticated", {}}},
-               .consumes = {}});
+               .consumes = {},
+               .rate_limit = "realtime_connect"});
 
   router.add(
       Method::get, "/api/v1/events",

@@ -58,7 +58,8 @@ void add_session_routes(http::Router& router, accounts::Accounts& accounts) {
                                                                        {"display_name", schema::string()},
                                                                        {"role", schema::string()},
                                                                        {"email", schema::string("email")}})},
-                                              {"csrf_token", schema::string()}})}}});
+                                              {"csrf_token", schema::string()}})}},
+               .rate_limit = "login"});
 
   router.add(
       Method::del, std::string(accounts::kSessionPath),

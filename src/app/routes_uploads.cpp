@@ -47,7 +47,8 @@ void add_upload_routes(http::Router& router, uploads::Uploads& uploads) {
                .consumes = {"multipart/form-data"},
                .permissions = {accounts::authenticated()},
                .streamed_body = true,
-               .max_body_bytes = uploads.max_request_bytes()});
+               .max_body_bytes = uploads.max_request_bytes(),
+               .rate_limit = "upload"});
 
   router.add(
       Method::get, "/api/v1/uploads/{id:int}/{filename}",

@@ -120,6 +120,25 @@ Apply bool_field(Field field) {
   };
 }
 
+Apply int_range_field(int Config::*field, int min, int max) {
+  return [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
+    auto n = parse_int<int>(v);
+    if (!n || *n < min || *n > max) return "a number from " + std::to_string(min) + " to " + std::to_string(max);
+    c.*field = *n;
+    return std::nullopt;
+  };
+}
+
+Apply duration_range_field(std::chrono::milliseconds Config::*field, std::chrono::milliseconds min,
+                           std::chrono::milliseconds max) {
+  return [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
+    auto d = parse_duration(v);
+    if (!d || *d < min || *d > max) return "a duration from " + show_ms(min) + " to " + show_ms(max) + ", such as 15m";
+    c.*field = *d;
+    return std::nullopt;
+  };
+}
+
 template <typename Field>
 Apply string_field(Field field) {
   return [field](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -129,7 +148,7 @@ Apply string_field(Field field) {
 }
 
 std::vector<Setting> make_settings() {
-  return {
+  std::vector<Setting> rows{
       {"PARLEY_ENV", "development", "development or production (log format, `check --deploy` rules)", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          if (v != "development" && v != "production") return "development or production";
@@ -432,7 +451,47 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return c.effective_log_format(); }},
       {"PARLEY_ACCESS_LOG", "1", "one log line per request", false, bool_field(&Config::access_log),
        [](const Config& c) { return std::string(c.access_log ? "1" : "0"); }},
+      {"PARLEY_RATE_LIMITS", "on",
+       "off turns every request rate limit off (benchmarks); the failed-login lockout stays", false,
+       bool_field(&Config::rate_limits), [](const Config& c) { return std::string(c.rate_limits ? "on" : "off"); }},
+      {"PARLEY_RATE_LIMIT_STORE", "auto",
+       "where rate-limit and login-lockout counters live: redis (shared by replicas), memory (this process), "
+       "auto (redis when PARLEY_REDIS_URL is set)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "auto" && v != "memory" && v != "redis") return "auto, memory or redis";
+         c.rate_limit_store = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.effective_rate_limit_store(); }},
+      {"PARLEY_LOGIN_MAX_FAILURES_ACCOUNT", "5",
+       "failed logins per account within PARLEY_LOGIN_FAILURE_WINDOW before lockouts start (1 s, doubling)", false,
+       int_range_field(&Config::login_max_failures_account, 1, 1000),
+       [](const Config& c) { return std::to_string(c.login_max_failures_account); }},
+      {"PARLEY_LOGIN_MAX_FAILURES_IP", "50", "the same per client IP", false,
+       int_range_field(&Config::login_max_failures_ip, 1, 100000),
+       [](const Config& c) { return std::to_string(c.login_max_failures_ip); }},
+      {"PARLEY_LOGIN_FAILURE_WINDOW", "15m", "how long failed logins are remembered", false,
+       duration_range_field(&Config::login_failure_window, std::chrono::seconds(1), std::chrono::hours(24)),
+       [](const Config& c) { return show_ms(c.login_failure_window); }},
+      {"PARLEY_LOGIN_MAX_LOCKOUT", "15m", "the longest a lockout grows to", false,
+       duration_range_field(&Config::login_max_lockout, std::chrono::seconds(1), std::chrono::hours(24)),
+       [](const Config& c) { return show_ms(c.login_max_lockout); }},
   };
+  // One row per rate-limit scope (core/rate_policy.cpp has the table and its defaults).
+  for (const auto& scope : rate_scopes()) {
+    const std::string name(scope.name);
+    rows.push_back(Setting{
+        scope.variable, scope.default_policy, scope.help, false,
+        [name](Config& c, std::string_view v) -> std::optional<std::string> {
+          auto policy = parse_rate_policy(v);
+          if (!policy) return std::string(kRatePolicyForm);
+          c.rate_policies[name] = *policy;
+          return std::nullopt;
+        },
+        [name](const Config& c) { return c.rate_policies.at(name).to_string(); }});
+  }
+  return rows;
 }
 
 }  // namespace
@@ -488,6 +547,8 @@ Config::Loaded Config::load(const Lookup& lookup) {
   }
   if (loaded.config.tls_cert_file.empty() != loaded.config.tls_key_file.empty())
     loaded.problems.emplace_back("PARLEY_TLS_CERT and PARLEY_TLS_KEY: set both or neither");
+  if (loaded.config.rate_limit_store == "redis" && loaded.config.redis_url.empty())
+    loaded.problems.emplace_back("PARLEY_RATE_LIMIT_STORE: redis needs PARLEY_REDIS_URL");
   load_oidc_env(lookup, loaded.config.oidc_env);
   if (loaded.config.threads == 0) loaded.config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (loaded.config.migrations_dir.empty()) loaded.config.migrations_dir = std::string(PARLEY_SOURCE_DIR) + "/migrations";

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/rate_policy.hpp"
+
 namespace parley {
 
 struct ListenAddress {
@@ -83,6 +85,18 @@ struct Config {
   std::size_t auth_cache_size = 100'000;
   std::chrono::milliseconds auth_cache_ttl{60'000};
 
+  // Rate limits (docs/rate-limits.md). Off: no request limit is checked (benchmarks); the
+  // failed-login lockout stays. The store: Redis with PARLEY_REDIS_URL ("auto"), else in-process.
+  bool rate_limits = true;
+  std::string rate_limit_store = "auto";  // auto | memory | redis
+  RatePolicies rate_policies = default_rate_policies();
+  // The failed-login lockout (accounts/login_throttle.hpp): failures allowed per account and per
+  // IP within the window, and the longest lockout they grow to.
+  int login_max_failures_account = 5;
+  int login_max_failures_ip = 50;
+  std::chrono::milliseconds login_failure_window{15 * 60 * 1000};
+  std::chrono::milliseconds login_max_lockout{15 * 60 * 1000};
+
   // Mail: "log" writes messages to mail_log_file; smtp://... or smtps://... sends them.
   std::string mail_url = "log";
   std::string mail_from = "Parley <noreply@localhost>";
@@ -110,6 +124,11 @@ struct Config {
   bool tls_enabled() const { return !tls_cert_file.empty(); }
   bool uses_sqlite() const { return database_url.starts_with("sqlite:"); }
   bool effective_auto_migrate() const { return auto_migrate.value_or(uses_sqlite()); }
+  // The rate-limit store in effect: "redis" or "memory".
+  std::string effective_rate_limit_store() const {
+    if (rate_limit_store != "auto") return rate_limit_store;
+    return redis_url.empty() ? "memory" : "redis";
+  }
   std::string effective_log_format() const {
     return !log_format.empty() ? log_format : (environment == "production" ? "json" : "text");
   }

@@ -56,6 +56,11 @@ struct RouteDoc {
   // The largest body a streamed route accepts (413 beyond); 0 = the server's PARLEY_MAX_BODY_BYTES.
   // Ignored for other routes, which always have the server's limit.
   std::uint64_t max_body_bytes = 0;
+  // The rate-limit scope the route takes from besides the general one (core/rate_policy.hpp:
+  // "message_send", "search", ...); empty = the general scope only.
+  std::string rate_limit;
+  // Not rate limited at all: probes and scrapes, which must answer whatever a client does.
+  bool rate_limit_exempt = false;
 };
 
 struct Segment {

@@ -51,6 +51,9 @@ Config test_config(const std::map<std::string, std::string>& env) {
                                             {"PARLEY_LOG_LEVEL", "warn"},
                                             {"PARLEY_SHUTDOWN_GRACE", "5s"},
                                             {"PARLEY_DATABASE_URL", "sqlite::memory:"},
+                                            // Suites send bursts no client would; the rate-limit
+                                            // suite turns limits back on.
+                                            {"PARLEY_RATE_LIMITS", "off"},
                                             // Not ./var/uploads of whatever folder the tests run in.
                                             {"PARLEY_UPLOAD_DIR", (std::filesystem::temp_directory_path() /
                                                                    "parley-test-uploads").string()}};
