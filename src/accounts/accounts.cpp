@@ -164,7 +164,10 @@ asio::awaitable<TokenPair> Accounts::issue_pair(db::Executor& tx, const User& us
 
 asio::awaitable<User> Accounts::check_credentials(std::string login, std::string password, const RequestMeta& meta) {
   // Throttled after the one lookup every login makes, known or not, and before any hashing: the
-  // account's key is its id whichever login names it (login_throttle.hpp).
+  // account's key is its id whichever login names it (login_throttle.hpp). Blanks around the
+  // login are a typing slip, not part of it: " Alice " signs in as alice (and counts as alice).
+  const auto first = login.find_first_not_of(" \t");
+  login = first == std::string::npos ? std::string() : login.substr(first, login.find_last_not_of(" \t") - first + 1);
   auto user = co_await users_.find_by_login(db_, login);
   std::optional<std::int64_t> user_id;
   if (user) user_id = user->id;
