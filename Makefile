@@ -46,6 +46,7 @@ bench:
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 	@bench/http.sh $(RELEASE_DIR)/parley
 	@bench/messages.sh $(RELEASE_DIR)/parley
+	@bench/ratelimit.sh $(RELEASE_DIR)
 	@bench/cold_start.sh $(RELEASE_DIR)/parley
 	@bench/realtime.sh $(RELEASE_DIR)/parley $(RELEASE_DIR)/bench/wsload/wsload
 

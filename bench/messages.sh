@@ -70,6 +70,8 @@ export PARLEY_ALLOWED_HOSTS=127.0.0.1
 export PARLEY_TRUSTED_PROXIES=127.0.0.1/32
 export PARLEY_JWT_ACCESS_TTL=2h
 export PARLEY_UPLOAD_DIR=$work/uploads
+# Request limits would refuse a load generator; bench/ratelimit.sh measures their cost.
+export PARLEY_RATE_LIMITS=off
 export PARLEY_MAIL_LOG_FILE=$work/mail.log
 
 readonly password="bench passphrase 7781 xyz"

@@ -57,6 +57,14 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
     const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url)};
     redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
     redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
+    health_.add(
+        "redis",
+        [client = redis_]() -> asio::awaitable<void> {
+          const std::vector<std::string> ping{"PING"};
+          auto reply = co_await client->command(ping);
+          reply.throw_if_error();
+        },
+        /*required=*/false);
   }
   const bool limits_in_redis = config_.effective_rate_limit_store() == "redis";
   local_throttle_store_ = std::make_unique<ratelimit::InMemoryThrottleStore>();

@@ -12,12 +12,14 @@ namespace parley {
 
 namespace asio = boost::asio;
 
-void HealthChecks::add(std::string name, Check check) { checks_.emplace_back(std::move(name), std::move(check)); }
+void HealthChecks::add(std::string name, Check check, bool required) {
+  checks_.push_back(Entry{std::move(name), std::move(check), required});
+}
 
 asio::awaitable<HealthChecks::Report> HealthChecks::run(std::chrono::milliseconds timeout) const {
   using namespace asio::experimental::awaitable_operators;
   Report report;
-  for (const auto& [name, check] : checks_) {
+  for (const auto& [name, check, required] : checks_) {
     auto start = std::chrono::steady_clock::now();
     boost::json::object entry;
     std::string failure;
@@ -30,11 +32,11 @@ asio::awaitable<HealthChecks::Report> HealthChecks::run(std::chrono::millisecond
     } catch (const std::exception& e) {
       failure = "check failed";
     }
-    entry["status"] = failure.empty() ? "ok" : "failing";
+    entry["status"] = failure.empty() ? "ok" : (required ? "failing" : "degraded");
     if (!failure.empty()) entry["error"] = failure;
     entry["duration_ms"] =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-    report.ready &= failure.empty();
+    report.ready &= failure.empty() || !required;
     report.checks[name] = std::move(entry);
   }
   co_return report;

@@ -1,6 +1,9 @@
 #pragma once
-// Readiness checks that later components register (database, cache, broker). /readyz runs them
-// in turn, each with a deadline; any failure makes the answer 503.
+// Readiness checks that components register (database, Redis, broker). /readyz runs them in turn,
+// each with a deadline; a failing required check makes the answer 503. A check that is not
+// required (Redis: without it Parley degrades — cache bypassed, rate limits per their fail mode —
+// but keeps serving) is reported as "degraded" and leaves the instance in rotation, so a Redis
+// outage does not take every replica out of the load balancer at once.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
@@ -15,16 +18,22 @@ class HealthChecks {
  public:
   using Check = std::function<boost::asio::awaitable<void>()>;  // throws when not ready
 
-  void add(std::string name, Check check);
+  void add(std::string name, Check check, bool required = true);
 
   struct Report {
     bool ready = true;
-    boost::json::object checks;  // name -> {"status": "ok"|"failing", "error"?: "...", "duration_ms": n}
+    // name -> {"status": "ok"|"failing"|"degraded", "error"?: "...", "duration_ms": n}
+    boost::json::object checks;
   };
   boost::asio::awaitable<Report> run(std::chrono::milliseconds timeout) const;
 
  private:
-  std::vector<std::pair<std::string, Check>> checks_;
+  struct Entry {
+    std::string name;
+    Check check;
+    bool required = true;
+  };
+  std::vector<Entry> checks_;
 };
 
 }  // namespace parley

@@ -151,7 +151,12 @@ TEST_P(RedisRateLimits, TwoInstancesShareOneBucketAndAnOutageHealsByItself) {
 
   // Redis goes away. Sends fail open (through, without headers); registration fails closed; the
   // login lockout counts in the process meanwhile, so logging in still works.
+  EXPECT_EQ(http_request(port(), "GET", "/readyz").json().at("checks").at("redis").at("status"), "ok");
   redis.stop();
+  // Still ready (the instance stays in rotation), with Redis reported as degraded.
+  auto ready = http_request(port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json().at("checks").at("redis").at("status"), "degraded") << ready.body;
   auto during = send_on(port(), "during the outage");
   EXPECT_EQ(during.status, 201) << during.body;
   EXPECT_TRUE(during.header("RateLimit").empty());
