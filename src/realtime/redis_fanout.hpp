@@ -4,6 +4,7 @@
 // which reconnects and re-subscribes by itself (redis/subscriber.hpp).
 #include <boost/asio/any_io_executor.hpp>
 
+#include <atomic>
 #include <memory>
 
 #include "realtime/fanout.hpp"
@@ -33,6 +34,8 @@ class RedisFanout final : public Fanout {
   std::shared_ptr<redis::Subscriber> subscriber_;
   boost::asio::any_io_executor executor_;
   spdlog::logger& logger_;
+  // When the last PUBLISH failure was logged (steady clock ticks), shared with publishes in flight.
+  std::shared_ptr<std::atomic<std::int64_t>> last_warning_ = std::make_shared<std::atomic<std::int64_t>>(0);
 };
 
 }  // namespace parley::realtime

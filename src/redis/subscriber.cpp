@@ -35,6 +35,15 @@ awaitable<std::uint64_t> Subscriber::subscribe(std::string channel, Callback cal
       use_awaitable);
 }
 
+awaitable<bool> Subscriber::subscribe_or_retry(std::string channel, Callback callback) {
+  return asio::co_spawn(
+      strand_,
+      [self = shared_from_this(), channel = std::move(channel), callback = std::move(callback)]() mutable {
+        return self->do_subscribe_or_retry(std::move(channel), std::move(callback));
+      },
+      use_awaitable);
+}
+
 awaitable<void> Subscriber::unsubscribe(std::uint64_t id) {
   return asio::co_spawn(strand_, [self = shared_from_this(), id] { return self->do_unsubscribe(id); }, use_awaitable);
 }
@@ -82,6 +91,28 @@ awaitable<std::uint64_t> Subscriber::do_subscribe(std::string channel, Callback 
     throw;
   }
   co_return id;
+}
+
+// On the strand. A failed subscribe leaves nothing behind; here the subscription is put back and
+// the outage announced, so the supervisor (started if this was the first connect) retries it.
+awaitable<bool> Subscriber::do_subscribe_or_retry(std::string channel, Callback callback) {
+  Callback kept = callback;
+  bool failed = false;
+  try {
+    co_await do_subscribe(channel, std::move(callback));
+  } catch (const AppError& e) {
+    if (e.status() != 503 || closed_) throw;
+    failed = true;
+  }
+  if (!failed) co_return true;
+  subscriptions_.emplace(next_id_++, Subscription{std::move(channel), std::move(kept)});
+  down_ = true;
+  if (!supervising_) {
+    supervising_ = true;
+    asio::co_spawn(strand_, [self = shared_from_this()] { return self->supervise(); }, asio::detached);
+  }
+  timer_.cancel();  // a supervisor asleep on a health interval retries now
+  co_return false;
 }
 
 awaitable<void> Subscriber::do_unsubscribe(std::uint64_t id) {

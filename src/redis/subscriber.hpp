@@ -45,6 +45,10 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   // for unsubscribe(). Throws a 503 AppError when the server cannot be reached, does not confirm
   // within command_timeout, or the subscriber is reconnecting.
   boost::asio::awaitable<std::uint64_t> subscribe(std::string channel, Callback callback);
+  // Like subscribe(), but when Redis cannot be reached the subscription is kept and the reconnect
+  // loop makes it (with backoff) once Redis answers, then runs the on_reconnect callbacks; so a
+  // process can start during a Redis outage. Returns whether it is subscribed already.
+  boost::asio::awaitable<bool> subscribe_or_retry(std::string channel, Callback callback);
   // Stops the callback; UNSUBSCRIBEs when it was the channel's last subscriber. Does not throw for
   // connection trouble: a channel nobody listens to is not re-subscribed after a reconnect anyway.
   boost::asio::awaitable<void> unsubscribe(std::uint64_t id);
@@ -68,6 +72,7 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   using Expectation = std::pair<std::string, std::string>;
 
   boost::asio::awaitable<std::uint64_t> do_subscribe(std::string channel, Callback callback);
+  boost::asio::awaitable<bool> do_subscribe_or_retry(std::string channel, Callback callback);
   boost::asio::awaitable<void> do_unsubscribe(std::uint64_t id);
   boost::asio::awaitable<void> ready();
   boost::asio::awaitable<void> connect_once();

@@ -179,6 +179,26 @@ TEST_P(RedisRateLimits, TwoInstancesShareOneBucketAndAnOutageHealsByItself) {
   if (second) second->stop();
 }
 
+TEST_P(RedisRateLimits, StartsAndServesWhileRedisIsDownAndPicksItUpLater) {
+  PrivateRedis redis;
+  redis.stop();
+  start_with_limits({{"PARLEY_REDIS_URL", redis.url()}});
+  auto alice = user("alice");
+  auto room = group(alice, {});
+  auto sent = send_raw(alice, room, "no Redis yet");
+  EXPECT_EQ(sent.status, 201) << sent.body;
+  EXPECT_TRUE(sent.header("RateLimit").empty());  // failed open
+  EXPECT_EQ(http_request(port(), "GET", "/readyz").json().at("checks").at("redis").at("status"), "degraded");
+
+  redis.start();
+  ASSERT_TRUE(eventually([&] {
+    return !send_raw(alice, room, "Redis is up").header("RateLimit").empty();
+  }, std::chrono::seconds(10)));
+  EXPECT_TRUE(eventually([&] {
+    return http_request(port(), "GET", "/readyz").json().at("checks").at("redis").at("status") == "ok";
+  }, std::chrono::seconds(10)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RedisRateLimits, ::testing::Values("sqlite", "postgres"), backend_name);
 
 }  // namespace
