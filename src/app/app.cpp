@@ -54,7 +54,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       *credential_cache_, credential_publisher(*database_), *logger_);
   if (!config_.redis_url.empty()) {
     // One client and one subscriber connection per process, shared by whatever uses Redis.
-    const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url)};
+    const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url),
+                                           .connections = config_.redis_connections};
     redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
     redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
     health_.add(

@@ -314,6 +314,17 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return c.redis_url.empty() ? std::string() : parse_redis_url(c.redis_url).redacted(); }},
+      {"PARLEY_REDIS_CONNECTIONS", "2",
+       "pipelined connections of the shared Redis client; commands take them in turn (one large reply does not "
+       "hold up the small ones)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto n = parse_int<std::size_t>(v);
+         if (!n || *n < 1 || *n > 64) return "a number from 1 to 64";
+         c.redis_connections = *n;
+         return std::nullopt;
+       },
+       [](const Config& c) { return std::to_string(c.redis_connections); }},
       {"PARLEY_JWT_PRIVATE_KEY_FILE", "(development: jwt-signing-key.pem beside the SQLite file)",
        "Ed25519 PKCS#8 PEM signing key; required in production. Unset in development: with SQLite a key "
        "created once in the database's folder (mode 0600) and reused; with PostgreSQL a fresh key per start",

@@ -66,6 +66,8 @@ struct Config {
   // Redis (src/redis/): pub/sub between replicas, later cache and rate limits. Empty: no Redis,
   // everything in-process. Validated with parse_redis_url (core/redis_url.hpp) when set.
   std::string redis_url;
+  // Pipelined connections of the shared Redis client (the pub/sub connection is extra).
+  std::size_t redis_connections = 2;
 
   // Authentication (docs/security.md).
   std::string jwt_private_key_file;         // empty = a key generated at start (development only)

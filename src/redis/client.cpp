@@ -17,12 +17,16 @@ using asio::use_awaitable;
 Client::Client(asio::any_io_executor executor, ClientConfig config)
     : strand_(asio::make_strand(std::move(executor))),
       config_(std::move(config)),
-      backoff_(config_.reconnect_backoff_initial) {}
+      lanes_(std::max<std::size_t>(config_.connections, 1)),
+      backoff_(config_.reconnect_backoff_initial),
+      stats_conns_(lanes_.size()) {}
 
 Client::~Client() {
-  // Nothing else holds us, so nothing else touches conn_. Its own handlers keep the connection
-  // alive until its socket is closed.
-  if (conn_) conn_->close("client destroyed");
+  // Nothing else holds us, so nothing else touches the lanes. Each connection's own handlers keep
+  // it alive until its socket is closed.
+  for (auto& lane : lanes_) {
+    if (lane.conn) lane.conn->close("client destroyed");
+  }
 }
 
 awaitable<Reply> Client::command(std::initializer_list<std::string_view> args) {
@@ -34,8 +38,12 @@ awaitable<Reply> Client::command(std::initializer_list<std::string_view> args) {
 // co_spawn below owns the bytes (GCC 12 destroys captures built inside a co_await expression twice).
 awaitable<Reply> Client::command(const std::vector<std::string>& args) {
   std::string bytes = encode_command(args);
+  const std::size_t lane = pick_lane();
   return asio::co_spawn(
-      strand_, [self = shared_from_this(), bytes = std::move(bytes)]() mutable { return self->run_one(std::move(bytes)); },
+      strand_,
+      [self = shared_from_this(), bytes = std::move(bytes), lane]() mutable {
+        return self->run_one(std::move(bytes), lane);
+      },
       use_awaitable);
 }
 
@@ -43,44 +51,46 @@ awaitable<std::vector<Reply>> Client::pipeline(std::span<const std::vector<std::
   std::string bytes;
   for (const auto& args : commands) append_command(bytes, args);
   const std::size_t count = commands.size();
+  const std::size_t lane = pick_lane();
   return asio::co_spawn(
       strand_,
-      [self = shared_from_this(), bytes = std::move(bytes), count]() mutable {
-        return self->run_all(std::move(bytes), count);
+      [self = shared_from_this(), bytes = std::move(bytes), count, lane]() mutable {
+        return self->run_all(std::move(bytes), count, lane);
       },
       use_awaitable);
 }
 
 // On the strand. Connection::execute takes the bytes by rvalue reference: no temporary is built
 // inside the co_await expressions below.
-awaitable<Reply> Client::run_one(std::string bytes) {
-  auto conn = co_await connection();
+awaitable<Reply> Client::run_one(std::string bytes, std::size_t lane) {
+  auto conn = co_await connection(lane);
   auto replies = co_await conn->execute(std::move(bytes), 1);
   co_return std::move(replies.front());
 }
 
-awaitable<std::vector<Reply>> Client::run_all(std::string bytes, std::size_t count) {
+awaitable<std::vector<Reply>> Client::run_all(std::string bytes, std::size_t count, std::size_t lane) {
   if (count == 0) co_return std::vector<Reply>{};
-  auto conn = co_await connection();
+  auto conn = co_await connection(lane);
   co_return co_await conn->execute(std::move(bytes), count);
 }
 
-// On the strand: the live connection, or a new one. One connect at a time; callers arriving
-// meanwhile wait for its outcome (bounded: the attempt has connect_timeout).
-awaitable<std::shared_ptr<Connection>> Client::connection() {
+// On the strand: the lane's live connection, or a new one. One connect per lane at a time;
+// callers arriving meanwhile wait for its outcome (bounded: the attempt has connect_timeout).
+awaitable<std::shared_ptr<Connection>> Client::connection(std::size_t index) {
+  Lane& lane = lanes_[index];  // lanes_ never resizes: the reference survives the suspensions
   for (;;) {
     if (closed_) throw redis_unavailable("client is closed");
-    if (conn_ && !conn_->broken()) co_return conn_;
-    if (connecting_) {
+    if (lane.conn && !lane.conn->broken()) co_return lane.conn;
+    if (lane.connecting) {
       auto waiter = std::make_shared<OneShot>(strand_, Clock::now() + config_.connect_timeout * 2);
-      connect_waiters_.push_back(waiter);
+      lane.connect_waiters.push_back(waiter);
       if (!co_await waiter->wait()) throw redis_unavailable("timed out waiting for the connect in progress");
       continue;
     }
     if (Clock::now() < next_connect_at_) {
       throw redis_unavailable("reconnect backing off after: " + last_failure_, retry_after_seconds());
     }
-    connecting_ = true;
+    lane.connecting = true;
     std::shared_ptr<Connection> conn;
     std::exception_ptr failure;
     try {
@@ -88,14 +98,15 @@ awaitable<std::shared_ptr<Connection>> Client::connection() {
     } catch (...) {
       failure = std::current_exception();
     }
-    finish_connect(conn, failure);
+    finish_connect(lane, index, conn, failure);
     if (failure) std::rethrow_exception(failure);
     co_return conn;
   }
 }
 
-void Client::finish_connect(const std::shared_ptr<Connection>& conn, std::exception_ptr failure) {
-  connecting_ = false;
+void Client::finish_connect(Lane& lane, std::size_t index, const std::shared_ptr<Connection>& conn,
+                            std::exception_ptr failure) {
+  lane.connecting = false;
   if (failure) {
     next_connect_at_ = Clock::now() + backoff_;
     backoff_ = std::min(backoff_ * 2, config_.reconnect_backoff_max);
@@ -112,14 +123,14 @@ void Client::finish_connect(const std::shared_ptr<Connection>& conn, std::except
       conn->close("client closed");
       failure = std::make_exception_ptr(redis_unavailable("client is closed"));
     } else {
-      conn_ = conn;
+      lane.conn = conn;
       ++connects_;
       std::lock_guard lock(stats_mutex_);
-      stats_conn_ = conn;
+      stats_conns_[index] = conn;
     }
   }
-  auto waiters = std::move(connect_waiters_);
-  connect_waiters_.clear();
+  auto waiters = std::move(lane.connect_waiters);
+  lane.connect_waiters.clear();
   for (auto& waiter : waiters) waiter->complete(failure);
 }
 
@@ -131,16 +142,21 @@ int Client::retry_after_seconds() const {
 void Client::close() {
   asio::dispatch(strand_, [self = shared_from_this()] {
     self->closed_ = true;
-    if (self->conn_) self->conn_->close("client closed");
+    for (auto& lane : self->lanes_) {
+      if (lane.conn) lane.conn->close("client closed");
+    }
   });
 }
 
 Client::Stats Client::stats() const {
   std::lock_guard lock(stats_mutex_);
   Stats stats;
-  stats.connected = stats_conn_ && !stats_conn_->broken();
   stats.connects = connects_.load();
-  stats.max_in_flight = stats_conn_ ? stats_conn_->max_in_flight() : 0;
+  for (const auto& conn : stats_conns_) {
+    if (!conn) continue;
+    stats.connected = stats.connected || !conn->broken();
+    stats.max_in_flight = std::max(stats.max_in_flight, conn->max_in_flight());
+  }
   return stats;
 }
 

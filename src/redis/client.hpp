@@ -1,5 +1,5 @@
 #pragma once
-// An asynchronous Redis client: one pipelined connection shared by every caller.
+// An asynchronous Redis client: a small pool of pipelined connections shared by every caller.
 //
 //   auto redis = std::make_shared<redis::Client>(executor, redis::ClientConfig{.url = parse_redis_url(url)});
 //   const std::vector<std::string> set{"SET", key, value};
@@ -8,9 +8,12 @@
 //   redis::Reply value = co_await std::move(get);
 //
 // Any number of coroutines, on any thread, may call command() at once: each command is written
-// at once behind those in flight and its reply is matched to it in order, so nobody waits for
-// another caller's round trip. The connection is opened on first use (AUTH and SELECT from the
-// URL) and re-opened on the next command after it broke.
+// at once behind those in flight on its connection and its reply is matched to it in order, so
+// nobody waits for another caller's round trip. With ClientConfig::connections > 1 (the pool,
+// PARLEY_REDIS_CONNECTIONS) commands take the connections in turn, so one large reply does not
+// hold up the small ones behind it; commands that must reach Redis in the order they were issued
+// without awaiting each other then need one pipeline() call. Each connection is opened on first
+// use (AUTH and SELECT from the URL) and re-opened on the next command after it broke.
 //
 // Failures are 503 AppErrors with Retry-After: the server unreachable, AUTH refused, a reply later
 // than command_timeout (the connection is then reset: later replies would be out of step), or the
@@ -66,32 +69,41 @@ class Client : public std::enable_shared_from_this<Client> {
   void close();
 
   struct Stats {
-    bool connected = false;
+    bool connected = false;           // some connection is up
     std::uint64_t connects = 0;       // successful connects, the first included
-    std::size_t max_in_flight = 0;    // on the current connection
+    std::size_t max_in_flight = 0;    // on one current connection
   };
   Stats stats() const;
 
  private:
-  boost::asio::awaitable<Reply> run_one(std::string bytes);
-  boost::asio::awaitable<std::vector<Reply>> run_all(std::string bytes, std::size_t count);
-  boost::asio::awaitable<std::shared_ptr<Connection>> connection();
-  void finish_connect(const std::shared_ptr<Connection>& conn, std::exception_ptr failure);
+  // One pooled connection and its connect in progress. Strand only.
+  struct Lane {
+    std::shared_ptr<Connection> conn;
+    bool connecting = false;
+    std::vector<std::shared_ptr<OneShot>> connect_waiters;
+  };
+
+  std::size_t pick_lane() noexcept { return next_lane_.fetch_add(1, std::memory_order_relaxed) % lanes_.size(); }
+  boost::asio::awaitable<Reply> run_one(std::string bytes, std::size_t lane);
+  boost::asio::awaitable<std::vector<Reply>> run_all(std::string bytes, std::size_t count, std::size_t lane);
+  boost::asio::awaitable<std::shared_ptr<Connection>> connection(std::size_t lane);
+  void finish_connect(Lane& lane, std::size_t index, const std::shared_ptr<Connection>& conn,
+                      std::exception_ptr failure);
   int retry_after_seconds() const;
 
   Strand strand_;
   ClientConfig config_;
-  // Strand only.
-  std::shared_ptr<Connection> conn_;
-  bool connecting_ = false;
-  std::vector<std::shared_ptr<OneShot>> connect_waiters_;
+  std::atomic<std::size_t> next_lane_{0};
+  // Strand only. The backoff is the server's, shared by the lanes: a refused connect on one lane
+  // means the others would be refused too.
+  std::vector<Lane> lanes_;
   Clock::time_point next_connect_at_{};
   std::chrono::milliseconds backoff_;
   std::string last_failure_;
   bool closed_ = false;
   // Any thread.
   mutable std::mutex stats_mutex_;
-  std::shared_ptr<Connection> stats_conn_;
+  std::vector<std::shared_ptr<Connection>> stats_conns_;
   std::atomic<std::uint64_t> connects_{0};
 };
 

@@ -138,6 +138,26 @@ TEST_F(RedisClientTest, PipelinesConcurrentCallersAndMatchesRepliesToThem) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(replies[i], Reply::bulk(std::to_string(i)));
 }
 
+TEST_F(RedisClientTest, APoolSpreadsCommandsOverItsConnections) {
+  auto config = config_;
+  config.connections = 3;
+  auto c = make(config);
+  std::vector<std::future<Reply>> results;
+  for (int i = 0; i < 60; ++i) {
+    results.push_back(asio::co_spawn(threads_.io(), one(c, {"ECHO", std::to_string(i)}), asio::use_future));
+  }
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(results[i].wait_for(testing::kDeadline), std::future_status::ready);
+    EXPECT_EQ(results[i].get(), Reply::bulk(std::to_string(i)));
+  }
+  EXPECT_EQ(c->stats().connects, 3u);  // each connection opened once, on first use
+  // Three connections of this client are open on the server.
+  auto list = threads_.run(one(c, {"CLIENT", "LIST"}));
+  std::size_t ours = 0;
+  for (std::size_t at = 0; (at = list.text.find("cmd=", at)) != std::string::npos; ++at) ++ours;
+  EXPECT_GE(ours, 3u);
+}
+
 TEST_F(RedisClientTest, WrongPasswordFailsWithAClearError) {
   ClientConfig config = config_;
   config.url.password = "not-the-password";

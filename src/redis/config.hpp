@@ -10,6 +10,8 @@ namespace parley::redis {
 
 struct ClientConfig {
   RedisUrl url;
+  // Pipelined connections a Client keeps (at least 1); commands take them in turn.
+  std::size_t connections = 1;
   // Resolving, TCP connect, AUTH and SELECT together; beyond it the attempt fails with 503.
   std::chrono::milliseconds connect_timeout{5000};
   // A reply not received this long after its command was sent fails the command with 503 and
