@@ -2,6 +2,7 @@
 
 #include "app/credentials.hpp"
 #include "app/database.hpp"
+#include "app/ip_rule_changes.hpp"
 #include "db/pg/pg_database.hpp"
 #include "ratelimit/memory_store.hpp"
 #include "ratelimit/redis_store.hpp"
@@ -86,6 +87,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       shared_throttle_store_ ? *shared_throttle_store_ : *local_throttle_store_);
   personal_tokens_ = std::make_unique<accounts::PersonalTokens>(*database_, *credential_invalidator_);
   admin_ = std::make_unique<accounts::Admin>(*database_, *credential_invalidator_);
+  ip_rules_ = std::make_unique<accounts::IpRules>(*database_, pool_.primary().get_executor(), *logger_,
+                                                  ip_rule_publisher(*database_));
   mailer_ = make_mailer(config_);
   password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *logger_);
   // Throws std::invalid_argument naming the variable when a provider's configuration is invalid.
@@ -119,7 +122,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes, .threads = config_.upload_threads},
       registry_, *logger_);
   register_routes(extra_routes);
-  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, rate_limiter_.get(), router_);
+  pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, *ip_rules_, rate_limiter_.get(),
+                             router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,
@@ -157,6 +161,7 @@ App::~App() {
   oidc_providers_.reset();
   password_reset_.reset();
   mailer_.reset();
+  ip_rules_.reset();
   admin_.reset();
   personal_tokens_.reset();
   accounts_.reset();
@@ -175,6 +180,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_session_routes(router_, *accounts_);
   add_token_routes(router_, *personal_tokens_);
   add_admin_routes(router_, *admin_);
+  add_ip_rule_routes(router_, *ip_rules_);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
   add_conversation_routes(router_, *conversations_);
@@ -192,6 +198,9 @@ std::uint16_t App::start() {
   // Before the first request: no other process's invalidation may be missed (app/credentials.hpp).
   asio::co_spawn(pool_.primary(), listen_for_credential_changes(*database_, *credential_invalidator_), asio::use_future)
       .get();
+  // Listening before loading: a change committed in between is then either in the load or announced.
+  asio::co_spawn(pool_.primary(), listen_for_ip_rule_changes(*database_, *ip_rules_), asio::use_future).get();
+  asio::co_spawn(pool_.primary(), ip_rules_->reload(), asio::use_future).get();
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
   asio::co_spawn(

@@ -5,6 +5,7 @@
 #include "accounts/admin.hpp"
 #include "accounts/credential_cache.hpp"
 #include "accounts/credential_invalidator.hpp"
+#include "accounts/ip_rules.hpp"
 #include "accounts/oidc_login.hpp"
 #include "accounts/password_reset.hpp"
 #include "accounts/personal_tokens.hpp"
@@ -108,6 +109,9 @@ class App {
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;
+  // CIDR allow/deny rules: the snapshot the IP-rules middleware checks, reloaded on changes
+  // (app/ip_rule_changes.cpp carries them between processes over PostgreSQL).
+  std::unique_ptr<accounts::IpRules> ip_rules_;
   std::unique_ptr<mail::Mailer> mailer_;
   std::unique_ptr<accounts::PasswordReset> password_reset_;
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
@@ -136,7 +140,8 @@ class App {
 // The middleware pipeline in its one true order (app/pipeline.cpp).
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               accounts::Accounts& accounts, ratelimit::RateLimiter* limiter,
+                                               accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
+                                               ratelimit::RateLimiter* limiter,
                                                const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
@@ -151,6 +156,8 @@ void add_session_routes(http::Router& router, accounts::Accounts& accounts);
 void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens);
 // /api/v1/admin/users[/{id}] and /api/v1/admin/audit-log (app/routes_admin.cpp).
 void add_admin_routes(http::Router& router, accounts::Admin& admin);
+// /api/v1/admin/ip-rules[/{id}] (app/routes_ip_rules.cpp).
+void add_ip_rule_routes(http::Router& router, accounts::IpRules& rules);
 // POST /api/v1/auth/password/reset[/confirm] (app/routes_password_reset.cpp).
 void add_password_reset_routes(http::Router& router, accounts::PasswordReset& reset);
 // GET /api/v1/auth/oidc/{provider}/login and /callback (app/routes_oidc.cpp).

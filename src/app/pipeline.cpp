@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 #include "accounts/authentication_middleware.hpp"
 #include "accounts/csrf_middleware.hpp"
+#include "accounts/ip_rules_middleware.hpp"
 #include "http/middlewares.hpp"
 #include "ratelimit/middleware.hpp"
 
@@ -8,7 +9,8 @@ namespace parley {
 
 std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::logger& logger,
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
-                                               accounts::Accounts& accounts, ratelimit::RateLimiter* limiter,
+                                               accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
+                                               ratelimit::RateLimiter* limiter,
                                                const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
@@ -25,6 +27,10 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   chain.push_back(http::make_security_headers_middleware());
   // Everything inside may throw AppError; this turns it into problem+json.
   chain.push_back(http::make_error_middleware(logger));
+  // The first refusal: a refused network gets its 403 as problem+json (so inside the error layer)
+  // and nothing else (no host check, CORS, content negotiation or credential lookup). It needs the
+  // client IP resolved above; /healthz and /readyz stay open to probes.
+  chain.push_back(accounts::make_ip_rules_middleware(ip_rules));
   // Host check before any work: a wrong Host is a misrouted or forged request.
   chain.push_back(http::make_allowed_hosts_middleware(config.allowed_hosts));
   // Preflights are answered before content checks (they carry no body and no Accept contract).

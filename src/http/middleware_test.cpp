@@ -188,6 +188,19 @@ TEST(ClientIpMiddleware, V4MappedPeerMatchesAV4Block) {
   EXPECT_EQ(client_ip(trusted, "10.0.0.1", "198.51.100.4, ::ffff:10.0.0.2"), "198.51.100.4");
 }
 
+TEST(ClientIpMiddleware, EveryForwardedForLineCountsInOrder) {
+  // A client's own X-Forwarded-For line comes first; the proxy that appends a line of its own
+  // (rather than extending the client's) must still be believed over the client.
+  OneLayer layer(make_client_ip_middleware({"10.0.0.0/8"}));
+  auto raw = make_raw("GET", "/", {{"X-Forwarded-For", "6.6.6.6"}, {"Host", "x"}, {"x-forwarded-for", "1.2.3.4, 10.0.0.5"}});
+  Request req(raw);
+  req.peer_ip = "10.0.0.1";
+  layer.run(req);
+  EXPECT_EQ(req.client_ip, "1.2.3.4");
+  EXPECT_EQ(req.header_list("X-Forwarded-For"), "6.6.6.6, 1.2.3.4, 10.0.0.5");
+  EXPECT_EQ(req.header_list("X-Absent"), "");
+}
+
 TEST(ClientIpMiddleware, MalformedBlocksAreRefusedAtStartup) {
   EXPECT_THROW(make_client_ip_middleware({"10.0.0.0/33"}), std::invalid_argument);
   EXPECT_THROW(make_client_ip_middleware({"not-a-cidr"}), std::invalid_argument);

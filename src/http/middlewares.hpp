@@ -21,7 +21,8 @@ std::unique_ptr<Middleware> make_metrics_middleware(HttpMetrics& metrics);
 // Accepts a sane incoming X-Request-Id (1-128 of [A-Za-z0-9._:-]) or makes one; echoes it back.
 std::unique_ptr<Middleware> make_request_id_middleware();
 // Sets req.client_ip: the peer, or the nearest untrusted X-Forwarded-For hop when the peer is one
-// of the trusted proxies (CIDRs). Throws std::invalid_argument for a malformed CIDR.
+// of the trusted proxies (CIDRs): the walk goes right to left over every X-Forwarded-For line and
+// stops at the first hop that is not a trusted proxy. Throws std::invalid_argument for a malformed CIDR.
 std::unique_ptr<Middleware> make_client_ip_middleware(const std::vector<std::string>& trusted_proxies);
 // One structured line per request: method, route template, path, status, bytes, duration,
 // request id, user id, client IP.

@@ -59,6 +59,18 @@ std::string_view Request::header(std::string_view name) const {
   return {v.data(), v.size()};
 }
 
+std::string Request::header_list(std::string_view name) const {
+  std::string joined;
+  for (const auto& field : raw_->message) {
+    auto field_name = field.name_string();
+    if (!boost::beast::iequals(field_name, boost::beast::string_view(name.data(), name.size()))) continue;
+    if (!joined.empty()) joined += ", ";
+    auto v = field.value();
+    joined.append(v.data(), v.size());
+  }
+  return joined;
+}
+
 bool Request::has_header(std::string_view name) const {
   return raw_->message.find(boost::beast::string_view(name.data(), name.size())) != raw_->message.end();
 }

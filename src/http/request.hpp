@@ -45,6 +45,9 @@ class Request {
   std::string_view query() const noexcept { return query_; }  // without '?'
   // First value of a header, ASCII case-insensitive; empty when absent.
   std::string_view header(std::string_view name) const;
+  // Every line of a header joined with ", " in the order received, the one value RFC 9110 (5.3)
+  // says they make (X-Forwarded-For lines added by successive proxies); empty when absent.
+  std::string header_list(std::string_view name) const;
   bool has_header(std::string_view name) const;
   // The whole body; empty for a route that streams its body (read body_stream() instead).
   const std::string& body() const noexcept;

@@ -60,7 +60,9 @@ class ClientIpMiddleware final : public Middleware {
     if (!trusted_.empty() && is_trusted(req.peer_ip)) {
       // Walk X-Forwarded-For from the nearest hop outwards; the first address that is not one of
       // our proxies is the client. Anything unparsable stops the walk (it was written by a client).
-      std::string_view chain = req.header("X-Forwarded-For");
+      // Every line of the header counts: a proxy may add its own line after the client's.
+      const std::string header = req.header_list("X-Forwarded-For");
+      std::string_view chain = header;
       while (!chain.empty()) {
         auto comma = chain.rfind(',');
         auto hop = trim(comma == std::string_view::npos ? chain : chain.substr(comma + 1));
