@@ -64,6 +64,11 @@ struct Config {
   // Redis (src/redis/): pub/sub between replicas, later cache and rate limits. Empty: no Redis,
   // everything in-process. Validated with parse_redis_url (core/redis_url.hpp) when set.
   std::string redis_url;
+  // The cache (docs/caching.md): auto (redis with PARLEY_REDIS_URL, else memory), memory, redis or
+  // off; the in-process store's byte cap; how long an entry lives at most.
+  std::string cache = "auto";
+  std::size_t cache_memory_bytes = 64u << 20;
+  std::chrono::milliseconds cache_ttl{60'000};
 
   // Authentication (docs/security.md).
   std::string jwt_private_key_file;         // empty = a key generated at start (development only)
