@@ -10,6 +10,7 @@
 #include "accounts/personal_tokens.hpp"
 #include "app/health.hpp"
 #include "auth/oidc/oidc_client.hpp"
+#include "cache/cache.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
 #include "events/event_bus.hpp"
@@ -113,6 +114,10 @@ class App {
   // Redis (PARLEY_REDIS_URL; null without): the shared client and the pub/sub connection.
   std::shared_ptr<redis::Client> redis_;
   std::shared_ptr<redis::Subscriber> redis_subscriber_;
+  // The read cache (PARLEY_CACHE, docs/caching.md; null when off) and, with the in-process
+  // store, the subscription that applies other processes' writes to it.
+  std::unique_ptr<cache::Cache> cache_;
+  events::EventBus::Subscription cache_invalidation_;
   // Sockets, long polls, typing and presence on top of the event stream (docs/realtime.md).
   std::unique_ptr<realtime::Realtime> realtime_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
