@@ -19,6 +19,13 @@
 #
 # BACKENDS="sqlite postgresql" (the default) chooses the backends to measure.
 #
+# The cache (docs/caching.md): the main server runs with the default PARLEY_CACHE (auto: memory,
+# as no PARLEY_REDIS_URL is set). On PostgreSQL the page read is then measured again against a
+# second server on the same database for each of CACHES (default "off memory redis"; redis uses
+# the private redis-server of scripts/test-servers), alone and mixed with sends (page-mix: one
+# send per MIX_EVERY requests, default 20, so pages keep being invalidated), with the page cache's
+# hit ratio from that server's /metrics.
+#
 # SQLite: a fresh file. PostgreSQL: a private server from scripts/test-servers (fsync,
 # synchronous_commit and full_page_writes off) with a fresh database, migrated with
 # `parley migrate`; the server is stopped again at the end.
@@ -40,8 +47,10 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench-messages.XXXXXX")
 chmod 755 "$work"
 parley_pid=
+cache_pid=
 servers_started=0
 cleanup() {
+  if [[ -n "$cache_pid" ]]; then kill "$cache_pid" 2>/dev/null || true; wait "$cache_pid" 2>/dev/null || true; fi
   if [[ -n "$parley_pid" ]]; then kill "$parley_pid" 2>/dev/null || true; wait "$parley_pid" 2>/dev/null || true; fi
   if ((servers_started)); then "$root/scripts/test-servers" stop "$work/servers" >/dev/null 2>&1 || true; fi
   rm -rf "$work"
@@ -155,10 +164,11 @@ run_wrk() {
     perf_pid=$!
   fi
   pg_pids=$(postgres_pids)
-  parley_before=$(cpu_ticks "$parley_pid"); pg_before=$(cpu_ticks $pg_pids); busy_before=$(machine_busy)
+  local measured=${cache_pid:-$parley_pid}
+  parley_before=$(cpu_ticks "$measured"); pg_before=$(cpu_ticks $pg_pids); busy_before=$(machine_busy)
   wrk -t2 -c64 -d"$duration" --latency "$@" >"$out" 2>&1 || { cat "$out" >&2; fail "$backend $scenario: wrk failed"; }
   # Backends the pool opened during the run count from zero; the pool keeps them open afterwards.
-  parley_after=$(cpu_ticks "$parley_pid"); pg_pids=$(postgres_pids); pg_after=$(cpu_ticks $pg_pids)
+  parley_after=$(cpu_ticks "$measured"); pg_pids=$(postgres_pids); pg_after=$(cpu_ticks $pg_pids)
   busy_after=$(machine_busy)
   [[ -n "$perf_pid" ]] && profile "$backend" "$scenario" "$perf_pid"
   grep -E 'Requests/sec|Latency  |^ +(50|99)%|requests in' "$out" || true
@@ -226,10 +236,61 @@ LUA
   echo "   $name: $((after - before)) messages stored for $sent completed sends (requests still in flight when wrk stops also land)"
   ((after - before >= sent)) || fail "$name send: fewer messages stored than 201 answers"
 
-  [[ $name == postgresql && -z "${PERF_DIR:-}" ]] && bench_audiences "$url" "$script"
+  if [[ $name == postgresql && -z "${PERF_DIR:-}" ]]; then
+    local cache
+    for cache in ${CACHES:-off memory redis}; do bench_cache "$url" "$cache"; done
+    bench_audiences "$url" "$script"
+  fi
 
   kill "$parley_pid"; wait "$parley_pid" 2>/dev/null || true
   parley_pid=
+}
+
+# cache_counter <base> <hits|misses>: the message-page cache's counter on the server at <base>.
+cache_counter() {
+  curl -fsS "$1/metrics" | awk -v name="parley_cache_$2_total" \
+    '$1 == name "{cache=\"message_pages\"}" {printf "%d", $2; found = 1} END {if (!found) print 0}'
+}
+
+# bench_cache <url> <off|memory|redis>: a second server on the same database with PARLEY_CACHE set
+# so; the page read alone and mixed with sends against it, with its hit ratio.
+bench_cache() {
+  local url=$1 cache=$2 port main_base=$base env=(PARLEY_CACHE=$cache)
+  [[ $cache == redis ]] && env+=(PARLEY_REDIS_URL=$redis_url)
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  env "${env[@]}" PARLEY_DATABASE_URL=$url PARLEY_LISTEN=127.0.0.1:$port "$parley" serve >"$work/parley-$cache.log" 2>&1 &
+  cache_pid=$!
+  wait_for "$base/readyz" || { tail -n 20 "$work/parley-$cache.log" >&2; fail "cache $cache: parley did not come up"; }
+  local page="/api/v1/conversations/$conversation_id/messages?limit=50" hits misses scenario
+  cat >"$work/mix.lua" <<LUA
+local n = 0
+local get_headers = {["Authorization"] = "Bearer $token_a"}
+local post_headers = {["Authorization"] = "Bearer $token_a", ["Content-Type"] = "application/json"}
+local body = [[$(jq -nc --arg b "$message_body" '{body: $b}')]]
+request = function()
+  n = n + 1
+  if n % ${MIX_EVERY:-20} == 0 then
+    return wrk.format("POST", "/api/v1/conversations/$conversation_id/messages", post_headers, body)
+  end
+  return wrk.format("GET", "$page", get_headers)
+end
+LUA
+  for scenario in page-read page-mix; do
+    hits=$(cache_counter "$base" hits); misses=$(cache_counter "$base" misses)
+    if [[ $scenario == page-read ]]; then
+      run_wrk postgresql "$scenario-cache-$cache" -H "Authorization: Bearer $token_a" "$base$page"
+    else
+      run_wrk postgresql "$scenario-cache-$cache" -s "$work/mix.lua" "$base$page"
+    fi
+    hits=$(($(cache_counter "$base" hits) - hits)); misses=$(($(cache_counter "$base" misses) - misses))
+    printf '%s\t%s\t%s\t%s\n' "$scenario" "$cache" "$hits/$misses" \
+      "$(awk -v h="$hits" -v m="$misses" 'BEGIN {if (h + m) printf "%.1f%%", 100 * h / (h + m); else print "-"}')" \
+      >>"$work/cache.tsv"
+  done
+  kill "$cache_pid"; wait "$cache_pid" 2>/dev/null || true
+  cache_pid=
+  base=$main_base
 }
 
 # bench_audiences <url> <send-script>: the send scenario into groups of each size of AUDIENCES.
@@ -255,6 +316,7 @@ message_count() {  # message_count <name> <url>
 
 echo "load before: $(uptime)"
 printf 'backend\tscenario\treq/s\tp50\tp99\tparley CPU/req\tpostgres CPU/req\tmachine busy\n' >"$work/summary.tsv"
+printf 'scenario\tcache\thits/misses\thit ratio\n' >"$work/cache.tsv"
 
 backends=${BACKENDS:-sqlite postgresql}
 if [[ " $backends " == *" sqlite "* ]]; then
@@ -265,6 +327,7 @@ if [[ " $backends " == *" postgresql "* ]]; then
     || { cat "$work/servers.log" >&2; fail "scripts/test-servers start failed"; }
   servers_started=1
   pg_admin_url=$(set -a; . "$work/servers/env"; echo "$PARLEY_TEST_PG_URL")
+  redis_url=$(set -a; . "$work/servers/env"; echo "$PARLEY_TEST_REDIS_URL")
   psql -qAt "$pg_admin_url" -c 'CREATE DATABASE parley_bench' >/dev/null
   bench_backend postgresql "${pg_admin_url%/*}/parley_bench"
 fi
@@ -272,3 +335,7 @@ fi
 echo "load after:  $(uptime)"
 echo
 column -t -s $'\t' "$work/summary.tsv"
+if (($(wc -l <"$work/cache.tsv") > 1)); then
+  echo
+  column -t -s $'\t' "$work/cache.tsv"
+fi

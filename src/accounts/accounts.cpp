@@ -277,6 +277,7 @@ asio::awaitable<User> Accounts::do_update_profile(std::int64_t user_id, ProfileC
   }
   co_await tx->commit();
   if (new_hash) co_await credentials_.user_changed(user_id);  // the revoked sessions stop at once
+  if (change.display_name && profile_changed_) co_await profile_changed_(user_id);
   co_return *updated;
 }
 

@@ -21,6 +21,8 @@
 #include <spdlog/logger.h>
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
+
 #include <optional>
 #include <string>
 
@@ -96,6 +98,10 @@ class Accounts {
   boost::asio::awaitable<void> do_logout(std::string refresh, RequestMeta meta);
   // Applies a profile change; a new password needs the current one and passes the policy.
   boost::asio::awaitable<User> do_update_profile(std::int64_t user_id, ProfileChange change, RequestMeta meta);
+  // Awaited by do_update_profile after the commit of a display-name change, before it returns:
+  // the composition root invalidates the cached views that show names (docs/caching.md).
+  using ProfileChanged = std::function<boost::asio::awaitable<void>(std::int64_t user_id)>;
+  void on_profile_changed(ProfileChanged hook) { profile_changed_ = std::move(hook); }
 
   // Resolves "Authorization: Bearer <credential>" (a JWT access token or a pat_ token) to a
   // principal. Throws 401 (with WWW-Authenticate) when the credential is invalid, expired,
@@ -141,6 +147,7 @@ class Accounts {
   spdlog::logger& logger_;
   auth::JwtService jwt_;
   CredentialInvalidator& credentials_;
+  ProfileChanged profile_changed_;
   CredentialCache& credential_cache_;
   auth::PasswordHasher hasher_;
   auth::PasswordPolicy policy_;

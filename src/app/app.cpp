@@ -3,7 +3,10 @@
 #include "app/credentials.hpp"
 #include "app/database.hpp"
 #include "app/ip_rule_changes.hpp"
+#include "cache/memory_backend.hpp"
+#include "cache/redis_backend.hpp"
 #include "db/pg/pg_database.hpp"
+#include "messaging/cache_keys.hpp"
 #include "ratelimit/memory_store.hpp"
 #include "ratelimit/redis_store.hpp"
 #include "ratelimit/redis_throttle_store.hpp"
@@ -33,6 +36,21 @@ std::unique_ptr<realtime::Fanout> make_fanout(db::Database& database, const std:
     return std::make_unique<realtime::PgFanout>(*pg, std::move(executor), logger);
   }
   return std::make_unique<realtime::LocalFanout>();
+}
+
+// PARLEY_CACHE: off, the in-process store, or Redis (auto: Redis when PARLEY_REDIS_URL is set).
+std::unique_ptr<cache::Cache> make_cache(const Config& config, const std::shared_ptr<redis::Client>& redis,
+                                         prometheus::Registry& registry, spdlog::logger& logger) {
+  if (config.cache == "off") return nullptr;
+  std::unique_ptr<cache::Backend> store;
+  if (config.cache == "redis" || (config.cache == "auto" && redis)) {
+    store = std::make_unique<cache::RedisBackend>(redis);
+  } else {
+    store = std::make_unique<cache::MemoryBackend>(
+        cache::MemoryBackend::Options{.max_bytes = config.cache_memory_bytes},
+        &cache::memory_evictions_counter(registry));
+  }
+  return std::make_unique<cache::Cache>(std::move(store), registry, logger);
 }
 
 }  // namespace
@@ -109,10 +127,25 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       make_fanout(*database_, redis_, redis_subscriber_, pool_.primary().get_executor(), *logger_),
       pool_.primary().get_executor(), *logger_,
       realtime::RealtimeSettings{.presence_ttl = config_.presence_ttl, .presence_sweep = config_.presence_sweep});
+  cache_ = make_cache(config_, redis_, registry_, *logger_);
+  if (auto* memory = cache_ ? dynamic_cast<cache::MemoryBackend*>(&cache_->backend()) : nullptr) {
+    // Writes of other processes reach a per-process store through their committed events.
+    cache_invalidation_ = event_bus_.subscribe(
+        [memory](std::span<const events::Event> batch) { memory->bump_now(messaging::cache_namespaces(batch)); });
+  }
+  if (cache_) {
+    accounts_->on_profile_changed([this](std::int64_t) -> asio::awaitable<void> {
+      std::vector<std::string> users{std::string(messaging::kUsersNamespace)};
+      auto bump = cache_->bump(std::move(users));
+      co_await std::move(bump);
+    });
+  }
   messaging_ = std::make_unique<messaging::MessagingContext>(
       *database_, *event_stream_,
       messaging::MessagingSettings{.edit_window =
-                                       std::chrono::duration_cast<std::chrono::seconds>(config_.message_edit_window)});
+                                       std::chrono::duration_cast<std::chrono::seconds>(config_.message_edit_window)},
+      messaging::MessagingCache{
+          .cache = cache_.get(), .pages = cache_ ? cache_->stats("message_pages") : cache::Stats{}, .ttl = config_.cache_ttl});
   conversations_ = std::make_unique<messaging::Conversations>(*messaging_);
   messages_ = std::make_unique<messaging::Messages>(*messaging_);
   // Throws std::runtime_error when the upload folder cannot be created or libmagic cannot load.
@@ -156,6 +189,8 @@ App::~App() {
   messages_.reset();
   conversations_.reset();
   messaging_.reset();
+  cache_invalidation_.reset();
+  cache_.reset();
   event_stream_.reset();
   oidc_login_.reset();
   oidc_providers_.reset();

@@ -11,6 +11,7 @@
 #include "accounts/personal_tokens.hpp"
 #include "app/health.hpp"
 #include "auth/oidc/oidc_client.hpp"
+#include "cache/cache.hpp"
 #include "core/config.hpp"
 #include "db/database.hpp"
 #include "events/event_bus.hpp"
@@ -124,6 +125,10 @@ class App {
   std::unique_ptr<messaging::MessagingContext> messaging_;
   std::unique_ptr<messaging::Conversations> conversations_;
   std::unique_ptr<messaging::Messages> messages_;
+  // The read cache (PARLEY_CACHE, docs/caching.md; null when off) and, with the in-process
+  // store, the subscription that applies other processes' writes to it.
+  std::unique_ptr<cache::Cache> cache_;
+  events::EventBus::Subscription cache_invalidation_;
   // Sockets, long polls, typing and presence on top of the event stream (docs/realtime.md).
   std::unique_ptr<realtime::Realtime> realtime_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.

@@ -41,17 +41,6 @@ std::optional<std::string> as_text(std::optional<std::int64_t> value) {
   return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
 }
 
-std::string page_url(std::int64_t conversation_id, std::string_view cursor_name, std::int64_t cursor,
-                     const repo::PageQuery& q) {
-  std::string url = "/api/v1/conversations/" + std::to_string(conversation_id) + "/messages?" +
-                    std::string(cursor_name) + "=" + std::to_string(cursor) + "&limit=" + std::to_string(q.limit);
-  append_param(url, "parent_id", as_text(q.parent_id));
-  append_param(url, "sender", as_text(q.sender_id));
-  append_param(url, "since", q.since);
-  append_param(url, "until", q.until);
-  return url;
-}
-
 json::value history_schema() {
   return schema::object(
       {{"body", schema::string()},
@@ -94,27 +83,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         page.until = query_time(q, "until");
         const auto id = req.int_param("id");
         auto by = *req.principal;
-        auto listing = co_await messages.list(std::move(by), id, page);
-        std::optional<std::string> next, previous;
-        if (!listing.messages.empty()) {
-          if (listing.has_newer) next = page_url(id, "after", listing.messages.back().message.id, page);
-          if (listing.has_older) previous = page_url(id, "before", listing.messages.front().message.id, page);
-        }
-        std::size_t size = 64;
-        for (const auto& view : listing.messages) size += 400 + view.message.body.size() + view.message.html.size();
-        std::string body;
-        body.reserve(size);
-        core::JsonWriter out(body);
-        out.begin_object();
-        out.key("results");
-        out.begin_array();
-        for (const auto& view : listing.messages) write_message(out, view);
-        out.end_array();
-        out.key("next");
-        out.value(next);
-        out.key("previous");
-        out.value(previous);
-        out.end_object();
+        auto body = co_await messages.page(std::move(by), id, page);
         co_return Response::json_text(std::move(body));
       },
       RouteDoc{.summary = "A page of messages in ascending id order: by default the newest top-level ones; "

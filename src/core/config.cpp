@@ -325,6 +325,30 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.redis_connections); }},
+      {"PARLEY_CACHE", "auto",
+       "the read cache (docs/caching.md): auto (redis when PARLEY_REDIS_URL is set, else memory), memory "
+       "(per process), redis (shared by every replica) or off",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v != "auto" && v != "memory" && v != "redis" && v != "off") return "auto, memory, redis or off";
+         c.cache = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.cache; }},
+      {"PARLEY_CACHE_MEMORY_BYTES", "67108864", "the in-process cache's size cap in bytes (least recently used "
+       "entries are evicted beyond it)", false,
+       size_field(&Config::cache_memory_bytes, 1 << 20), [](const Config& c) { return std::to_string(c.cache_memory_bytes); }},
+      {"PARLEY_CACHE_TTL", "60s",
+       "longest a cached entry is served; writes through Parley invalidate at once, this bounds what they cannot "
+       "(a change made by hand in SQL)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || d->count() <= 0 || *d > std::chrono::hours(24)) return "a positive duration up to 24h, such as 60s";
+         c.cache_ttl = *d;
+         return std::nullopt;
+       },
+       [](const Config& c) { return show_ms(c.cache_ttl); }},
       {"PARLEY_JWT_PRIVATE_KEY_FILE", "(development: jwt-signing-key.pem beside the SQLite file)",
        "Ed25519 PKCS#8 PEM signing key; required in production. Unset in development: with SQLite a key "
        "created once in the database's folder (mode 0600) and reused; with PostgreSQL a fresh key per start",
@@ -560,6 +584,8 @@ Config::Loaded Config::load(const Lookup& lookup) {
     loaded.problems.emplace_back("PARLEY_TLS_CERT and PARLEY_TLS_KEY: set both or neither");
   if (loaded.config.rate_limit_store == "redis" && loaded.config.redis_url.empty())
     loaded.problems.emplace_back("PARLEY_RATE_LIMIT_STORE: redis needs PARLEY_REDIS_URL");
+  if (loaded.config.cache == "redis" && loaded.config.redis_url.empty())
+    loaded.problems.emplace_back("PARLEY_CACHE: redis needs PARLEY_REDIS_URL to be set");
   load_oidc_env(lookup, loaded.config.oidc_env);
   if (loaded.config.threads == 0) loaded.config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (loaded.config.migrations_dir.empty()) loaded.config.migrations_dir = std::string(PARLEY_SOURCE_DIR) + "/migrations";

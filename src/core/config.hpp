@@ -68,6 +68,11 @@ struct Config {
   std::string redis_url;
   // Pipelined connections of the shared Redis client (the pub/sub connection is extra).
   std::size_t redis_connections = 2;
+  // The cache (docs/caching.md): auto (redis with PARLEY_REDIS_URL, else memory), memory, redis or
+  // off; the in-process store's byte cap; how long an entry lives at most.
+  std::string cache = "auto";
+  std::size_t cache_memory_bytes = 64u << 20;
+  std::chrono::milliseconds cache_ttl{60'000};
 
   // Authentication (docs/security.md).
   std::string jwt_private_key_file;         // empty = a key generated at start (development only)

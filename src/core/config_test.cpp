@@ -166,6 +166,28 @@ TEST(Config, CredentialCacheSettings) {
   EXPECT_EQ(load({{"PARLEY_AUTH_CACHE_SIZE", "10000001"}}).problems.size(), 1u);
 }
 
+TEST(Config, CacheSettings) {
+  auto defaults = load({});
+  EXPECT_EQ(defaults.config.cache, "auto");
+  EXPECT_EQ(defaults.config.cache_memory_bytes, 64u << 20);
+  EXPECT_EQ(defaults.config.cache_ttl, std::chrono::seconds(60));
+  auto set = load({{"PARLEY_CACHE", "memory"}, {"PARLEY_CACHE_MEMORY_BYTES", "8MiB"}, {"PARLEY_CACHE_TTL", "5s"}});
+  ASSERT_TRUE(set.problems.empty()) << set.problems.front();
+  EXPECT_EQ(set.config.cache, "memory");
+  EXPECT_EQ(set.config.cache_memory_bytes, 8u << 20);
+  EXPECT_EQ(set.config.cache_ttl, std::chrono::seconds(5));
+  for (auto [name, value] : std::map<std::string, std::string>{
+           {"PARLEY_CACHE", "memcached"}, {"PARLEY_CACHE_MEMORY_BYTES", "1k"}, {"PARLEY_CACHE_TTL", "0s"}}) {
+    auto bad = load({{name, value}});
+    ASSERT_EQ(bad.problems.size(), 1u) << name;
+    EXPECT_TRUE(bad.problems[0].starts_with(name)) << bad.problems[0];
+  }
+  auto no_redis = load({{"PARLEY_CACHE", "redis"}});
+  ASSERT_EQ(no_redis.problems.size(), 1u);
+  EXPECT_TRUE(no_redis.problems[0].starts_with("PARLEY_CACHE: redis needs PARLEY_REDIS_URL")) << no_redis.problems[0];
+  EXPECT_TRUE(load({{"PARLEY_CACHE", "redis"}, {"PARLEY_REDIS_URL", "redis://127.0.0.1:6379"}}).problems.empty());
+}
+
 TEST(Config, RealtimeSettings) {
   auto defaults = load({});
   EXPECT_EQ(defaults.config.event_retention, std::chrono::hours(24));

@@ -16,11 +16,13 @@ boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string
                                                    db::repositories::EventAudience audience) {
   co_await stream_.log().append(tx, audience, type, data_json);
   ++recorded_;
+  if (audience.conversation_id) conversations_.push_back(*audience.conversation_id);
 }
 
 void PendingEvents::publish() {
   if (recorded_ > 0) stream_.committed();
   recorded_ = 0;
+  conversations_.clear();
 }
 
 }  // namespace parley::events

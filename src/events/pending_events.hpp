@@ -6,7 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "db/database.hpp"
 #include "db/repositories/event_log_repository.hpp"
@@ -26,10 +28,13 @@ class PendingEvents {
                                       db::repositories::EventAudience audience);
   // After the commit: hands what was recorded on to the stream, then forgets it.
   void publish();
+  // The conversations of the events recorded since the last publish() (for cache invalidation).
+  const std::vector<std::int64_t>& conversations() const noexcept { return conversations_; }
 
  private:
   EventStream& stream_;
   int recorded_ = 0;
+  std::vector<std::int64_t> conversations_;
 };
 
 }  // namespace parley::events

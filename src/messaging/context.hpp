@@ -14,6 +14,7 @@
 #include "db/repositories/read_state_repository.hpp"
 #include "db/repositories/search_repository.hpp"
 #include "db/repositories/user_repository.hpp"
+#include "cache/cache.hpp"
 #include "events/event_stream.hpp"
 
 namespace parley::messaging {
@@ -23,13 +24,22 @@ struct MessagingSettings {
   std::chrono::seconds edit_window{0};
 };
 
+// The cache of message pages (messaging/cache_keys.hpp, docs/caching.md); no cache when null.
+struct MessagingCache {
+  cache::Cache* cache = nullptr;
+  cache::Stats pages;
+  std::chrono::milliseconds ttl{60'000};
+};
+
 struct MessagingContext {
-  MessagingContext(db::Database& database, events::EventStream& event_stream, MessagingSettings messaging_settings)
-      : db(database), events(event_stream), settings(messaging_settings) {}
+  MessagingContext(db::Database& database, events::EventStream& event_stream, MessagingSettings messaging_settings,
+                   MessagingCache messaging_cache = {})
+      : db(database), events(event_stream), settings(messaging_settings), cache(messaging_cache) {}
 
   db::Database& db;
   events::EventStream& events;
   MessagingSettings settings;
+  MessagingCache cache;
   db::repositories::ConversationRepository conversations{db.dialect()};
   db::repositories::MemberRepository members{db.dialect()};
   db::repositories::MessageRepository messages{db.dialect()};

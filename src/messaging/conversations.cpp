@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "events/pending_events.hpp"
+#include "messaging/cache_keys.hpp"
 #include "messaging/access.hpp"
 #include "messaging/input_rules.hpp"
 #include "messaging/views.hpp"
@@ -113,7 +114,7 @@ awaitable<CreatedConversation> Conversations::create(http::Principal by, NewConv
     co_await tell_members(*tx, events, conversation_id, "conversation.created", data);
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return out;
 }
 
@@ -149,7 +150,7 @@ awaitable<ConversationSummary> Conversations::update(http::Principal by, std::in
   auto data = conversation_event_json(summary.conversation, summary.member_count);
   co_await tell_members(*tx, events, id, "conversation.updated", data);
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return summary;
 }
 
@@ -169,7 +170,7 @@ awaitable<void> Conversations::archive(http::Principal by, std::int64_t id) {
   auto data = conversation_event_json(*archived, count);
   co_await tell_members(*tx, events, id, "conversation.updated", data);
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
 }
 
 awaitable<ChannelPage> Conversations::browse(http::Principal by, std::string q,
@@ -199,7 +200,7 @@ awaitable<ConversationSummary> Conversations::join(http::Principal by, std::int6
     co_await tell_members(*tx, events, id, "member.added", data);
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return summary;
 }
 
@@ -218,7 +219,7 @@ awaitable<void> Conversations::leave(http::Principal by, std::int64_t id) {
   // The members who stay, and the leaver (no longer a member) on their own.
   co_await events.record(*tx, "member.removed", data, {.conversation_id = id, .user_id = by.user_id});
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
 }
 
 awaitable<MemberPage> Conversations::members(http::Principal by, std::int64_t id, std::optional<std::int64_t> after,
@@ -284,7 +285,7 @@ awaitable<std::vector<MemberView>> Conversations::add_members(http::Principal by
     }
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return added;
 }
 
@@ -315,7 +316,7 @@ awaitable<MemberView> Conversations::set_member_role(http::Principal by, std::in
     co_await tell_members(*tx, events, id, "conversation.updated", data);
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return MemberView{std::move(*changed), std::move(*user)};
 }
 
@@ -354,7 +355,7 @@ awaitable<void> Conversations::remove_member(http::Principal by, std::int64_t id
     co_await events.record(*tx, "member.removed", data, {.conversation_id = id, .user_id = user_id});
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
 }
 
 awaitable<db::repositories::UnreadCount> Conversations::mark_read(http::Principal by, std::int64_t id,
@@ -376,7 +377,7 @@ awaitable<db::repositories::UnreadCount> Conversations::mark_read(http::Principa
     co_await events.record(*tx, "read.updated", data, {.conversation_id = std::nullopt, .user_id = by.user_id});
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return *counts;
 }
 

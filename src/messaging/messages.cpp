@@ -2,12 +2,18 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json/serialize.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include <chrono>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "core/time.hpp"
 #include "events/pending_events.hpp"
 #include "markdown/markdown.hpp"
+#include "messaging/cache_keys.hpp"
 #include "messaging/input_rules.hpp"
 
 namespace parley::messaging {
@@ -155,6 +161,73 @@ awaitable<MessageListing> Messages::list(http::Principal by, std::int64_t conver
   co_return listing;
 }
 
+namespace {
+
+void append_param(std::string& url, std::string_view name, const std::optional<std::string>& value) {
+  if (!value) return;
+  url += '&';
+  url += name;
+  url += '=';
+  url += boost::urls::encode(*value, boost::urls::unreserved_chars);
+}
+
+std::optional<std::string> as_text(std::optional<std::int64_t> value) {
+  return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
+}
+
+std::string page_url(std::int64_t conversation_id, std::string_view cursor_name, std::int64_t cursor,
+                     const db::repositories::PageQuery& q) {
+  std::string url = "/api/v1/conversations/" + std::to_string(conversation_id) + "/messages?" +
+                    std::string(cursor_name) + "=" + std::to_string(cursor) + "&limit=" + std::to_string(q.limit);
+  append_param(url, "parent_id", as_text(q.parent_id));
+  append_param(url, "sender", as_text(q.sender_id));
+  append_param(url, "since", q.since);
+  append_param(url, "until", q.until);
+  return url;
+}
+
+}  // namespace
+
+std::string Messages::page_json(std::int64_t conversation_id, const db::repositories::PageQuery& query,
+                                const MessageListing& listing) {
+  std::optional<std::string> next, previous;
+  if (!listing.messages.empty()) {
+    if (listing.has_newer) next = page_url(conversation_id, "after", listing.messages.back().message.id, query);
+    if (listing.has_older) previous = page_url(conversation_id, "before", listing.messages.front().message.id, query);
+  }
+  std::size_t size = 64;
+  for (const auto& view : listing.messages) size += 400 + view.message.body.size() + view.message.html.size();
+  std::string body;
+  body.reserve(size);
+  core::JsonWriter out(body);
+  out.begin_object();
+  out.key("results");
+  out.begin_array();
+  for (const auto& view : listing.messages) write_message(out, view);
+  out.end_array();
+  out.key("next");
+  out.value(next);
+  out.key("previous");
+  out.value(previous);
+  out.end_object();
+  return body;
+}
+
+awaitable<std::string> Messages::page(http::Principal by, std::int64_t conversation_id,
+                                      db::repositories::PageQuery query) {
+  auto load = [this, by, conversation_id, query]() -> awaitable<std::string> {
+    auto listing = co_await list(by, conversation_id, query);
+    co_return page_json(conversation_id, query, listing);
+  };
+  if (ctx_.cache.cache == nullptr) co_return co_await load();
+  // A hit skips the membership check too: membership changes bump the conversation's namespace,
+  // and the key is the viewer's own (a non-member's 404 is never cached).
+  std::vector<std::string> namespaces{conversation_namespace(conversation_id), std::string(kUsersNamespace)};
+  auto cached = ctx_.cache.cache->get_or_load(ctx_.cache.pages, std::move(namespaces),
+                                              page_key(conversation_id, by.user_id, query), ctx_.cache.ttl, load);
+  co_return co_await std::move(cached);
+}
+
 awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversation_id, SendInput in) {
   if (code_points(in.body) > kMaxBodyLength) {
     throw AppError::validation({{"body", {"Use at most 10000 characters."}}});
@@ -205,7 +278,7 @@ awaitable<SentMessage> Messages::send(http::Principal by, std::int64_t conversat
   co_await ctx_.members.advance_read_marker(*tx, conversation_id, by.user_id, message_id);
   co_await tell_members(*tx, events, conversation_id, "message.created", std::string_view(out.json));
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return out;
 }
 
@@ -248,7 +321,7 @@ awaitable<MessageView> Messages::edit(http::Principal by, std::int64_t message_i
   data["edited_at"] = m.edited_at ? json::value(*m.edited_at) : json::value(nullptr);
   co_await tell_members(*tx, events, m.conversation_id, "message.updated", data);
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
   co_return std::move(views.front());
 }
 
@@ -267,7 +340,7 @@ awaitable<void> Messages::remove(http::Principal by, std::int64_t message_id) {
   data["deleted_by"] = by.user_id;
   co_await tell_members(*tx, events, deleted->conversation_id, "message.deleted", data);
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
 }
 
 awaitable<std::vector<HistoryEntry>> Messages::history(http::Principal by, std::int64_t message_id) {
@@ -314,7 +387,7 @@ awaitable<void> Messages::react(http::Principal by, std::int64_t message_id, std
     co_await tell_members(*tx, events, located.message.conversation_id, type, data);
   }
   co_await tx->commit();
-  events.publish();
+  co_await publish_committed(ctx_, events);
 }
 
 awaitable<SearchListing> Messages::search(http::Principal by, db::repositories::SearchQuery query) {

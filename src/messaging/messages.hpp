@@ -61,6 +61,11 @@ class Messages {
 
   boost::asio::awaitable<MessageListing> list(http::Principal by, std::int64_t conversation_id,
                                               db::repositories::PageQuery query);
+  // API.md's page of messages as JSON text ({"results", "next", "previous"}), from the cache when
+  // one is configured (docs/caching.md: per conversation, viewer and query; invalidated by every
+  // write to the conversation before the write returns). 404 unless the caller is a member.
+  boost::asio::awaitable<std::string> page(http::Principal by, std::int64_t conversation_id,
+                                           db::repositories::PageQuery query);
   boost::asio::awaitable<SentMessage> send(http::Principal by, std::int64_t conversation_id, SendInput input);
   boost::asio::awaitable<MessageView> get(http::Principal by, std::int64_t message_id);
   // Sender only, within the edit window, not deleted.
@@ -79,6 +84,10 @@ class Messages {
   // the rows are read while the returned producer runs.
   boost::asio::awaitable<http::BodyProducer> export_conversation(http::Principal by, std::int64_t conversation_id);
   static constexpr std::size_t kExportBatch = 500;
+
+  // The JSON of page() for `listing`, read with `query`.
+  static std::string page_json(std::int64_t conversation_id, const db::repositories::PageQuery& query,
+                               const MessageListing& listing);
 
  private:
   // Everything a message's JSON shows, for a page of messages, in four statements whatever the

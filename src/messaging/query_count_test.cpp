@@ -2,11 +2,14 @@
 // conversations a user is in (issue 5: checked with 500), and a send costs the same statements
 // whatever the number of members (issue 10), on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 
+#include "cache/memory_backend.hpp"
+#include "core/error.hpp"
 #include "db/repositories/repo_test_fixture.hpp"
 #include "events/event_stream.hpp"
 #include "messaging/conversations.hpp"
@@ -145,6 +148,81 @@ TEST_P(QueryCountTest, ASendCostsTheSameStatementsWhateverTheAudience) {
   // BEGIN, the conversation with the caller's membership, the insert, the sender, the read
   // marker, the event, COMMIT.
   EXPECT_LE(for_crowd, 7);
+}
+
+// The message page through the cache: a repeated read costs no statement; every write through an
+// action is visible to the very next read (never a stale page after the write returned), and so
+// is a membership change.
+TEST_P(QueryCountTest, ACachedPageCostsNoStatementAndNoWriteLeavesItStale) {
+  User alice = make_user("alice");
+  User bob = make_user("bob");
+  Conversation group = make_group({bob.id, alice.id});  // bob owns it
+  CountingDatabase counting(*db_);
+  events::EventStream stream(counting, bus_, io_.get_executor(), logger_);
+  prometheus::Registry registry;
+  cache::Cache cache(std::make_unique<cache::MemoryBackend>(cache::MemoryBackend::Options{}), registry, logger_);
+  MessagingContext ctx(counting, stream, MessagingSettings{},
+                       MessagingCache{.cache = &cache, .pages = cache.stats("message_pages"), .ttl = std::chrono::minutes(1)});
+  Messages messages(ctx);
+  Conversations conversations(ctx);
+  http::Principal as_alice{.user_id = alice.id, .role = "member"};
+  http::Principal as_bob{.user_id = bob.id, .role = "member"};
+  auto first = run(messages.send(as_bob, group.id, SendInput{.body = "first"}));
+  db::repositories::PageQuery query;
+  auto page_of = [&](const http::Principal& by, int& statements) {
+    counting.statements = 0;
+    auto json = run(messages.page(by, group.id, query));
+    statements = counting.statements.load();
+    return json;
+  };
+  int uncached = 0, cached = 0;
+  auto before = page_of(as_alice, uncached);
+  EXPECT_EQ(page_of(as_alice, cached), before);
+  // The membership, the page, and the batch of senders, reactions, mentions and attachments.
+  EXPECT_EQ(uncached, 6);
+  EXPECT_EQ(cached, 0);
+  EXPECT_EQ(cache.stats("message_pages").hits->Value(), 1);
+
+  // A send: the next page has it.
+  auto sent = run(messages.send(as_bob, group.id, SendInput{.body = "second"}));
+  int statements = 0;
+  auto after_send = page_of(as_alice, statements);
+  EXPECT_NE(after_send.find("second"), std::string::npos);
+  EXPECT_GT(statements, 0);
+  auto id_of = [](const std::string& json) { return boost::json::parse(json).as_object().at("id").as_int64(); };
+  const auto second_id = id_of(sent.json);
+  const auto first_id = id_of(first.json);
+
+  // A reaction: `me` differs by viewer, and both see the count at once.
+  page_of(as_bob, statements);  // bob's page cached too
+  run(messages.react(as_alice, second_id, "thumbsup", true));
+  auto alice_page = boost::json::parse(page_of(as_alice, statements));
+  auto bob_page = boost::json::parse(page_of(as_bob, statements));
+  auto reactions_of = [&](const boost::json::value& page) {
+    return page.at("results").as_array().back().at("reactions").as_array();
+  };
+  ASSERT_EQ(reactions_of(alice_page).size(), 1u);
+  EXPECT_EQ(reactions_of(alice_page)[0].at("me"), true);
+  ASSERT_EQ(reactions_of(bob_page).size(), 1u);
+  EXPECT_EQ(reactions_of(bob_page)[0].at("me"), false);
+
+  // An edit and a delete.
+  run(messages.edit(as_bob, second_id, "second, edited"));
+  EXPECT_NE(page_of(as_alice, statements).find("second, edited"), std::string::npos);
+  run(messages.remove(as_bob, first_id));
+  auto after_delete = boost::json::parse(page_of(as_alice, statements));
+  EXPECT_EQ(after_delete.at("results").as_array().front().at("deleted"), true);
+
+  // Removed from the conversation: 404 at once, though the page was cached a moment ago.
+  page_of(as_alice, statements);
+  EXPECT_EQ(statements, 0);
+  run(conversations.remove_member(as_bob, group.id, alice.id, false));
+  try {
+    page_of(as_alice, statements);
+    ADD_FAILURE() << "a removed member still reads the page";
+  } catch (const AppError& e) {
+    EXPECT_EQ(e.status(), 404);
+  }
 }
 
 PARLEY_INSTANTIATE_REPO_TEST(QueryCountTest);

@@ -4,6 +4,14 @@
 //
 //   auto url = redis::testing::url_from_env();     // PARLEY_TEST_REDIS_URL, or nullopt
 //   if (!url) GTEST_SKIP() << "PARLEY_TEST_REDIS_URL is unset";
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -112,6 +120,74 @@ class Inbox {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<T> items_;
+};
+
+// A redis-server of the test's own on a free loopback port, for tests that stop and restart Redis
+// mid-test (the shared test server must stay up for the suites running beside them). SIGKILL
+// stops it, as a crash would; start() again serves on the same port, empty.
+//
+//   OwnServer server;   // not running yet
+//   server.start();     // returns once it accepts connections
+//   server.url();       // redis://127.0.0.1:<port>
+class OwnServer {
+ public:
+  OwnServer() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  ~OwnServer() { stop(); }
+  OwnServer(const OwnServer&) = delete;
+  OwnServer& operator=(const OwnServer&) = delete;
+
+  // Whether redis-server is on the PATH (scripts/bootstrap installs it).
+  static bool installed() { return ::system("command -v redis-server >/dev/null 2>&1") == 0; }
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+  void start() {
+    const std::string port = std::to_string(port_);
+    std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--loglevel", "warning"};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    // posix_spawnp, not fork: the test process has threads.
+    if (::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+      throw std::runtime_error("could not start redis-server");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port_);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      ::close(fd);
+      if (up) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a process starting: nothing to wait on
+    }
+    throw std::runtime_error("redis-server did not start on port " + port);
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
 };
 
 }  // namespace parley::redis::testing

@@ -2,7 +2,7 @@
 // 429 contract and its headers, no side effect of a refused request, per-IP limits for anonymous
 // clients, buckets shared by two instances through Redis, and a Redis outage in the middle.
 #include "messaging_fixture.hpp"
-#include "private_redis.hpp"
+#include "redis/testing.hpp"
 
 namespace parley::testing {
 namespace {
@@ -119,7 +119,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, RateLimits, ::testing::Values("sqlite", "post
 class RedisRateLimits : public RateLimits {};
 
 TEST_P(RedisRateLimits, TwoInstancesShareOneBucketAndAnOutageHealsByItself) {
-  PrivateRedis redis;
+  redis::testing::OwnServer redis;
+  redis.start();
   SigningKeyFile key;  // both instances sign and verify with one key, as replicas do
   start_with_limits({{"PARLEY_REDIS_URL", redis.url()},
                      {"PARLEY_JWT_PRIVATE_KEY_FILE", key.path()},
@@ -180,8 +181,7 @@ TEST_P(RedisRateLimits, TwoInstancesShareOneBucketAndAnOutageHealsByItself) {
 }
 
 TEST_P(RedisRateLimits, StartsAndServesWhileRedisIsDownAndPicksItUpLater) {
-  PrivateRedis redis;
-  redis.stop();
+  redis::testing::OwnServer redis;  // not started: Redis is down when the server starts
   start_with_limits({{"PARLEY_REDIS_URL", redis.url()}});
   auto alice = user("alice");
   auto room = group(alice, {});
