@@ -53,6 +53,21 @@ std::unique_ptr<cache::Cache> make_cache(const Config& config, const std::shared
   return std::make_unique<cache::Cache>(std::move(store), registry, logger);
 }
 
+// PARLEY_RATE_LIMITS and PARLEY_RATE_LIMIT_STORE: null when off, else the limiter on Redis or
+// on this process's buckets.
+std::unique_ptr<ratelimit::RateLimiter> make_rate_limiter(const Config& config,
+                                                          const std::shared_ptr<redis::Client>& redis,
+                                                          prometheus::Registry& registry, spdlog::logger& logger) {
+  if (!config.rate_limits) return nullptr;
+  std::unique_ptr<ratelimit::RateLimitStore> store;
+  if (config.effective_rate_limit_store() == "redis") {
+    store = std::make_unique<ratelimit::RedisRateLimitStore>(redis);
+  } else {
+    store = std::make_unique<ratelimit::MemoryRateLimitStore>();
+  }
+  return std::make_unique<ratelimit::RateLimiter>(config.rate_policies, std::move(store), registry, logger);
+}
+
 }  // namespace
 
 App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<void(http::Router&)> extra_routes,
@@ -74,7 +89,9 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   if (!config_.redis_url.empty()) {
     // One client and one subscriber connection per process, shared by whatever uses Redis.
     const redis::ClientConfig redis_config{.url = parse_redis_url(config_.redis_url),
-                                           .connections = config_.redis_connections};
+                                           .connections = config_.redis_connections,
+                                           .connect_timeout = config_.redis_timeout,
+                                           .command_timeout = config_.redis_timeout};
     redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
     redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
     health_.add(
@@ -86,20 +103,11 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         },
         /*required=*/false);
   }
-  const bool limits_in_redis = config_.effective_rate_limit_store() == "redis";
   local_throttle_store_ = std::make_unique<ratelimit::InMemoryThrottleStore>();
-  if (limits_in_redis) {
+  if (config_.effective_rate_limit_store() == "redis") {
     shared_throttle_store_ = std::make_unique<ratelimit::RedisThrottleStore>(redis_, *local_throttle_store_, *logger_);
   }
-  if (config_.rate_limits) {
-    std::unique_ptr<ratelimit::RateLimitStore> store;
-    if (limits_in_redis) {
-      store = std::make_unique<ratelimit::RedisRateLimitStore>(redis_);
-    } else {
-      store = std::make_unique<ratelimit::MemoryRateLimitStore>();
-    }
-    rate_limiter_ = std::make_unique<ratelimit::RateLimiter>(config_.rate_policies, std::move(store), registry_, *logger_);
-  }
+  rate_limiter_ = make_rate_limiter(config_, redis_, registry_, *logger_);
   accounts_ = std::make_unique<accounts::Accounts>(
       config_, *database_, accounts::load_signing_keys(config_, *logger_), *logger_, *credential_invalidator_,
       shared_throttle_store_ ? *shared_throttle_store_ : *local_throttle_store_);
@@ -268,7 +276,8 @@ void App::request_stop() {
         log_flush_timer_.cancel();
         if (redis_subscriber_) redis_subscriber_->close();
         if (redis_) redis_->close();
-        if (database_) database_->close();
+        // Every statement failed and its caller told while the I/O threads still run.
+        if (database_) co_await database_->close_and_drain();
         {
           std::lock_guard lock(stop_mutex_);
           stopped_ = true;

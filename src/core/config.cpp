@@ -325,6 +325,12 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.redis_connections); }},
+      {"PARLEY_REDIS_TIMEOUT", "500ms",
+       "how long a Redis connect or reply may take before the command fails and the cache and rate limits fall back "
+       "(a Redis that drops packets costs a request at most this)",
+       false,
+       duration_range_field(&Config::redis_timeout, std::chrono::milliseconds(10), std::chrono::minutes(1)),
+       [](const Config& c) { return show_ms(c.redis_timeout); }},
       {"PARLEY_CACHE", "auto",
        "the read cache (docs/caching.md): auto (redis when PARLEY_REDIS_URL is set, else memory), memory "
        "(per process), redis (shared by every replica) or off",

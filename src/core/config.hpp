@@ -68,6 +68,9 @@ struct Config {
   std::string redis_url;
   // Pipelined connections of the shared Redis client (the pub/sub connection is extra).
   std::size_t redis_connections = 2;
+  // How long a Redis connect, or a reply, may take before the command fails (and the cache or the
+  // rate limits fall back): Redis answers in well under a millisecond, so a stall is an outage.
+  std::chrono::milliseconds redis_timeout{500};
   // The cache (docs/caching.md): auto (redis with PARLEY_REDIS_URL, else memory), memory, redis or
   // off; the in-process store's byte cap; how long an entry lives at most.
   std::string cache = "auto";

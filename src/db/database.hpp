@@ -113,6 +113,13 @@ class Database : public Executor {
   // Cheap liveness probe for /readyz.
   virtual boost::asio::awaitable<void> ping() = 0;
   virtual void close() = 0;
+  // close(), and returns once every statement still pending has been failed and its caller told
+  // (not merely scheduled): run before the I/O threads stop, so that no completion is left
+  // holding what it belongs to when the io_contexts are torn down.
+  virtual boost::asio::awaitable<void> close_and_drain() {
+    close();
+    co_return;
+  }
 };
 
 // Runs `body` in a transaction, retrying serialization failures and deadlocks (SQLSTATE 40001,

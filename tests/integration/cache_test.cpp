@@ -66,26 +66,10 @@ class PageCacheTest : public ::testing::TestWithParam<std::string> {
     done.get();
   }
 
-  TestUser user(TestServer& server, const std::string& name) {
-    json::object reg{{"username", name}, {"email", name + "@example.com"}, {"password", kMessagingPassword}};
-    auto created = http_request(server.port(), "POST", "/api/v1/auth/register",
-                                {{"Content-Type", "application/json"}}, json::serialize(reg));
-    EXPECT_EQ(created.status, 201) << created.body;
-    json::object login{{"login", name}, {"password", kMessagingPassword}};
-    auto token = http_request(server.port(), "POST", "/api/v1/auth/token", {{"Content-Type", "application/json"}},
-                              json::serialize(login));
-    EXPECT_EQ(token.status, 200) << token.body;
-    return TestUser{created.json().at("id").as_int64(), name, std::string(token.json().at("access").as_string())};
-  }
+  static TestUser user(TestServer& server, const std::string& name) { return register_and_login(server.port(), name); }
   static HttpResult call(TestServer& server, const TestUser& u, const std::string& method, const std::string& target,
                          const json::value& body = nullptr) {
-    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + u.access}};
-    std::string text;
-    if (!body.is_null()) {
-      headers["Content-Type"] = "application/json";
-      text = json::serialize(body);
-    }
-    return http_request(server.port(), method, target, headers, text);
+    return call_as(server.port(), u, method, target, body);
   }
   static std::string page_target(std::int64_t conversation) {
     return "/api/v1/conversations/" + std::to_string(conversation) + "/messages?limit=50";

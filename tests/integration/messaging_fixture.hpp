@@ -29,6 +29,31 @@ struct TestUser {
   std::string access;
 };
 
+// Registers `name` (email <name>@example.com, kMessagingPassword) on the server at `port` and
+// logs in; for tests that run several servers.
+inline TestUser register_and_login(std::uint16_t port, const std::string& name) {
+  const std::map<std::string, std::string> json_type{{"Content-Type", "application/json"}};
+  boost::json::object reg{{"username", name}, {"email", name + "@example.com"}, {"password", kMessagingPassword}};
+  auto created = http_request(port, "POST", "/api/v1/auth/register", json_type, boost::json::serialize(reg));
+  EXPECT_EQ(created.status, 201) << created.body;
+  boost::json::object login{{"login", name}, {"password", kMessagingPassword}};
+  auto token = http_request(port, "POST", "/api/v1/auth/token", json_type, boost::json::serialize(login));
+  EXPECT_EQ(token.status, 200) << token.body;
+  return TestUser{created.json().at("id").as_int64(), name, std::string(token.json().at("access").as_string())};
+}
+
+// One request as `u` to the server at `port`; `body`, unless null, goes as JSON.
+inline HttpResult call_as(std::uint16_t port, const TestUser& u, const std::string& method, const std::string& target,
+                          const boost::json::value& body = nullptr) {
+  std::map<std::string, std::string> headers{{"Authorization", "Bearer " + u.access}};
+  std::string text;
+  if (!body.is_null()) {
+    headers["Content-Type"] = "application/json";
+    text = boost::json::serialize(body);
+  }
+  return http_request(port, method, target, headers, text);
+}
+
 // What the app's event stream did, for assertions: every event published on the bus, and each
 // user's stream as the event log serves it (what a client resuming from 0 would get).
 class EventRecorder {
@@ -139,13 +164,7 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
 
   HttpResult call(const TestUser& u, const std::string& method, const std::string& target,
                   const boost::json::value& body = nullptr) {
-    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + u.access}};
-    std::string text;
-    if (!body.is_null()) {
-      headers["Content-Type"] = "application/json";
-      text = boost::json::serialize(body);
-    }
-    return http_request(port(), method, target, headers, text);
+    return call_as(port(), u, method, target, body);
   }
 
   // POST /conversations; expects 201 or 200 and returns the conversation.

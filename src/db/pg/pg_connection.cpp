@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdlib>
@@ -217,6 +218,15 @@ void PgConnection::close() {
   asio::dispatch(strand_, [self = shared_from_this()] {
     self->fail_all("connection closed by the pool");
   });
+}
+
+awaitable<void> PgConnection::drained() {
+  // A strand runs its handlers in order: hopping onto it and back means the close queued before
+  // has run. The hop back resumes the caller on its own executor.
+  auto self = shared_from_this();  // alive across the hops
+  auto back = co_await asio::this_coro::executor;
+  co_await asio::post(strand_, use_awaitable);
+  co_await asio::post(back, use_awaitable);
 }
 
 void PgConnection::start(std::shared_ptr<Pending> op) {

@@ -62,6 +62,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   // Fails every pending statement and closes the socket; later calls fail with 503.
   void close();
+  // Completes once the connection's strand has run everything queued before the call (a close()
+  // included): after close(), no statement is pending any more.
+  boost::asio::awaitable<void> drained();
 
   bool broken() const noexcept { return broken_.load(); }
   std::size_t in_flight() const noexcept { return in_flight_.load(); }

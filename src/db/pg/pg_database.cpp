@@ -77,6 +77,11 @@ void PgDatabase::close() {
   listener_->close();
 }
 
+awaitable<void> PgDatabase::close_and_drain() {
+  co_await pool_->close_and_drain();
+  listener_->close();
+}
+
 awaitable<void> PgDatabase::notify(std::string_view channel, std::string_view payload) {
   const std::vector<Value> params{std::string(channel), std::string(payload)};
   co_await execute(Query{"pg_notify", "SELECT pg_notify($1, $2)"}, params);

@@ -34,6 +34,7 @@ class PgDatabase final : public Database {
                                       std::function<boost::asio::awaitable<void>(std::vector<Row>&)> on_batch) override;
   boost::asio::awaitable<void> ping() override;
   void close() override;
+  boost::asio::awaitable<void> close_and_drain() override;
 
   // SELECT pg_notify(channel, payload) on a pooled connection.
   boost::asio::awaitable<void> notify(std::string_view channel, std::string_view payload);

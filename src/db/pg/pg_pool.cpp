@@ -305,12 +305,12 @@ awaitable<void> PgPool::check_health() {
   for (std::size_t i = 0; i < missing; ++i) co_await grow_in_background();
 }
 
-void PgPool::close() {
+std::vector<std::shared_ptr<PgConnection>> PgPool::close_all() {
   std::list<std::shared_ptr<Waiter>> waiters;
   std::vector<std::shared_ptr<PgConnection>> conns;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return;
+    if (closed_) return {};
     closed_ = true;
     for (auto& slot : slots_) conns.push_back(std::move(slot.conn));
     slots_.clear();
@@ -327,6 +327,14 @@ void PgPool::close() {
     }
   }
   asio::post(maintenance_timer_.get_executor(), [self = shared_from_this()] { self->maintenance_timer_.cancel(); });
+  return conns;
+}
+
+void PgPool::close() { close_all(); }
+
+awaitable<void> PgPool::close_and_drain() {
+  auto conns = close_all();
+  for (auto& conn : conns) co_await conn->drained();
 }
 
 PgPool::Stats PgPool::stats() const {

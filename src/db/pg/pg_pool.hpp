@@ -44,6 +44,9 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
   void release(const std::shared_ptr<PgConnection>& conn);
   // Closes every connection and fails waiters; later acquisitions throw 503.
   void close();
+  // close(), then waits on each connection's strand until its pending statements have been failed
+  // (close() only schedules that; Database::close_and_drain says why it matters).
+  boost::asio::awaitable<void> close_and_drain();
 
   struct Stats {
     std::size_t open = 0;
@@ -74,6 +77,8 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
                                                bool exclusive);
   void finish_background_connect(std::shared_ptr<PgConnection> conn);
   bool is_closed() const;
+  // close(), returning the connections it closed (none when already closed).
+  std::vector<std::shared_ptr<PgConnection>> close_all();
   boost::asio::awaitable<std::shared_ptr<PgConnection>> acquire(bool exclusive);
   boost::asio::awaitable<std::shared_ptr<PgConnection>> open_connection();
   boost::asio::awaitable<bool> wait(std::uint64_t seen_version, Clock::time_point deadline);
