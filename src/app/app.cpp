@@ -94,11 +94,13 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                                            .command_timeout = config_.redis_timeout};
     redis_ = std::make_shared<redis::Client>(pool_.primary().get_executor(), redis_config);
     redis_subscriber_ = std::make_shared<redis::Subscriber>(pool_.primary().get_executor(), redis_config);
+    // Through `this`, not a copy of the client: health_ outlives the io_contexts, and a client
+    // (with its connections' timers) must not (~App releases redis_ while they still exist).
     health_.add(
         "redis",
-        [client = redis_]() -> asio::awaitable<void> {
+        [this]() -> asio::awaitable<void> {
           const std::vector<std::string> ping{"PING"};
-          auto reply = co_await client->command(ping);
+          auto reply = co_await redis_->command(ping);
           reply.throw_if_error();
         },
         /*required=*/false);
