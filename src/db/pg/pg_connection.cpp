@@ -111,7 +111,8 @@ PgConnection::~PgConnection() {
 
 awaitable<std::shared_ptr<PgConnection>> PgConnection::connect(asio::any_io_executor executor, std::string url,
                                                                std::chrono::milliseconds connect_timeout,
-                                                               std::chrono::milliseconds statement_timeout) {
+                                                               std::chrono::milliseconds statement_timeout,
+                                                               StartedCallback on_started) {
   // Keywords before "dbname" are defaults that the URL may override.
   const char* const keys[] = {"application_name", "keepalives_idle", "keepalives_interval", "keepalives_count",
                               "dbname", nullptr};
@@ -123,6 +124,7 @@ awaitable<std::shared_ptr<PgConnection>> PgConnection::connect(asio::any_io_exec
   // caller as AppError instead.
   PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
   if (PQstatus(raw) == CONNECTION_BAD) throw database_unavailable(std::string("connect: ") + PQerrorMessage(raw));
+  if (on_started) on_started(self);
   co_await asio::co_spawn(self->strand_, self->finish_connect(connect_timeout), use_awaitable);
   std::vector<Value> params{std::to_string(statement_timeout.count())};
   co_await self->execute(Query{"", "SELECT set_config('statement_timeout', $1, false)"}, params);
@@ -144,6 +146,7 @@ awaitable<void> PgConnection::finish_connect(std::chrono::milliseconds timeout) 
     socket_.assign(fd);
     const Wait wait = status == PGRES_POLLING_READING ? Wait::wait_read : Wait::wait_write;
     auto which = co_await (socket_.async_wait(wait, use_awaitable) || deadline.async_wait(use_awaitable));
+    if (broken_) throw database_unavailable("connect: closed while connecting");  // close() meanwhile
     if (which.index() == 1) throw database_unavailable("connect: timed out after " + std::to_string(timeout.count()) + " ms");
     status = PQconnectPoll(conn_);
   }

@@ -39,9 +39,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   // Opens a connection without blocking (PQconnectStartParams + PQconnectPoll on the socket),
   // enters pipeline mode and sets statement_timeout. Throws a 503 AppError on failure or timeout.
+  // `on_started`, when set, receives the connection as soon as it exists, before the handshake:
+  // an owner that shuts down meanwhile can close() it (which fails the handshake at once) instead
+  // of leaving it half-open when the I/O threads stop.
+  using StartedCallback = std::function<void(const std::shared_ptr<PgConnection>&)>;
   static boost::asio::awaitable<std::shared_ptr<PgConnection>> connect(
       boost::asio::any_io_executor executor, std::string url, std::chrono::milliseconds connect_timeout,
-      std::chrono::milliseconds statement_timeout);
+      std::chrono::milliseconds statement_timeout, StartedCallback on_started = {});
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;

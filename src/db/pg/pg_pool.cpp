@@ -94,6 +94,7 @@ std::shared_ptr<PgConnection> PgPool::finish_connect(std::shared_ptr<PgConnectio
                                                      bool exclusive) {
   std::lock_guard lock(mutex_);
   --connecting_;
+  forget_handshake_locked(conn);
   if (failure) {
     connect_failed_locked();
     std::rethrow_exception(failure);
@@ -194,6 +195,13 @@ void PgPool::release(const std::shared_ptr<PgConnection>& conn) {
   wake_one_locked();
 }
 
+void PgPool::forget_handshake_locked(const std::shared_ptr<PgConnection>& conn) {
+  std::erase_if(handshaking_, [&](const auto& weak) {
+    const auto other = weak.lock();
+    return other == nullptr || other == conn;
+  });
+}
+
 void PgPool::prune_locked() {
   const auto before = slots_.size();
   std::erase_if(slots_, [](const Slot& s) {
@@ -224,7 +232,17 @@ awaitable<std::shared_ptr<PgConnection>> PgPool::open_connection() {
     std::lock_guard lock(mutex_);
     executor = next_executor_locked();
   }
-  co_return co_await PgConnection::connect(executor, config_.url, config_.connect_timeout, config_.statement_timeout);
+  auto on_started = [self = shared_from_this()](const std::shared_ptr<PgConnection>& conn) {
+    std::lock_guard lock(self->mutex_);
+    if (self->closed_) {
+      conn->close();
+      return;
+    }
+    std::erase_if(self->handshaking_, [](const auto& weak) { return weak.expired(); });
+    self->handshaking_.push_back(conn);
+  };
+  co_return co_await PgConnection::connect(executor, config_.url, config_.connect_timeout, config_.statement_timeout,
+                                           std::move(on_started));
 }
 
 awaitable<void> PgPool::grow_in_background() {
@@ -240,6 +258,7 @@ awaitable<void> PgPool::grow_in_background() {
 void PgPool::finish_background_connect(std::shared_ptr<PgConnection> conn) {
   std::lock_guard lock(mutex_);
   --connecting_;
+  forget_handshake_locked(conn);
   if (!conn) {
     connect_failed_locked();
     return;
@@ -314,6 +333,10 @@ std::vector<std::shared_ptr<PgConnection>> PgPool::close_all() {
     closed_ = true;
     for (auto& slot : slots_) conns.push_back(std::move(slot.conn));
     slots_.clear();
+    for (auto& weak : handshaking_) {
+      if (auto conn = weak.lock()) conns.push_back(std::move(conn));
+    }
+    handshaking_.clear();
     waiters.swap(waiters_);
     ++version_;
   }

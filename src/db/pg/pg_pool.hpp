@@ -86,6 +86,7 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
   boost::asio::awaitable<void> maintain();
   boost::asio::awaitable<void> check_health();
   void prune_locked();
+  void forget_handshake_locked(const std::shared_ptr<PgConnection>& conn);
   void wake_one_locked();
   void connect_failed_locked();
   int retry_after_seconds_locked() const;
@@ -97,6 +98,9 @@ class PgPool : public std::enable_shared_from_this<PgPool> {
   std::vector<Slot> slots_;
   std::list<std::shared_ptr<Waiter>> waiters_;
   std::size_t connecting_ = 0;
+  // Connections still in their handshake: close_all() closes them too, so none is left half-open
+  // (and leaked) when the I/O threads stop. Expired entries are pruned as new ones arrive.
+  std::vector<std::weak_ptr<PgConnection>> handshaking_;
   std::uint64_t version_ = 0;  // bumped whenever a waiter could now succeed
   Clock::time_point next_connect_at_{};
   std::chrono::milliseconds backoff_;
