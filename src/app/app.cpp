@@ -3,9 +3,11 @@
 #include "app/credentials.hpp"
 #include "app/database.hpp"
 #include "app/ip_rule_changes.hpp"
+#include "app/job_wakeups.hpp"
 #include "cache/memory_backend.hpp"
 #include "cache/redis_backend.hpp"
 #include "db/pg/pg_database.hpp"
+#include "jobs/builtin_tasks.hpp"
 #include "messaging/cache_keys.hpp"
 #include "ratelimit/memory_store.hpp"
 #include "ratelimit/redis_store.hpp"
@@ -118,7 +120,40 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   ip_rules_ = std::make_unique<accounts::IpRules>(*database_, pool_.primary().get_executor(), *logger_,
                                                   ip_rule_publisher(*database_));
   mailer_ = make_mailer(config_);
-  password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *logger_);
+  jobs_ = std::make_unique<jobs::Jobs>(*database_, task_registry_);
+  password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *jobs_, *logger_);
+  password_reset_->register_tasks(task_registry_);
+  jobs::register_builtin_tasks(
+      task_registry_, *database_,
+      jobs::BuiltinTaskSettings{
+          .dead_job_retention = std::chrono::duration_cast<std::chrono::seconds>(config_.dead_job_retention),
+          .test_tasks = config_.test_tasks},
+      *logger_);
+  if (config_.run_worker) {
+    worker_ = std::make_unique<jobs::Worker>(
+        *database_, task_registry_,
+        jobs::WorkerOptions{.name = {},
+                            .queues = config_.worker_queues,
+                            .concurrency = config_.worker_concurrency,
+                            .lease = config_.job_lease,
+                            .poll_interval = config_.worker_poll_interval,
+                            .shutdown_grace = config_.shutdown_grace},
+        registry_, *logger_, pool_.primary().get_executor());
+    jobs_->set_wake([worker = worker_.get()] { worker->wake(); });
+  }
+  if (config_.run_scheduler) {
+    // Throws AppError naming the bad entry of PARLEY_SCHEDULES; a task this build lacks is refused here.
+    auto schedules = jobs::schedules_from_config(config_.schedules);
+    for (const auto& schedule : schedules) {
+      if (task_registry_.find(schedule.task) == nullptr) {
+        throw std::invalid_argument("PARLEY_SCHEDULES: schedule '" + schedule.name + "' names unknown task '" +
+                                    schedule.task + "'");
+      }
+    }
+    scheduler_ = std::make_unique<jobs::Scheduler>(*database_, *jobs_, std::move(schedules), jobs::SchedulerOptions{},
+                                                   *logger_, pool_.primary().get_executor(),
+                                                   [this] { jobs_->committed(); });
+  }
   // Throws std::invalid_argument naming the variable when a provider's configuration is invalid.
   oidc_providers_ = std::make_unique<auth::oidc::OidcProviders>(
       auth::oidc::providers_from_env([this](const std::string& name) -> std::optional<std::string> {
@@ -205,6 +240,9 @@ App::~App() {
   oidc_login_.reset();
   oidc_providers_.reset();
   password_reset_.reset();
+  scheduler_.reset();
+  worker_.reset();
+  jobs_.reset();
   mailer_.reset();
   ip_rules_.reset();
   admin_.reset();
@@ -221,11 +259,13 @@ App::~App() {
 
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
   add_operations_routes(router_, health_, metrics_);
+  if (!config_.run_api) return;  // `parley worker` / `scheduler`: probes and metrics only
   add_account_routes(router_, *accounts_);
   add_session_routes(router_, *accounts_);
   add_token_routes(router_, *personal_tokens_);
   add_admin_routes(router_, *admin_);
   add_ip_rule_routes(router_, *ip_rules_);
+  add_job_routes(router_, *jobs_);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
   add_conversation_routes(router_, *conversations_);
@@ -246,6 +286,12 @@ std::uint16_t App::start() {
   // Listening before loading: a change committed in between is then either in the load or announced.
   asio::co_spawn(pool_.primary(), listen_for_ip_rule_changes(*database_, *ip_rules_), asio::use_future).get();
   asio::co_spawn(pool_.primary(), ip_rules_->reload(), asio::use_future).get();
+  if (worker_) {
+    // Jobs committed by other processes wake this worker at once (PostgreSQL NOTIFY).
+    asio::co_spawn(pool_.primary(), listen_for_jobs(*database_, *worker_), asio::use_future).get();
+    worker_->start();
+  }
+  if (scheduler_) scheduler_->start();
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
   asio::co_spawn(
@@ -274,6 +320,9 @@ void App::request_stop() {
       [this]() -> asio::awaitable<void> {
         co_await server_->shutdown(config_.shutdown_grace);
         realtime_->stop();
+        // The scheduler first (it enqueues), then the worker (it finishes or requeues what runs).
+        if (scheduler_) co_await scheduler_->stop();
+        if (worker_) co_await worker_->stop();
         co_await event_stream_->stop();
         log_flush_timer_.cancel();
         if (redis_subscriber_) redis_subscriber_->close();

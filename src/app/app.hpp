@@ -22,6 +22,9 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/jobs.hpp"
+#include "jobs/scheduler.hpp"
+#include "jobs/worker.hpp"
 #include "mail/mailer.hpp"
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
@@ -75,6 +78,11 @@ class App {
   // The event log and the loop that numbers and publishes it (docs/architecture.md).
   events::EventStream& event_stream() noexcept { return *event_stream_; }
   realtime::Realtime& realtime() noexcept { return *realtime_; }
+  // Enqueueing and inspecting jobs (docs/jobs.md).
+  jobs::Jobs& jobs() noexcept { return *jobs_; }
+  // This process's worker and scheduler (null unless the command runs those roles).
+  jobs::Worker* worker() noexcept { return worker_.get(); }
+  jobs::Scheduler* scheduler() noexcept { return scheduler_.get(); }
   // The verified-credential cache (tests look at it).
   accounts::CredentialCache& credential_cache() noexcept { return *credential_cache_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
@@ -114,6 +122,12 @@ class App {
   // (app/ip_rule_changes.cpp carries them between processes over PostgreSQL).
   std::unique_ptr<accounts::IpRules> ip_rules_;
   std::unique_ptr<mail::Mailer> mailer_;
+  // Background jobs: the tasks this build knows, the enqueue side (every role), and the worker
+  // and scheduler of the roles that run them (Config::run_worker, run_scheduler).
+  jobs::TaskRegistry task_registry_;
+  std::unique_ptr<jobs::Jobs> jobs_;
+  std::unique_ptr<jobs::Worker> worker_;
+  std::unique_ptr<jobs::Scheduler> scheduler_;
   std::unique_ptr<accounts::PasswordReset> password_reset_;
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
@@ -173,6 +187,8 @@ void add_upload_routes(http::Router& router, uploads::Uploads& uploads);
 void add_conversation_routes(http::Router& router, messaging::Conversations& conversations);
 // /api/v1/conversations/{id}/messages, /api/v1/messages/**, /api/v1/search (app/routes_messages.cpp).
 void add_message_routes(http::Router& router, messaging::Messages& messages);
+// GET /api/v1/admin/jobs, /admin/jobs/dead, POST /admin/jobs/{id}/retry (app/routes_jobs.cpp).
+void add_job_routes(http::Router& router, jobs::Jobs& jobs);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 

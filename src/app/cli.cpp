@@ -8,9 +8,12 @@
 #include "db/migrations.hpp"
 #include "core/logging.hpp"
 #include "http/openapi.hpp"
+#include "jobs/jobs.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+
+#include <limits>
 #include <fmt/format.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -51,7 +54,10 @@ int serve(const Config& config, std::chrono::steady_clock::time_point started) {
     const std::chrono::duration<double, std::milli> start_time = std::chrono::steady_clock::now() - started;
     std::string scheme = config.tls_enabled() ? "https" : "http";
     std::string host = config.listen.host.find(':') != std::string::npos ? "[" + config.listen.host + "]" : config.listen.host;
-    logger->info("Parley {} serving on {}://{}:{} with {} thread(s), started in {:.1f} ms", PARLEY_VERSION, scheme,
+    std::string roles = config.run_api ? "api" : "";
+    if (config.run_worker) roles += roles.empty() ? "worker" : "+worker";
+    if (config.run_scheduler) roles += roles.empty() ? "scheduler" : "+scheduler";
+    logger->info("Parley {} ({}) serving on {}://{}:{} with {} thread(s), started in {:.1f} ms", PARLEY_VERSION, roles, scheme,
                  host, port, config.threads, start_time.count());
     app.wait_for_signals_and_stop();
     logger->info("stopped");
@@ -113,6 +119,53 @@ int with_database(F&& task) {
     std::cerr << "parley: " << e.what() << "\n";
     return 1;
   }
+}
+
+// `parley jobs ...`: the operator's view of the broker (the admin endpoints' twin).
+struct JobsCommand {
+  std::string action;  // list | stats | retry | purge-dead
+  std::string status = "dead";
+  int limit = 50;
+  std::int64_t id = 0;
+  std::string older_than = "0s";
+};
+
+boost::asio::awaitable<int> jobs_command(const JobsCommand& command, db::Database& database) {
+  jobs::TaskRegistry no_tasks;  // nothing is enqueued from here
+  jobs::Jobs jobs(database, no_tasks);
+  if (command.action == "stats") {
+    auto counts = co_await jobs.counts();
+    constexpr std::string_view kRow = "{:<16} {:>8} {:>8} {:>9} {:>8} {:>8}  {}\n";
+    std::cout << fmt::format(kRow, "QUEUE", "QUEUED", "DUE", "RETRYING", "RUNNING", "DEAD", "OLDEST DUE");
+    for (const auto& c : counts) {
+      std::cout << fmt::format(kRow, c.queue, c.queued, c.due, c.retrying, c.running, c.dead,
+                               c.oldest_due_at.value_or("-"));
+    }
+    if (counts.empty()) std::cout << "No jobs.\n";
+    co_return 0;
+  }
+  if (command.action == "list") {
+    auto rows = co_await jobs.list(command.status, std::numeric_limits<std::int64_t>::max(), command.limit);
+    for (const auto& j : rows) {
+      std::cout << fmt::format("{:>8}  {:<10} {:<28} {:<8} {}/{}  run_at {}  {}\n", j.id, j.queue, j.task, j.status,
+                               j.attempts, j.max_attempts, j.run_at, j.last_error.value_or(""));
+    }
+    if (rows.empty()) std::cout << "No " << command.status << " jobs.\n";
+    co_return 0;
+  }
+  if (command.action == "retry") {
+    auto job = co_await jobs.retry_dead(command.id, jobs::Jobs::Actor{});
+    std::cout << "Job " << job.id << " (" << job.task << ") is queued again.\n";
+    co_return 0;
+  }
+  auto older = parse_duration(command.older_than);
+  if (!older) {
+    std::cerr << "parley: --older-than: expected a duration such as 7d or 12h\n";
+    co_return 2;
+  }
+  auto purged = co_await jobs.purge_dead(std::chrono::duration_cast<std::chrono::seconds>(*older));
+  std::cout << "Deleted " << purged << " dead job(s).\n";
+  co_return 0;
 }
 
 boost::asio::awaitable<int> migrate(const Config& config, db::Database& database) {
@@ -200,7 +253,25 @@ int run_cli(int argc, char** argv) {
   CLI::App cli{"Parley: a self-hosted messaging backend (REST, GraphQL, WebSocket)", "parley"};
   cli.require_subcommand(1);
   auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP and WebSocket API");
-  auto* all_cmd = cli.add_subcommand("all", "Run every role in one process (today: the API server)");
+  auto* worker_cmd = cli.add_subcommand("worker", "Run background jobs (also serves /healthz, /readyz and /metrics)");
+  auto* scheduler_cmd =
+      cli.add_subcommand("scheduler", "Enqueue periodic jobs; leader-elected, so any number may run");
+  auto* all_cmd = cli.add_subcommand("all", "Run the API server, a worker and the scheduler in one process");
+  JobsCommand jobs_args;
+  auto* jobs_cmd = cli.add_subcommand("jobs", "Inspect and repair the job queues");
+  jobs_cmd->require_subcommand(1);
+  jobs_cmd->add_subcommand("stats", "Jobs by queue and state")->callback([&] { jobs_args.action = "stats"; });
+  auto* jobs_list = jobs_cmd->add_subcommand("list", "List jobs of one state, newest first");
+  jobs_list->add_option("--status", jobs_args.status, "queued, running or dead")
+      ->check(CLI::IsMember({"queued", "running", "dead"}));
+  jobs_list->add_option("--limit", jobs_args.limit, "How many")->check(CLI::Range(1, 200));
+  jobs_list->callback([&] { jobs_args.action = "list"; });
+  auto* jobs_retry = jobs_cmd->add_subcommand("retry", "Queue a dead job again with its attempts reset");
+  jobs_retry->add_option("id", jobs_args.id, "The job's id")->required()->check(CLI::PositiveNumber);
+  jobs_retry->callback([&] { jobs_args.action = "retry"; });
+  auto* jobs_purge = jobs_cmd->add_subcommand("purge-dead", "Delete dead jobs");
+  jobs_purge->add_option("--older-than", jobs_args.older_than, "Only those dead for at least this long (e.g. 7d)");
+  jobs_purge->callback([&] { jobs_args.action = "purge-dead"; });
   bool deploy = false;
   auto* check_cmd = cli.add_subcommand("check", "Print the effective configuration and every problem");
   check_cmd->add_flag("--deploy", deploy, "Also apply the production rules");
@@ -223,9 +294,16 @@ int run_cli(int argc, char** argv) {
                                   "Password (visible to other local users in the process list: prefer the prompt)");
   CLI11_PARSE(cli, argc, argv);
 
-  if (*serve_cmd || *all_cmd) {
+  if (*serve_cmd || *worker_cmd || *scheduler_cmd || *all_cmd) {
     auto config = load_config();
-    return config ? serve(*config, started) : 2;
+    if (!config) return 2;
+    config->run_api = *serve_cmd || *all_cmd;
+    config->run_worker = *worker_cmd || *all_cmd;
+    config->run_scheduler = *scheduler_cmd || *all_cmd;
+    return serve(*config, started);
+  }
+  if (*jobs_cmd) {
+    return with_database([&jobs_args](const Config&, db::Database& database) { return jobs_command(jobs_args, database); });
   }
   if (*check_cmd && markdown) {
     std::cout << "| Variable | Default | Meaning |\n|---|---|---|\n";

@@ -58,6 +58,7 @@ std::optional<bool> parse_bool(std::string_view text) {
 }
 
 std::string show_ms(std::chrono::milliseconds ms) {
+  if (ms.count() > 0 && ms.count() % 86'400'000 == 0) return std::to_string(ms.count() / 86'400'000) + "d";
   if (ms.count() > 0 && ms.count() % 3'600'000 == 0) return std::to_string(ms.count() / 3'600'000) + "h";
   if (ms.count() > 0 && ms.count() % 60'000 == 0) return std::to_string(ms.count() / 60'000) + "m";
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
@@ -473,6 +474,63 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return show_ms(c.message_edit_window); }},
+      {"PARLEY_BROKER_URL", "database",
+       "where jobs wait: database (the jobs table: FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on "
+       "SQLite)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         // Redis Streams and RabbitMQ are designed (docs/jobs.md) but not built yet: refusing
+         // them beats silently using the database instead.
+         if (v != "database") return "database (redis:// and amqp:// brokers are not available in this version)";
+         c.broker_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.broker_url; }},
+      {"PARLEY_WORKER_CONCURRENCY", "4", "jobs one worker runs at a time", false,
+       int_range_field(&Config::worker_concurrency, 1, 1000),
+       [](const Config& c) { return std::to_string(c.worker_concurrency); }},
+      {"PARLEY_WORKER_QUEUES", "(every queue)", "comma-separated queues the worker takes jobs from", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         std::vector<std::string> queues;
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           auto end = std::min(v.find(',', start), v.size());
+           auto name = trim(v.substr(start, end - start));
+           start = end + 1;
+           if (name.empty()) continue;
+           const bool ok = name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char ch) {
+             return (ch >= 'a' && ch <= 'z') || ch == '_';
+           });
+           if (!ok) return "queue names of a-z and _ separated by commas, such as mail,default";
+           queues.emplace_back(name);
+         }
+         c.worker_queues = std::move(queues);
+         return std::nullopt;
+       },
+       [](const Config& c) {
+         std::string shown;
+         for (const auto& q : c.worker_queues) shown += (shown.empty() ? "" : ",") + q;
+         return shown.empty() ? std::string("(every queue)") : shown;
+       }},
+      {"PARLEY_JOB_LEASE", "30s",
+       "how long a claimed job stays a worker's without a heartbeat (a killed worker's jobs run again after it)",
+       false, duration_range_field(&Config::job_lease, std::chrono::milliseconds(300), std::chrono::hours(1)),
+       [](const Config& c) { return show_ms(c.job_lease); }},
+      {"PARLEY_WORKER_POLL_INTERVAL", "1s",
+       "how often an idle worker looks for due jobs (it also wakes at once for jobs committed on PostgreSQL "
+       "or in its own process)",
+       false,
+       duration_range_field(&Config::worker_poll_interval, std::chrono::milliseconds(10), std::chrono::minutes(1)),
+       [](const Config& c) { return show_ms(c.worker_poll_interval); }},
+      {"PARLEY_JOB_DEAD_RETENTION", "30d", "how long dead jobs are kept for inspection and retry", false,
+       duration_range_field(&Config::dead_job_retention, std::chrono::hours(1), std::chrono::hours(24 * 3650)),
+       [](const Config& c) { return show_ms(c.dead_job_retention); }},
+      {"PARLEY_SCHEDULES", "(the built-in ones)",
+       "periodic jobs: name=<cron> [tz=Zone] [missed=skip or catch_up] <task>, separated by ';' (name=off turns "
+       "a built-in one off; docs/jobs.md)", false,
+       string_field(&Config::schedules), [](const Config& c) { return c.schedules; }},
+      {"PARLEY_TEST_TASKS", "0", "registers the tasks the test suites use (never in production)", false,
+       bool_field(&Config::test_tasks), [](const Config& c) { return std::string(c.test_tasks ? "1" : "0"); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -609,6 +667,7 @@ Config::Lookup Config::process_environment() {
 std::vector<std::string> deploy_problems(const Config& c) {
   std::vector<std::string> problems;
   if (c.environment != "production") problems.emplace_back("PARLEY_ENV: must be production");
+  if (c.test_tasks) problems.emplace_back("PARLEY_TEST_TASKS: must be off in production");
   if (c.debug) problems.emplace_back("PARLEY_DEBUG: must be off in production");
   if (c.secret_key.size() < 32) {
     problems.emplace_back("PARLEY_SECRET_KEY: must be set to at least 32 characters (e.g. `openssl rand -base64 48`)");
@@ -648,6 +707,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (unit.empty() || unit == "s") return std::chrono::milliseconds(*number * 1000);
   if (unit == "m") return std::chrono::milliseconds(*number * 60'000);
   if (unit == "h") return std::chrono::milliseconds(*number * 3'600'000);
+  if (unit == "d") return std::chrono::milliseconds(*number * 86'400'000);
   return std::nullopt;
 }
 

@@ -114,6 +114,20 @@ struct Config {
   // The address users reach Parley at, for links in emails.
   std::string public_url = "http://127.0.0.1:8000";
 
+  // Background jobs (docs/jobs.md). The roles this process runs are chosen by the command
+  // (`parley serve|worker|scheduler|all`), not by the environment.
+  bool run_api = true;
+  bool run_worker = false;
+  bool run_scheduler = false;
+  std::string broker_url = "database";
+  int worker_concurrency = 4;
+  std::vector<std::string> worker_queues;  // empty: every queue
+  std::chrono::milliseconds job_lease{30000};
+  std::chrono::milliseconds worker_poll_interval{1000};
+  std::chrono::milliseconds dead_job_retention{30LL * 24 * 3600 * 1000};
+  std::string schedules;  // PARLEY_SCHEDULES as written; parsed by jobs::schedules_from_config
+  bool test_tasks = false;
+
   // How long after sending a message its sender may edit it; zero: no limit.
   std::chrono::milliseconds message_edit_window{0};
 
@@ -175,7 +189,7 @@ std::vector<std::string> deploy_problems(const Config& config);
 // Masks a secret for display: "" -> "(unset)", otherwise "********" plus its length.
 std::string mask_secret(std::string_view value);
 
-// Parses "250ms", "15s", "2m", "1h" or a plain number of seconds.
+// Parses "250ms", "15s", "2m", "1h", "30d" or a plain number of seconds.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // Parses "1048576", "64k", "25MiB", "1m" (binary units).
 std::optional<std::size_t> parse_size(std::string_view text);

@@ -144,7 +144,8 @@ TEST(Config, DurationsAndSizes) {
   EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
   EXPECT_EQ(parse_duration("7"), std::chrono::milliseconds(7000));
   EXPECT_FALSE(parse_duration("-1s"));
-  EXPECT_FALSE(parse_duration("1d"));
+  EXPECT_EQ(parse_duration("2d"), std::chrono::hours(48));
+  EXPECT_FALSE(parse_duration("1w"));
   EXPECT_EQ(parse_size("64k"), 65536u);
   EXPECT_FALSE(parse_size("12 apples"));
 }

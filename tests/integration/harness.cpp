@@ -54,6 +54,8 @@ Config test_config(const std::map<std::string, std::string>& env) {
                                             // Suites send bursts no client would; the rate-limit
                                             // suite turns limits back on.
                                             {"PARLEY_RATE_LIMITS", "off"},
+                                            // testing.effect (jobs/builtin_tasks.hpp) for the jobs suite.
+                                            {"PARLEY_TEST_TASKS", "1"},
                                             // Not ./var/uploads of whatever folder the tests run in.
                                             {"PARLEY_UPLOAD_DIR", (std::filesystem::temp_directory_path() /
                                                                    "parley-test-uploads").string()}};
@@ -64,6 +66,9 @@ Config test_config(const std::map<std::string, std::string>& env) {
     return it->second;
   });
   if (!loaded.problems.empty()) throw std::runtime_error("test config: " + loaded.problems.front());
+  // A test server runs the API and a worker (mail, for one, is a job); a test that needs the
+  // scheduler, or no worker, changes the fields.
+  loaded.config.run_worker = true;
   return loaded.config;
 }
 
