@@ -25,6 +25,7 @@ CREATE TABLE jobs (
   CHECK ((status = 'running') = (locked_until IS NOT NULL AND locked_by IS NOT NULL))
 );
 CREATE INDEX jobs_claim_idx ON jobs (queue, priority DESC, run_at, id) WHERE status = 'queued';
+CREATE INDEX jobs_claim_any_idx ON jobs (priority DESC, run_at, id) WHERE status = 'queued';
 CREATE INDEX jobs_locked_idx ON jobs (locked_until) WHERE status = 'running';
 CREATE INDEX jobs_locked_by_idx ON jobs (locked_by) WHERE status = 'running';
 CREATE INDEX jobs_dead_idx ON jobs (id) WHERE status = 'dead';

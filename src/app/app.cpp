@@ -129,6 +129,15 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .dead_job_retention = std::chrono::duration_cast<std::chrono::seconds>(config_.dead_job_retention),
           .test_tasks = config_.test_tasks},
       *logger_);
+  webhook_sender_ = std::make_unique<webhooks::Sender>(
+      webhooks::SenderOptions{}, webhooks::TargetPolicy{.allow_private = config_.webhook_allow_private_targets});
+  webhooks_ = std::make_unique<webhooks::Webhooks>(
+      *database_, *jobs_, *webhook_sender_,
+      webhooks::WebhookSettings{
+          .server_secret = config_.secret_key,
+          .disable_after = std::chrono::duration_cast<std::chrono::seconds>(config_.webhook_disable_after)},
+      *logger_);
+  webhooks_->register_tasks(task_registry_);
   if (config_.run_worker) {
     worker_ = std::make_unique<jobs::Worker>(
         *database_, task_registry_,
@@ -140,6 +149,11 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                             .shutdown_grace = config_.shutdown_grace},
         registry_, *logger_, pool_.primary().get_executor());
     jobs_->set_wake([worker = worker_.get()] { worker->wake(); });
+    webhook_dispatcher_ =
+        std::make_unique<webhooks::Dispatcher>(*webhooks_, pool_.primary().get_executor(), *logger_);
+    // Every replica's committed events reach this process's bus: each batch may have deliveries.
+    webhook_wakeups_ = event_bus_.subscribe(
+        [dispatcher = webhook_dispatcher_.get()](std::span<const events::Event>) { dispatcher->wake(); });
   }
   if (config_.run_scheduler) {
     // Throws AppError naming the bad entry of PARLEY_SCHEDULES; a task this build lacks is refused here.
@@ -240,8 +254,12 @@ App::~App() {
   oidc_login_.reset();
   oidc_providers_.reset();
   password_reset_.reset();
+  webhook_wakeups_.reset();
+  webhook_dispatcher_.reset();
   scheduler_.reset();
   worker_.reset();
+  webhooks_.reset();
+  webhook_sender_.reset();
   jobs_.reset();
   mailer_.reset();
   ip_rules_.reset();
@@ -266,6 +284,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_admin_routes(router_, *admin_);
   add_ip_rule_routes(router_, *ip_rules_);
   add_job_routes(router_, *jobs_);
+  add_webhook_routes(router_, *webhooks_);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
   add_conversation_routes(router_, *conversations_);
@@ -290,6 +309,7 @@ std::uint16_t App::start() {
     // Jobs committed by other processes wake this worker at once (PostgreSQL NOTIFY).
     asio::co_spawn(pool_.primary(), listen_for_jobs(*database_, *worker_), asio::use_future).get();
     worker_->start();
+    webhook_dispatcher_->start();
   }
   if (scheduler_) scheduler_->start();
   auto port = server_->start(pool_);
@@ -322,6 +342,10 @@ void App::request_stop() {
         realtime_->stop();
         // The scheduler first (it enqueues), then the worker (it finishes or requeues what runs).
         if (scheduler_) co_await scheduler_->stop();
+        if (webhook_dispatcher_) {
+          webhook_wakeups_.reset();
+          co_await webhook_dispatcher_->stop();
+        }
         if (worker_) co_await worker_->stop();
         co_await event_stream_->stop();
         log_flush_timer_.cancel();

@@ -25,6 +25,9 @@
 #include "jobs/jobs.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
+#include "webhooks/dispatcher.hpp"
+#include "webhooks/sender.hpp"
+#include "webhooks/webhooks.hpp"
 #include "mail/mailer.hpp"
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
@@ -128,6 +131,12 @@ class App {
   std::unique_ptr<jobs::Jobs> jobs_;
   std::unique_ptr<jobs::Worker> worker_;
   std::unique_ptr<jobs::Scheduler> scheduler_;
+  // Outgoing webhooks: the HTTP sender (its own blocking pool), the actions and delivery task, and
+  // in the worker role the dispatcher fed by the event bus.
+  std::unique_ptr<webhooks::Sender> webhook_sender_;
+  std::unique_ptr<webhooks::Webhooks> webhooks_;
+  std::unique_ptr<webhooks::Dispatcher> webhook_dispatcher_;
+  events::EventBus::Subscription webhook_wakeups_;
   std::unique_ptr<accounts::PasswordReset> password_reset_;
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.
   std::unique_ptr<auth::oidc::OidcProviders> oidc_providers_;
@@ -189,6 +198,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
 void add_message_routes(http::Router& router, messaging::Messages& messages);
 // GET /api/v1/admin/jobs, /admin/jobs/dead, POST /admin/jobs/{id}/retry (app/routes_jobs.cpp).
 void add_job_routes(http::Router& router, jobs::Jobs& jobs);
+// /api/v1/webhooks[/{id}[/deliveries]] (app/routes_webhooks.cpp).
+void add_webhook_routes(http::Router& router, webhooks::Webhooks& hooks);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 

@@ -28,6 +28,12 @@ std::optional<std::string> query_choice(std::string_view query, std::string_view
 // `text` percent-encoded for a query string value.
 std::string url_encode(std::string_view text);
 
+// A JSON value of an optional: the value, or null.
+template <typename T>
+boost::json::value json_or_null(const std::optional<T>& value) {
+  return value ? boost::json::value(*value) : boost::json::value(nullptr);
+}
+
 // Appends "&name=value" (value encoded) when `value` is set: carries filters into page URLs.
 void append_param(std::string& url, std::string_view name, const std::optional<std::string>& value);
 

@@ -24,10 +24,6 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 namespace {
 
-json::value optional_text(const std::optional<std::string>& text) {
-  return text ? json::value(*text) : json::value(nullptr);
-}
-
 json::value job_schema() {
   return schema::object({{"id", schema::integer()},
                          {"queue", schema::string()},
@@ -56,10 +52,10 @@ json::object job_json(const repo::JobRow& job) {
                       {"attempts", job.attempts},
                       {"max_attempts", job.max_attempts},
                       {"run_at", job.run_at},
-                      {"last_error", optional_text(job.last_error)},
-                      {"worker", optional_text(job.locked_by)},
+                      {"last_error", json_or_null(job.last_error)},
+                      {"worker", json_or_null(job.locked_by)},
                       {"created_at", job.created_at},
-                      {"finished_at", optional_text(job.finished_at)}};
+                      {"finished_at", json_or_null(job.finished_at)}};
 }
 
 json::value queue_schema() {
@@ -89,7 +85,7 @@ void add_job_routes(http::Router& router, jobs::Jobs& jobs) {
                                         {"retrying", c.retrying},
                                         {"running", c.running},
                                         {"dead", c.dead},
-                                        {"oldest_due_at", optional_text(c.oldest_due_at)}});
+                                        {"oldest_due_at", json_or_null(c.oldest_due_at)}});
         }
         json::array tasks;
         for (const auto& name : jobs.registry().names()) tasks.push_back(json::string(name));

@@ -529,6 +529,14 @@ std::vector<Setting> make_settings() {
        "periodic jobs: name=<cron> [tz=Zone] [missed=skip or catch_up] <task>, separated by ';' (name=off turns "
        "a built-in one off; docs/jobs.md)", false,
        string_field(&Config::schedules), [](const Config& c) { return c.schedules; }},
+      {"PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", "0",
+       "let webhooks reach loopback, private and link-local addresses (tests, single-host setups only)", false,
+       bool_field(&Config::webhook_allow_private_targets),
+       [](const Config& c) { return std::string(c.webhook_allow_private_targets ? "1" : "0"); }},
+      {"PARLEY_WEBHOOK_DISABLE_AFTER", "3d", "a webhook whose deliveries all fail for this long is switched off",
+       false,
+       duration_range_field(&Config::webhook_disable_after, std::chrono::seconds(1), std::chrono::hours(24 * 365)),
+       [](const Config& c) { return show_ms(c.webhook_disable_after); }},
       {"PARLEY_TEST_TASKS", "0", "registers the tasks the test suites use (never in production)", false,
        bool_field(&Config::test_tasks), [](const Config& c) { return std::string(c.test_tasks ? "1" : "0"); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,
@@ -668,6 +676,10 @@ std::vector<std::string> deploy_problems(const Config& c) {
   std::vector<std::string> problems;
   if (c.environment != "production") problems.emplace_back("PARLEY_ENV: must be production");
   if (c.test_tasks) problems.emplace_back("PARLEY_TEST_TASKS: must be off in production");
+  if (c.webhook_allow_private_targets) {
+    problems.emplace_back("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS: must be off in production (webhooks could reach "
+                          "internal services)");
+  }
   if (c.debug) problems.emplace_back("PARLEY_DEBUG: must be off in production");
   if (c.secret_key.size() < 32) {
     problems.emplace_back("PARLEY_SECRET_KEY: must be set to at least 32 characters (e.g. `openssl rand -base64 48`)");

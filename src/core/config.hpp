@@ -127,6 +127,10 @@ struct Config {
   std::chrono::milliseconds dead_job_retention{30LL * 24 * 3600 * 1000};
   std::string schedules;  // PARLEY_SCHEDULES as written; parsed by jobs::schedules_from_config
   bool test_tasks = false;
+  // Outgoing webhooks (docs/webhooks.md): loopback and private targets are refused unless allowed
+  // (tests, single-host setups); a webhook failing this long is switched off.
+  bool webhook_allow_private_targets = false;
+  std::chrono::milliseconds webhook_disable_after{3LL * 24 * 3600 * 1000};
 
   // How long after sending a message its sender may edit it; zero: no limit.
   std::chrono::milliseconds message_edit_window{0};

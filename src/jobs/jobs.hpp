@@ -79,6 +79,8 @@ class JobContext {
   db::Database& database() noexcept { return database_; }
   std::int64_t id() const noexcept { return job_.id; }
   int attempt() const noexcept { return job_.attempts; }
+  // True on the last attempt the job has (a failure now leaves it dead).
+  bool last_attempt() const noexcept { return job_.attempts >= job_.max_attempts; }
   const std::string& task() const noexcept { return job_.task; }
   const boost::json::object& payload() const noexcept { return payload_; }
   // Records the effect named `effect` of this job in `tx`: true the first time, false when an

@@ -154,7 +154,20 @@ awaitable<void> PgConnection::finish_connect(std::chrono::milliseconds timeout) 
     throw database_unavailable(std::string("connect: cannot enter pipeline mode: ") + PQerrorMessage(conn_));
   }
   backend_pid_ = PQbackendPID(conn_);
-  asio::co_spawn(strand_, [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
+  // The launcher owns the connection for the loop and drops what is pending when it goes, also
+  // when the io_context shuts down before the loop ever started (read_loop's own guard then never
+  // ran): a statement queued meanwhile (connect()'s set_config) would otherwise keep the
+  // connection, its completion and the coroutine awaiting it alive in a cycle (a leak).
+  struct LoopOwner {
+    std::shared_ptr<PgConnection> self;
+    explicit LoopOwner(std::shared_ptr<PgConnection> conn) : self(std::move(conn)) {}
+    LoopOwner(LoopOwner&& other) noexcept = default;
+    LoopOwner(const LoopOwner&) = delete;
+    ~LoopOwner() {
+      if (self) self->drop_pending();
+    }
+  };
+  asio::co_spawn(strand_, [owner = LoopOwner(shared_from_this())] { return owner.self->read_loop(); }, asio::detached);
 }
 
 // Not a coroutine: parameters are converted now, while the caller's span is valid, and the
@@ -310,11 +323,7 @@ awaitable<void> PgConnection::read_loop() {
   // does), and left in pending_ it would keep the connection, and itself, alive forever.
   struct DropPendingOnExit {
     PgConnection& self;
-    ~DropPendingOnExit() {
-      self.broken_ = true;  // a statement started from now on fails at once instead of waiting forever
-      std::deque<std::shared_ptr<Pending>> dropped;
-      dropped.swap(self.pending_);
-    }
+    ~DropPendingOnExit() { self.drop_pending(); }
   } drop_pending_on_exit{*this};
   while (!broken_) {
     boost::system::error_code ec;
@@ -332,6 +341,12 @@ awaitable<void> PgConnection::read_loop() {
     drain_notifies();
     if (!broken_ && PQstatus(conn_) == CONNECTION_BAD) fail_all(std::string("read: ") + PQerrorMessage(conn_));
   }
+}
+
+void PgConnection::drop_pending() {
+  broken_ = true;  // a statement started from now on fails at once instead of waiting forever
+  std::deque<std::shared_ptr<Pending>> dropped;
+  dropped.swap(pending_);
 }
 
 void PgConnection::drain_results() {

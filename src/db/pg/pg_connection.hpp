@@ -93,6 +93,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void flush();                             // on the strand
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> read_loop();
+  // Forgets every pending statement without completing it (no handler may run any more) and
+  // refuses new ones: for when the read loop ends without failing them (io_context shutdown).
+  void drop_pending();
   void drain_results();  // on the strand
   void drain_notifies();
   void fail_all(const std::string& reason);

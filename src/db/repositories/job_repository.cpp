@@ -9,9 +9,8 @@ namespace {
 
 using boost::asio::awaitable;
 
-// The database clock plus a parameter holding seconds (negative: minus), in each dialect's time.
-#define PARLEY_PG_PLUS(p) "(now() + make_interval(secs => CAST(" p " AS double precision)))"
-#define PARLEY_SQLITE_PLUS(p) "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', " p "))"
+#define PARLEY_PG_PLUS PARLEY_PG_NOW_PLUS
+#define PARLEY_SQLITE_PLUS PARLEY_SQLITE_NOW_PLUS
 // Seconds from `col` to now.
 #define PARLEY_PG_SINCE(col) "EXTRACT(EPOCH FROM (now() - " col "))"
 #define PARLEY_SQLITE_SINCE(col) "((julianday('now') - julianday(" col ")) * 86400.0)"

@@ -21,6 +21,10 @@
 #define PARLEY_SQLITE_AT_MINUS_SECONDS(p, secs) \
   "strftime('%Y-%m-%dT%H:%M:%fZ', " p ", '-' || CAST(" secs " AS INTEGER) || ' seconds')"
 
+// The database clock plus parameter `p` holding seconds (negative: minus; fractions allowed).
+#define PARLEY_PG_NOW_PLUS(p) "(now() + make_interval(secs => CAST(" p " AS double precision)))"
+#define PARLEY_SQLITE_NOW_PLUS(p) "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', " p "))"
+
 #define PARLEY_DUAL_AT(name, sql_macro)                                    \
   ::parley::db::repositories::DualQuery {                                  \
     name, sql_macro(PARLEY_PG_TIME, PARLEY_PG_NOW, PARLEY_PG_AT),          \

@@ -1,0 +1,258 @@
+// Outgoing webhook routes (API.md "Webhooks and bots": /webhooks, /webhooks/{id},
+// /webhooks/{id}/deliveries). Each is the signed-in user's own; webhooks/webhooks.hpp holds the rules.
+#include "app/app.hpp"
+#include "app/route_helpers.hpp"
+#include "core/error.hpp"
+#include "core/validation.hpp"
+#include "http/openapi.hpp"
+#include "webhooks/webhooks.hpp"
+
+#include <boost/json.hpp>
+
+namespace parley {
+
+namespace json = boost::json;
+namespace schema = http::schema;
+namespace repo = db::repositories;
+using http::Method;
+using http::Request;
+using http::Response;
+using http::RouteDoc;
+using webhooks::Webhooks;
+using Awaitable = boost::asio::awaitable<Response>;
+
+namespace {
+
+json::value webhook_schema() {
+  return schema::object({{"id", schema::integer()},
+                         {"url", schema::string("uri")},
+                         {"events", schema::array(schema::string())},
+                         {"conversation_id", schema::integer()},
+                         {"description", schema::string()},
+                         {"is_active", schema::boolean()},
+                         {"failing_since", schema::string("date-time")},
+                         {"disabled_reason", schema::string()},
+                         {"secret", schema::string()},
+                         {"created_at", schema::string("date-time")},
+                         {"updated_at", schema::string("date-time")}});
+}
+
+json::object webhook_json(const repo::Webhook& w, const std::optional<std::string>& secret = std::nullopt) {
+  boost::system::error_code ec;
+  auto events = json::parse(w.events_json, ec);
+  json::object out{{"id", w.id},
+                   {"url", w.url},
+                   {"events", ec ? json::value(json::array()) : std::move(events)},
+                   {"conversation_id", json_or_null(w.conversation_id)},
+                   {"description", w.description},
+                   {"is_active", w.is_active},
+                   {"failing_since", json_or_null(w.failing_since)},
+                   {"disabled_reason", json_or_null(w.disabled_reason)},
+                   {"created_at", w.created_at},
+                   {"updated_at", w.updated_at}};
+  // The signing secret is shown once: when created, and when rotated.
+  if (secret) out["secret"] = *secret;
+  return out;
+}
+
+json::object delivery_json(const repo::WebhookDelivery& d) {
+  boost::system::error_code ec;
+  auto payload = json::parse(d.payload_json, ec);
+  return json::object{
+      {"id", d.id},
+      {"event_id", d.event_id},
+      {"event", d.event_type},
+      {"status", d.status},
+      {"attempts", d.attempts},
+      {"last_status_code", json_or_null(d.last_status_code)},
+      {"last_error", json_or_null(d.last_error)},
+      {"last_duration_ms", json_or_null(d.last_duration_ms)},
+      {"next_attempt_at", json_or_null(d.next_attempt_at)},
+      {"created_at", d.created_at},
+      {"finished_at", json_or_null(d.finished_at)},
+      {"payload", ec ? json::value(nullptr) : std::move(payload)}};
+}
+
+// Reads "url" and "events" (every error at once, as field errors).
+std::optional<std::string> read_url(ObjectReader& in, bool required) {
+  auto url = in.string("url", {.required = required, .trim = true, .max_length = 2000, .single_line = true});
+  if (!url) return std::nullopt;
+  if (auto problem = Webhooks::url_problem(*url)) in.add_error("url", *problem);
+  return *url;
+}
+
+std::optional<std::vector<std::string>> read_events(ObjectReader& in, bool required) {
+  const json::value* raw = in.raw("events");
+  if (raw == nullptr) {
+    if (required) in.add_error("events", "This field is required.");
+    return std::nullopt;
+  }
+  if (!raw->is_array()) {
+    in.add_error("events", "Expected a list of event types.");
+    return std::nullopt;
+  }
+  std::vector<std::string> events;
+  for (const auto& item : raw->as_array()) {
+    if (!item.is_string()) {
+      in.add_error("events", "Expected a list of event types.");
+      return std::nullopt;
+    }
+    events.emplace_back(item.as_string());
+  }
+  if (auto problem = Webhooks::events_problem(events)) in.add_error("events", *problem);
+  return events;
+}
+
+std::string page_link(const std::string& base, std::int64_t cursor, std::int64_t limit) {
+  return base + "?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
+}
+
+}  // namespace
+
+void add_webhook_routes(http::Router& router, Webhooks& hooks) {
+  router.add(
+      Method::get, "/api/v1/webhooks",
+      [&hooks](Request& req) -> Awaitable {
+        auto q = req.query();
+        auto before = query_int(q, "cursor", {.min = 1});
+        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit);
+        auto by = *req.principal;
+        auto rows = co_await hooks.list(by, before, static_cast<int>(limit) + 1);
+        const bool more = rows.size() > static_cast<std::size_t>(limit);
+        if (more) rows.pop_back();
+        json::array results;
+        for (const auto& w : rows) results.push_back(webhook_json(w));
+        json::value next = more ? json::value(page_link("/api/v1/webhooks", rows.back().id, limit)) : nullptr;
+        co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
+      },
+      RouteDoc{.summary = "Your outgoing webhooks, newest first (secrets are never shown again)",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .responses = {{200, "A page of webhooks", page_schema(webhook_schema())}},
+               .consumes = {}});
+
+  router.add(
+      Method::post, "/api/v1/webhooks",
+      [&hooks](Request& req) -> Awaitable {
+        auto body = parse_json_body(req.body());
+        ObjectReader in(body);
+        auto url = read_url(in, true);
+        auto events = read_events(in, true);
+        auto conversation = in.integer("conversation_id", {.nullable = true, .min = 1});
+        auto description = in.string("description", {.trim = true, .allow_blank = true, .max_length = 200});
+        in.finish();
+        webhooks::WebhookInput input{.url = *url,
+                                     .events = *events,
+                                     .conversation_id = conversation.to_optional(),
+                                     .description = description.value_or("")};
+        auto by = *req.principal;
+        auto created = co_await hooks.do_create(by, std::move(input));
+        co_return Response::json(webhook_json(created.webhook, created.secret), 201);
+      },
+      RouteDoc{.summary = "Register a URL for event types (\"*\" for all), optionally of one conversation you are in. "
+                          "Deliveries are POSTs signed with the secret returned here, once",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .request_schema = schema::object({{"url", schema::string("uri")},
+                                                 {"events", schema::array(schema::string())},
+                                                 {"conversation_id", schema::integer()},
+                                                 {"description", schema::string()}},
+                                                {"url", "events"}),
+               .responses = {{201, "The webhook with its signing secret", webhook_schema()}}});
+
+  router.add(
+      Method::get, "/api/v1/webhooks/{id:int}",
+      [&hooks](Request& req) -> Awaitable {
+        auto by = *req.principal;
+        auto hook = co_await hooks.get(by, req.int_param("id"));
+        co_return Response::json(webhook_json(hook));
+      },
+      RouteDoc{.summary = "One of your webhooks",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .responses = {{200, "The webhook", webhook_schema()}},
+               .consumes = {}});
+
+  router.add(
+      Method::patch, "/api/v1/webhooks/{id:int}",
+      [&hooks](Request& req) -> Awaitable {
+        auto body = parse_json_body(req.body());
+        ObjectReader in(body);
+        webhooks::WebhookPatch patch;
+        patch.url = read_url(in, false);
+        patch.events = read_events(in, false);
+        auto conversation = in.integer("conversation_id", {.nullable = true, .min = 1});
+        auto description = in.string("description", {.trim = true, .allow_blank = true, .max_length = 200});
+        auto active = in.boolean("is_active");
+        auto rotate = in.boolean("rotate_secret");
+        in.finish();
+        if (conversation.is_null()) patch.conversation_id = std::optional<std::int64_t>();
+        if (conversation) patch.conversation_id = std::optional<std::int64_t>(*conversation);
+        patch.description = description.to_optional();
+        patch.is_active = active.to_optional();
+        patch.rotate_secret = rotate.value_or(false);
+        auto by = *req.principal;
+        auto id = req.int_param("id");
+        auto updated = co_await hooks.do_update(by, id, std::move(patch));
+        co_return Response::json(webhook_json(updated.webhook, updated.secret));
+      },
+      RouteDoc{.summary = "Change a webhook: url, events, conversation_id, description; is_active true switches a "
+                          "disabled one back on; rotate_secret true issues a new secret (shown in this answer only)",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .request_schema = schema::object({{"url", schema::string("uri")},
+                                                 {"events", schema::array(schema::string())},
+                                                 {"conversation_id", schema::integer()},
+                                                 {"description", schema::string()},
+                                                 {"is_active", schema::boolean()},
+                                                 {"rotate_secret", schema::boolean()}}),
+               .responses = {{200, "The webhook", webhook_schema()}}});
+
+  router.add(
+      Method::del, "/api/v1/webhooks/{id:int}",
+      [&hooks](Request& req) -> Awaitable {
+        auto by = *req.principal;
+        co_await hooks.do_delete(by, req.int_param("id"));
+        co_return Response::no_content();
+      },
+      RouteDoc{.summary = "Delete a webhook and its delivery log",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .responses = {{204, "Deleted", json::value()}},
+               .consumes = {}});
+
+  router.add(
+      Method::get, "/api/v1/webhooks/{id:int}/deliveries",
+      [&hooks](Request& req) -> Awaitable {
+        auto q = req.query();
+        auto before = query_int(q, "cursor", {.min = 1});
+        auto limit = query_int(q, "limit", {.min = 1, .max = kMaxPageLimit}).value_or(kDefaultPageLimit);
+        auto by = *req.principal;
+        auto id = req.int_param("id");
+        auto rows = co_await hooks.deliveries(by, id, before, static_cast<int>(limit) + 1);
+        const bool more = rows.size() > static_cast<std::size_t>(limit);
+        if (more) rows.pop_back();
+        json::array results;
+        for (const auto& d : rows) results.push_back(delivery_json(d));
+        json::value next = more ? json::value(page_link("/api/v1/webhooks/" + std::to_string(id) + "/deliveries",
+                                                        rows.back().id, limit))
+                                : nullptr;
+        co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
+      },
+      RouteDoc{.summary = "The webhook's deliveries, newest first: attempts, the last status code and error, and "
+                          "when the next attempt runs",
+               .tags = {"webhooks"},
+               .auth = http::Auth::user,
+               .responses = {{200, "A page of deliveries",
+                              page_schema(schema::object({{"id", schema::integer()},
+                                                          {"event_id", schema::integer()},
+                                                          {"event", schema::string()},
+                                                          {"status", schema::string()},
+                                                          {"attempts", schema::integer()},
+                                                          {"last_status_code", schema::integer()},
+                                                          {"last_error", schema::string()},
+                                                          {"next_attempt_at", schema::string("date-time")}}))}},
+               .consumes = {}});
+}
+
+}  // namespace parley

@@ -1,0 +1,72 @@
+#include "webhooks/dispatcher.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace parley::webhooks {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+Dispatcher::Dispatcher(Webhooks& webhooks, asio::any_io_executor executor, spdlog::logger& logger,
+                       std::chrono::milliseconds poll_interval)
+    : webhooks_(webhooks),
+      logger_(logger),
+      poll_interval_(poll_interval),
+      strand_(asio::make_strand(std::move(executor))),
+      timer_(strand_),
+      stopped_timer_(strand_) {}
+
+void Dispatcher::start() {
+  running_ = true;
+  asio::co_spawn(strand_, loop(), asio::detached);
+}
+
+void Dispatcher::wake() {
+  asio::post(strand_, [this] {
+    wake_pending_ = true;
+    timer_.cancel();
+  });
+}
+
+awaitable<void> Dispatcher::loop() {
+  int failures = 0;
+  while (!stopping_) {
+    wake_pending_ = false;
+    auto wait_for = poll_interval_;
+    try {
+      // Until caught up: a pass reads a bounded span of the log.
+      while (!stopping_) {
+        const auto read = co_await webhooks_.dispatch_pass();
+        if (read == 0) break;
+      }
+      failures = 0;
+    } catch (const std::exception& e) {
+      if (failures++ % 30 == 0) logger_.warn("webhook dispatcher: {}", e.what());
+      wait_for =
+          std::min<std::chrono::milliseconds>(poll_interval_ * (1 << std::min(failures, 5)), std::chrono::seconds(30));
+    }
+    if (wake_pending_ || stopping_) continue;
+    timer_.expires_after(wait_for);
+    co_await timer_.async_wait(asio::as_tuple(use_awaitable));
+  }
+  running_ = false;
+  stopped_timer_.cancel();
+}
+
+awaitable<void> Dispatcher::stop() { co_await asio::co_spawn(strand_, shut_down(), use_awaitable); }
+
+awaitable<void> Dispatcher::shut_down() {
+  stopping_ = true;
+  timer_.cancel();
+  while (running_) {
+    stopped_timer_.expires_after(std::chrono::seconds(30));
+    co_await stopped_timer_.async_wait(asio::as_tuple(use_awaitable));
+  }
+}
+
+}  // namespace parley::webhooks

@@ -1,0 +1,264 @@
+// Outgoing webhooks end to end (docs/webhooks.md) on SQLite and PostgreSQL: a real HTTP receiver on
+// loopback (PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS=1) that checks the signature as a client would,
+// fails on demand, and records what arrived.
+#include "messaging_fixture.hpp"
+
+#include "webhooks/signature.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace parley::testing {
+namespace {
+
+namespace json = boost::json;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// A blocking HTTP server on 127.0.0.1 that answers `status` (500 for the first `fail_first`
+// requests) and keeps every request it got.
+class Receiver {
+ public:
+  struct Received {
+    std::string body;
+    std::string signature;
+    std::string event;
+    std::string delivery;
+    std::string content_type;
+  };
+
+  Receiver() : acceptor_(io_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~Receiver() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    // Wake the blocking accept with one connection of our own.
+    tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+
+  std::string url(const std::string& path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+  void fail_first(int n) { fail_first_ = n; }
+  std::vector<Received> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  int requests() const { return requests_; }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      tcp::socket socket(io_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      if (ec || stopping_) continue;
+      beast::flat_buffer buffer;
+      bhttp::request<bhttp::string_body> req;
+      bhttp::read(socket, buffer, req, ec);
+      if (ec) continue;
+      const int n = ++requests_;
+      {
+        std::lock_guard lock(mutex_);
+        received_.push_back(Received{req.body(), std::string(req["Parley-Signature"]), std::string(req["Parley-Event"]),
+                                     std::string(req["Parley-Delivery"]), std::string(req["Content-Type"])});
+      }
+      bhttp::response<bhttp::string_body> res{
+          n <= fail_first_ ? bhttp::status::internal_server_error : bhttp::status::ok, 11};
+      res.body() = n <= fail_first_ ? "not now" : "thanks";
+      res.prepare_payload();
+      bhttp::write(socket, res, ec);
+    }
+  }
+
+  boost::asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> fail_first_{0};
+  std::atomic<int> requests_{0};
+  std::mutex mutex_;
+  std::vector<Received> received_;
+};
+
+class WebhooksTest : public MessagingTest {
+ protected:
+  void SetUp() override { start({{"PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1"}}); }
+
+  json::object create_hook(const TestUser& u, json::object body, int expect = 201) {
+    auto r = call(u, "POST", "/api/v1/webhooks", body);
+    EXPECT_EQ(r.status, expect) << r.body;
+    return r.json().as_object();
+  }
+  json::array deliveries(const TestUser& u, std::int64_t hook) {
+    auto r = call(u, "GET", "/api/v1/webhooks/" + std::to_string(hook) + "/deliveries");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().at("results").as_array();
+  }
+  static std::int64_t now_unix() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+TEST_P(WebhooksTest, MatchingEventsArriveSignedAndAreLogged) {
+  Receiver receiver;
+  auto ann = user("ann");
+  auto bob = user("bob");
+  auto room = group(ann, {bob.id});
+  auto other = group(bob, {});  // ann is not in it
+  auto hook =
+      create_hook(ann, {{"url", receiver.url()}, {"events", json::array{"message.created"}}, {"description", "ci"}});
+  const auto secret = std::string(hook.at("secret").as_string());
+  EXPECT_TRUE(secret.starts_with("whsec_"));
+  const auto hook_id = hook.at("id").as_int64();
+
+  auto sent = send(bob, room, "hello **ann**");
+  send(bob, other, "not for ann's hook");
+  ASSERT_TRUE(eventually([&] { return receiver.requests() >= 1; }, 5s));
+  auto got = receiver.received();
+  ASSERT_EQ(got.size(), 1u) << "the other conversation's message is not ann's to see";
+  EXPECT_TRUE(webhooks::verify(secret, got[0].signature, got[0].body, now_unix())) << got[0].signature;
+  EXPECT_FALSE(webhooks::verify("whsec_wrong", got[0].signature, got[0].body, now_unix()));
+  EXPECT_EQ(got[0].event, "message.created");
+  EXPECT_EQ(got[0].content_type, "application/json");
+  auto body = json::parse(got[0].body).as_object();
+  EXPECT_EQ(body.at("event").as_string(), "message.created");
+  EXPECT_EQ(body.at("webhook_id").as_int64(), hook_id);
+  EXPECT_EQ(body.at("data").at("id").as_int64(), sent.at("id").as_int64()) << got[0].body;
+
+  ASSERT_TRUE(eventually([&] {
+    auto log = deliveries(ann, hook_id);
+    return log.size() == 1 && log[0].at("status").as_string() == "succeeded";
+  }));
+  auto log = deliveries(ann, hook_id);
+  EXPECT_EQ(log[0].at("attempts").as_int64(), 1);
+  EXPECT_EQ(log[0].at("last_status_code").as_int64(), 200);
+  EXPECT_EQ(std::to_string(log[0].at("id").as_int64()), got[0].delivery);
+
+  // The secret is shown once; others cannot see or touch the webhook.
+  auto shown = call(ann, "GET", "/api/v1/webhooks/" + std::to_string(hook_id));
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_FALSE(shown.json().as_object().contains("secret"));
+  EXPECT_EQ(call(bob, "GET", "/api/v1/webhooks/" + std::to_string(hook_id)).status, 404);
+  EXPECT_EQ(call(bob, "DELETE", "/api/v1/webhooks/" + std::to_string(hook_id)).status, 404);
+  EXPECT_EQ(call(bob, "GET", "/api/v1/webhooks/" + std::to_string(hook_id) + "/deliveries").status, 404);
+}
+
+TEST_P(WebhooksTest, AFailingTargetIsRetriedUntilItAnswers) {
+  Receiver receiver;
+  receiver.fail_first(2);
+  auto ann = user("ann");
+  auto room = group(ann, {});
+  auto hook = create_hook(ann, {{"url", receiver.url()}, {"events", json::array{"message.created"}}});
+  const auto hook_id = hook.at("id").as_int64();
+  // The webhook task's first retry waits 10 s; the test makes its jobs due at once instead.
+  send(ann, room, "one");
+  ASSERT_TRUE(eventually([&] { return receiver.requests() >= 1; }, 5s));
+  auto make_due = [&] {
+    on_app([this]() -> boost::asio::awaitable<void> {
+      co_await app().database().execute(
+          db::Query{"", "UPDATE jobs SET run_at = created_at WHERE status = 'queued' AND task = 'webhooks.deliver'"});
+    }());
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        make_due();
+        return receiver.requests() >= 3;
+      },
+      10s));
+  ASSERT_TRUE(eventually([&] {
+    auto log = deliveries(ann, hook_id);
+    return log.size() == 1 && log[0].at("status").as_string() == "succeeded";
+  }));
+  auto log = deliveries(ann, hook_id);
+  EXPECT_EQ(log[0].at("attempts").as_int64(), 3) << "two failures, then the success";
+  EXPECT_EQ(log[0].at("last_status_code").as_int64(), 200);
+  EXPECT_EQ(receiver.requests(), 3);
+  auto shown = call(ann, "GET", "/api/v1/webhooks/" + std::to_string(hook_id)).json();
+  EXPECT_TRUE(shown.at("is_active").as_bool());
+  EXPECT_TRUE(shown.at("failing_since").is_null()) << "a success ends the failing period";
+}
+
+TEST_P(WebhooksTest, AWebhookFailingLongerThanAllowedIsSwitchedOff) {
+  start({{"PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1"}, {"PARLEY_WEBHOOK_DISABLE_AFTER", "1s"}});
+  Receiver receiver;
+  receiver.fail_first(1000);
+  auto ann = user("ann");
+  auto room = group(ann, {});
+  auto hook = create_hook(ann, {{"url", receiver.url()}, {"events", json::array{"message.created"}}});
+  const auto hook_id = hook.at("id").as_int64();
+  const auto path = "/api/v1/webhooks/" + std::to_string(hook_id);
+  send(ann, room, "one");
+  ASSERT_TRUE(eventually([&] { return receiver.requests() >= 1; }, 5s));
+  // Failing for more than a second, then another failure: switched off.
+  ASSERT_TRUE(eventually(
+      [&] {
+        on_app([this]() -> boost::asio::awaitable<void> {
+          co_await app().database().execute(db::Query{
+              "", "UPDATE jobs SET run_at = created_at WHERE status = 'queued' AND task = 'webhooks.deliver'"});
+        }());
+        return !call(ann, "GET", path).json().at("is_active").as_bool();
+      },
+      15s));
+  auto shown = call(ann, "GET", path).json();
+  EXPECT_FALSE(shown.at("disabled_reason").is_null());
+  auto log = deliveries(ann, hook_id);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].at("status").as_string(), "failed");
+  // Switched back on, it receives again.
+  receiver.fail_first(0);
+  auto on = call(ann, "PATCH", path, json::object{{"is_active", true}});
+  ASSERT_EQ(on.status, 200) << on.body;
+  EXPECT_TRUE(on.json().at("disabled_reason").is_null());
+  const int before = receiver.requests();
+  send(ann, room, "two");
+  EXPECT_TRUE(eventually([&] { return receiver.requests() > before; }, 5s));
+}
+
+TEST_P(WebhooksTest, BadInputIsRefusedWithFieldErrors) {
+  auto ann = user("ann");
+  auto bob = user("bob");
+  auto bobs = group(bob, {});
+  auto r = call(ann, "POST", "/api/v1/webhooks",
+                json::object{{"url", "ftp://example.com/x"}, {"events", json::array{"Message Created"}}});
+  ASSERT_EQ(r.status, 400) << r.body;
+  auto errors = r.json().at("errors").as_object();
+  EXPECT_TRUE(errors.contains("url")) << r.body;
+  EXPECT_TRUE(errors.contains("events")) << r.body;
+  EXPECT_EQ(call(ann, "POST", "/api/v1/webhooks", json::object{{"url", "https://example.com/x"}}).status, 400);
+  auto not_member =
+      call(ann, "POST", "/api/v1/webhooks",
+           json::object{{"url", "https://example.com/x"}, {"events", json::array{"*"}}, {"conversation_id", bobs}});
+  EXPECT_EQ(not_member.status, 400) << not_member.body;
+  EXPECT_EQ(call(ann, "POST", "/api/v1/webhooks",
+                 json::object{{"url", "https://example.com/x"}, {"events", json::array{"*"}}, {"extra", 1}})
+                .status,
+            400);
+  // Rotating gives a new secret once.
+  auto hook = create_hook(ann, {{"url", "https://example.com/x"}, {"events", json::array{"*"}}});
+  auto rotated = call(ann, "PATCH", "/api/v1/webhooks/" + std::to_string(hook.at("id").as_int64()),
+                      json::object{{"rotate_secret", true}});
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  EXPECT_NE(rotated.json().at("secret"), hook.at("secret"));
+  EXPECT_EQ(call(ann, "DELETE", "/api/v1/webhooks/" + std::to_string(hook.at("id").as_int64())).status, 204);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WebhooksTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace parley::testing
