@@ -47,6 +47,7 @@ bench:
 	@bench/http.sh $(RELEASE_DIR)/parley
 	@bench/messages.sh $(RELEASE_DIR)/parley
 	@bench/ratelimit.sh $(RELEASE_DIR)
+	@bench/jobs.sh $(RELEASE_DIR)/parley
 	@bench/cold_start.sh $(RELEASE_DIR)/parley
 	@bench/realtime.sh $(RELEASE_DIR)/parley $(RELEASE_DIR)/bench/wsload/wsload
 

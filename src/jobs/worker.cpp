@@ -154,6 +154,9 @@ awaitable<void> Worker::claim_loop() {
   auto next_reap = Clock::now();
   int failures = 0;
   while (!stopping_) {
+    // Cleared before looking, so a wake-up that arrives while this pass awaits is not lost, and
+    // one that this pass serves does not spin the loop.
+    wake_pending_ = false;
     auto wait_for = options_.poll_interval;
     try {
       if (Clock::now() >= next_reap) {
@@ -174,7 +177,6 @@ awaitable<void> Worker::claim_loop() {
       // Claim in batches: with jobs running, wait until half the slots are free, so a busy worker
       // spends one claim statement on many jobs instead of one per finished job.
       if (free > 0 && (in_flight_ == 0 || free * 2 >= options_.concurrency)) {
-        wake_pending_ = false;
         auto claimed = co_await repository_.claim(database_, options_.name, options_.queues, free, lease_seconds);
         failures = 0;
         const auto count = static_cast<int>(claimed.size());

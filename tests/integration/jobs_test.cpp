@@ -94,6 +94,15 @@ TEST_P(JobsTest, ACommittedJobRunsAndARolledBackOneNever) {
   EXPECT_EQ(jobs_with_id(app(), *rolled_back), 0);
 }
 
+TEST_P(JobsTest, ABacklogLargerThanTheConcurrencyIsWorkedOff) {
+  // Jobs finish one by one while others still run: the worker claims again in batches and never
+  // stalls with slots free (a spinning claim loop once starved the jobs' own completions).
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(enqueue(app(), {{"key", "backlog-" + std::to_string(i)}, {"sleep_ms", 5 + i % 7}}));
+  EXPECT_TRUE(eventually([&] { return count(app(), "SELECT count(*) FROM jobs") == 0; }, 20s));
+  EXPECT_EQ(count(app(), "SELECT count(*) FROM audit_log WHERE action = 'testing.effect'"), 40);
+}
+
 TEST_P(JobsTest, FailuresAreRetriedWithBackoffUntilTheTaskSucceeds) {
   auto id = enqueue(app(), {{"key", "flaky"}, {"fail_times", 2}});
   ASSERT_TRUE(id);
