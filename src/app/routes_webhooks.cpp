@@ -1,5 +1,6 @@
 // Outgoing webhook routes (API.md "Webhooks and bots": /webhooks, /webhooks/{id},
 // /webhooks/{id}/deliveries). Each is the signed-in user's own; webhooks/webhooks.hpp holds the rules.
+#include "accounts/permissions.hpp"
 #include "app/app.hpp"
 #include "app/route_helpers.hpp"
 #include "core/error.hpp"
@@ -110,6 +111,9 @@ std::string page_link(const std::string& base, std::int64_t cursor, std::int64_t
 }  // namespace
 
 void add_webhook_routes(http::Router& router, Webhooks& hooks) {
+  // Signed in (a personal token needs "write" to change them), and not a guest: webhooks copy
+  // what their owner can read to another system.
+  const std::vector<http::Permission> own_webhooks{accounts::authenticated(), accounts::not_guest()};
   router.add(
       Method::get, "/api/v1/webhooks",
       [&hooks](Request& req) -> Awaitable {
@@ -129,7 +133,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                .tags = {"webhooks"},
                .auth = http::Auth::user,
                .responses = {{200, "A page of webhooks", page_schema(webhook_schema())}},
-               .consumes = {}});
+               .consumes = {},
+               .permissions = own_webhooks});
 
   router.add(
       Method::post, "/api/v1/webhooks",
@@ -158,7 +163,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                  {"conversation_id", schema::integer()},
                                                  {"description", schema::string()}},
                                                 {"url", "events"}),
-               .responses = {{201, "The webhook with its signing secret", webhook_schema()}}});
+               .responses = {{201, "The webhook with its signing secret", webhook_schema()}},
+               .permissions = own_webhooks});
 
   router.add(
       Method::get, "/api/v1/webhooks/{id:int}",
@@ -171,7 +177,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                .tags = {"webhooks"},
                .auth = http::Auth::user,
                .responses = {{200, "The webhook", webhook_schema()}},
-               .consumes = {}});
+               .consumes = {},
+               .permissions = own_webhooks});
 
   router.add(
       Method::patch, "/api/v1/webhooks/{id:int}",
@@ -206,7 +213,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                  {"description", schema::string()},
                                                  {"is_active", schema::boolean()},
                                                  {"rotate_secret", schema::boolean()}}),
-               .responses = {{200, "The webhook", webhook_schema()}}});
+               .responses = {{200, "The webhook", webhook_schema()}},
+               .permissions = own_webhooks});
 
   router.add(
       Method::del, "/api/v1/webhooks/{id:int}",
@@ -219,7 +227,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                .tags = {"webhooks"},
                .auth = http::Auth::user,
                .responses = {{204, "Deleted", json::value()}},
-               .consumes = {}});
+               .consumes = {},
+               .permissions = own_webhooks});
 
   router.add(
       Method::get, "/api/v1/webhooks/{id:int}/deliveries",
@@ -252,7 +261,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                           {"last_status_code", schema::integer()},
                                                           {"last_error", schema::string()},
                                                           {"next_attempt_at", schema::string("date-time")}}))}},
-               .consumes = {}});
+               .consumes = {},
+               .permissions = own_webhooks});
 }
 
 }  // namespace parley
