@@ -140,6 +140,27 @@ TEST(Config, RedisUrlIsOptionalValidatedAndMasked) {
   EXPECT_EQ(bad.problems[0].find("hunter2"), std::string::npos);
 }
 
+TEST(Config, JobAndWebhookSettingsRefuseWhatTheyCannotDo) {
+  auto bad = load({{"PARLEY_BROKER_URL", "redis://127.0.0.1:6379"},
+                   {"PARLEY_WORKER_QUEUES", "mail,Default"},
+                   {"PARLEY_WORKER_CONCURRENCY", "0"},
+                   {"PARLEY_JOB_LEASE", "10ms"},
+                   {"PARLEY_WEBHOOK_DISABLE_AFTER", "0s"}});
+  ASSERT_EQ(bad.problems.size(), 5u);
+  EXPECT_NE(bad.problems[0].find("not available in this version"), std::string::npos) << bad.problems[0];
+  auto good = load({{"PARLEY_WORKER_QUEUES", " mail , default "}, {"PARLEY_JOB_DEAD_RETENTION", "7d"}});
+  EXPECT_TRUE(good.problems.empty());
+  EXPECT_EQ(good.config.worker_queues, (std::vector<std::string>{"mail", "default"}));
+  EXPECT_EQ(good.config.dead_job_retention, std::chrono::hours(24 * 7));
+  auto production = load({{"PARLEY_TEST_TASKS", "1"}, {"PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1"}});
+  auto problems = deploy_problems(production.config);
+  auto mentions = [&](std::string_view name) {
+    return std::any_of(problems.begin(), problems.end(), [&](const std::string& p) { return p.starts_with(name); });
+  };
+  EXPECT_TRUE(mentions("PARLEY_TEST_TASKS"));
+  EXPECT_TRUE(mentions("PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS"));
+}
+
 TEST(Config, DurationsAndSizes) {
   EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
   EXPECT_EQ(parse_duration("7"), std::chrono::milliseconds(7000));
