@@ -5,6 +5,7 @@
 #include "app/ip_rule_changes.hpp"
 #include "app/job_wakeups.hpp"
 #include "cache/memory_backend.hpp"
+#include "app/broker.hpp"
 #include "cache/redis_backend.hpp"
 #include "db/pg/pg_database.hpp"
 #include "jobs/builtin_tasks.hpp"
@@ -120,7 +121,11 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   ip_rules_ = std::make_unique<accounts::IpRules>(*database_, pool_.primary().get_executor(), *logger_,
                                                   ip_rule_publisher(*database_));
   mailer_ = make_mailer(config_);
-  jobs_ = std::make_unique<jobs::Jobs>(*database_, task_registry_);
+  // The worker's name also names its relay (a Redis broker's) on the rows it claims.
+  const std::string worker_name = jobs::default_worker_name();
+  broker_ = make_broker(config_, *database_, task_registry_, redis_, pool_.primary().get_executor(), *logger_,
+                        "relay:" + worker_name);
+  jobs_ = std::make_unique<jobs::Jobs>(*database_, task_registry_, *broker_);
   password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *jobs_, *logger_);
   password_reset_->register_tasks(task_registry_);
   jobs::register_builtin_tasks(
@@ -140,8 +145,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   webhooks_->register_tasks(task_registry_);
   if (config_.run_worker) {
     worker_ = std::make_unique<jobs::Worker>(
-        *database_, task_registry_,
-        jobs::WorkerOptions{.name = {},
+        *database_, *broker_, task_registry_,
+        jobs::WorkerOptions{.name = worker_name,
                             .queues = config_.worker_queues,
                             .concurrency = config_.worker_concurrency,
                             .lease = config_.job_lease,
@@ -261,6 +266,7 @@ App::~App() {
   webhooks_.reset();
   webhook_sender_.reset();
   jobs_.reset();
+  broker_.reset();
   mailer_.reset();
   ip_rules_.reset();
   admin_.reset();

@@ -128,6 +128,7 @@ class App {
   // Background jobs: the tasks this build knows, the enqueue side (every role), and the worker
   // and scheduler of the roles that run them (Config::run_worker, run_scheduler).
   jobs::TaskRegistry task_registry_;
+  std::unique_ptr<jobs::Broker> broker_;  // PARLEY_BROKER_URL (app/broker.hpp)
   std::unique_ptr<jobs::Jobs> jobs_;
   std::unique_ptr<jobs::Worker> worker_;
   std::unique_ptr<jobs::Scheduler> scheduler_;

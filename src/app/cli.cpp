@@ -2,6 +2,7 @@
 
 #include "accounts/admin.hpp"
 #include "app/app.hpp"
+#include "app/broker.hpp"
 #include "app/database.hpp"
 #include "core/error.hpp"
 #include "db/erd.hpp"
@@ -9,6 +10,7 @@
 #include "core/logging.hpp"
 #include "http/openapi.hpp"
 #include "jobs/jobs.hpp"
+#include "jobs/worker.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -17,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <chrono>
@@ -130,9 +133,12 @@ struct JobsCommand {
   std::string older_than = "0s";
 };
 
-boost::asio::awaitable<int> jobs_command(const JobsCommand& command, db::Database& database) {
+boost::asio::awaitable<int> jobs_command(const JobsCommand& command, const Config& config, db::Database& database) {
   jobs::TaskRegistry no_tasks;  // nothing is enqueued from here
-  jobs::Jobs jobs(database, no_tasks);
+  auto logger = make_logger({.level = "warn", .format = "text"});
+  auto broker = make_broker(config, database, no_tasks, nullptr, co_await boost::asio::this_coro::executor, *logger,
+                            "cli:" + jobs::default_worker_name());
+  jobs::Jobs jobs(database, no_tasks, *broker);
   if (command.action == "stats") {
     auto counts = co_await jobs.counts();
     constexpr std::string_view kRow = "{:<16} {:>8} {:>8} {:>9} {:>8} {:>8}  {}\n";
@@ -303,7 +309,9 @@ int run_cli(int argc, char** argv) {
     return serve(*config, started);
   }
   if (*jobs_cmd) {
-    return with_database([&jobs_args](const Config&, db::Database& database) { return jobs_command(jobs_args, database); });
+    return with_database([&jobs_args](const Config& config, db::Database& database) {
+      return jobs_command(jobs_args, config, database);
+    });
   }
   if (*check_cmd && markdown) {
     std::cout << "| Variable | Default | Meaning |\n|---|---|---|\n";

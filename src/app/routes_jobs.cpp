@@ -1,6 +1,7 @@
 // Job administration (API.md "Administration": /admin/jobs, /admin/jobs/dead,
 // /admin/jobs/{id}/retry). Every route is admin_only(); jobs themselves are jobs/jobs.hpp's.
 #include "accounts/accounts.hpp"
+#include "jobs/broker.hpp"
 #include "accounts/permissions.hpp"
 #include "app/app.hpp"
 #include "app/route_helpers.hpp"
@@ -90,7 +91,7 @@ void add_job_routes(http::Router& router, jobs::Jobs& jobs) {
         json::array tasks;
         for (const auto& name : jobs.registry().names()) tasks.push_back(json::string(name));
         co_return Response::json(
-            json::object{{"broker", "database"}, {"queues", std::move(queues)}, {"tasks", std::move(tasks)}});
+            json::object{{"broker", jobs.broker().name()}, {"queues", std::move(queues)}, {"tasks", std::move(tasks)}});
       },
       RouteDoc{.summary = "Queue depths: jobs queued (due now, or scheduled later), retrying after a failure, "
                           "running and dead, by queue; and the tasks this server knows",

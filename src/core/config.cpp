@@ -475,17 +475,38 @@ std::vector<Setting> make_settings() {
        },
        [](const Config& c) { return show_ms(c.message_edit_window); }},
       {"PARLEY_BROKER_URL", "database",
-       "where jobs wait: database (the jobs table: FOR UPDATE SKIP LOCKED on PostgreSQL, the single writer on "
-       "SQLite)",
-       false,
+       "where workers take jobs from: database (the jobs table: FOR UPDATE SKIP LOCKED on PostgreSQL, the single "
+       "writer on SQLite) or redis://[[user]:password@]host[:port][/db] (Redis Streams, fed from the jobs table)",
+       true,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
-         // Redis Streams and RabbitMQ are designed (docs/jobs.md) but not built yet: refusing
-         // them beats silently using the database instead.
-         if (v != "database") return "database (redis:// and amqp:// brokers are not available in this version)";
+         if (v.starts_with("redis://")) {
+           try {
+             parse_redis_url(v);
+           } catch (const AppError& e) {
+             return std::string(kRedisUrlForm) + " (" + e.public_message() + ")";
+           }
+         } else if (v != "database") {
+           // RabbitMQ is designed (docs/jobs.md) but not built yet: refusing it beats silently
+           // using the database instead.
+           return "database or redis://... (amqp:// is not available in this version)";
+         }
          c.broker_url = std::string(v);
          return std::nullopt;
        },
-       [](const Config& c) { return c.broker_url; }},
+       [](const Config& c) {
+         return c.broker_url == "database" ? c.broker_url : parse_redis_url(c.broker_url).redacted();
+       }},
+      {"PARLEY_BROKER_PREFIX", "parley",
+       "prefix of the broker's keys (<prefix>:jobs:<queue>), so deployments can share one Redis", false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         const bool valid = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.' || ch == ':';
+         });
+         if (!valid) return "1 to 64 letters, digits, '_', '-', '.' or ':'";
+         c.broker_prefix = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.broker_prefix; }},
       {"PARLEY_WORKER_CONCURRENCY", "4", "jobs one worker runs at a time", false,
        int_range_field(&Config::worker_concurrency, 1, 1000),
        [](const Config& c) { return std::to_string(c.worker_concurrency); }},

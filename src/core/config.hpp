@@ -119,7 +119,8 @@ struct Config {
   bool run_api = true;
   bool run_worker = false;
   bool run_scheduler = false;
-  std::string broker_url = "database";
+  std::string broker_url = "database";  // or redis://...
+  std::string broker_prefix = "parley";
   int worker_concurrency = 4;
   std::vector<std::string> worker_queues;  // empty: every queue
   std::chrono::milliseconds job_lease{30000};

@@ -141,15 +141,25 @@ TEST(Config, RedisUrlIsOptionalValidatedAndMasked) {
 }
 
 TEST(Config, JobAndWebhookSettingsRefuseWhatTheyCannotDo) {
-  auto bad = load({{"PARLEY_BROKER_URL", "redis://127.0.0.1:6379"},
+  auto bad = load({{"PARLEY_BROKER_URL", "amqp://guest:guest@127.0.0.1/"},
+                   {"PARLEY_BROKER_PREFIX", "parley jobs"},
                    {"PARLEY_WORKER_QUEUES", "mail,Default"},
                    {"PARLEY_WORKER_CONCURRENCY", "0"},
                    {"PARLEY_JOB_LEASE", "10ms"},
                    {"PARLEY_WEBHOOK_DISABLE_AFTER", "0s"}});
-  ASSERT_EQ(bad.problems.size(), 5u);
+  ASSERT_EQ(bad.problems.size(), 6u);
   EXPECT_NE(bad.problems[0].find("not available in this version"), std::string::npos) << bad.problems[0];
-  auto good = load({{"PARLEY_WORKER_QUEUES", " mail , default "}, {"PARLEY_JOB_DEAD_RETENTION", "7d"}});
+  EXPECT_EQ(bad.problems[0].find("guest"), std::string::npos) << "a broker URL may hold a password";
+  auto bad_redis = load({{"PARLEY_BROKER_URL", "redis://:hunter2@cache:99999"}});
+  ASSERT_EQ(bad_redis.problems.size(), 1u);
+  EXPECT_EQ(bad_redis.problems[0].find("hunter2"), std::string::npos) << bad_redis.problems[0];
+  auto good = load({{"PARLEY_WORKER_QUEUES", " mail , default "},
+                    {"PARLEY_JOB_DEAD_RETENTION", "7d"},
+                    {"PARLEY_BROKER_URL", "redis://:secret@127.0.0.1:6380/2"},
+                    {"PARLEY_BROKER_PREFIX", "acme:parley"}});
   EXPECT_TRUE(good.problems.empty());
+  EXPECT_EQ(good.config.broker_url, "redis://:secret@127.0.0.1:6380/2");
+  EXPECT_EQ(good.config.broker_prefix, "acme:parley");
   EXPECT_EQ(good.config.worker_queues, (std::vector<std::string>{"mail", "default"}));
   EXPECT_EQ(good.config.dead_job_retention, std::chrono::hours(24 * 7));
   auto production = load({{"PARLEY_TEST_TASKS", "1"}, {"PARLEY_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1"}});

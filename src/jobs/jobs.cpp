@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "jobs/broker.hpp"
 #include "db/repositories/audit_log_repository.hpp"
 
 namespace parley::jobs {
@@ -67,8 +68,8 @@ asio::awaitable<bool> JobContext::claim_effect(db::Executor& tx, std::string_vie
   co_return co_await repository.claim_effect(tx, key);
 }
 
-Jobs::Jobs(db::Database& database, const TaskRegistry& registry)
-    : database_(database), registry_(registry), repository_(database.dialect()) {}
+Jobs::Jobs(db::Database& database, const TaskRegistry& registry, Broker& broker)
+    : database_(database), registry_(registry), broker_(broker), repository_(database.dialect()) {}
 
 asio::awaitable<std::optional<std::int64_t>> Jobs::enqueue(db::Executor& tx, std::string_view task,
                                                            const boost::json::object& payload,
@@ -102,7 +103,7 @@ asio::awaitable<std::optional<std::int64_t>> Jobs::enqueue(db::Executor& tx, std
   co_return co_await repository_.enqueue(tx, job);
 }
 
-asio::awaitable<std::vector<QueueCounts>> Jobs::counts() { co_return co_await repository_.counts(database_); }
+asio::awaitable<std::vector<QueueCounts>> Jobs::counts() { co_return co_await broker_.counts(); }
 
 asio::awaitable<std::vector<JobRow>> Jobs::list(std::string_view status, std::int64_t before_id, int limit) {
   co_return co_await repository_.list(database_, status, before_id, limit);

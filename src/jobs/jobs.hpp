@@ -94,9 +94,12 @@ class JobContext {
 };
 
 // Enqueueing and the operator's view (admin endpoints, `parley jobs`).
+class Broker;
+
 class Jobs {
  public:
-  Jobs(db::Database& database, const TaskRegistry& registry);
+  // `broker` counts the jobs it holds beside the table's (counts()).
+  Jobs(db::Database& database, const TaskRegistry& registry, Broker& broker);
 
   // Writes a job for `task` in `tx` (the action's transaction, or the database itself for
   // autocommit). Returns its id, or nullopt when `unique_key` is already queued or running.
@@ -131,10 +134,12 @@ class Jobs {
 
   db::Database& database() noexcept { return database_; }
   const TaskRegistry& registry() const noexcept { return registry_; }
+  const Broker& broker() const noexcept { return broker_; }
 
  private:
   db::Database& database_;
   const TaskRegistry& registry_;
+  Broker& broker_;
   db::repositories::JobRepository repository_;
   std::function<void()> wake_;
 };

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
@@ -111,14 +112,14 @@ struct Worker::Run {
   std::exception_ptr error;
 };
 
-Worker::Worker(db::Database& database, const TaskRegistry& registry, WorkerOptions options,
+Worker::Worker(db::Database& database, Broker& broker, const TaskRegistry& registry, WorkerOptions options,
                prometheus::Registry& metrics, spdlog::logger& logger, asio::any_io_executor executor)
     : database_(database),
       registry_(registry),
       options_(std::move(options)),
       logger_(logger),
       metrics_(std::make_unique<Metrics>(metrics)),
-      repository_(database.dialect()),
+      broker_(broker),
       strand_(asio::make_strand(std::move(executor))),
       wake_timer_(strand_),
       heartbeat_timer_(strand_),
@@ -132,16 +133,18 @@ Worker::Worker(db::Database& database, const TaskRegistry& registry, WorkerOptio
 Worker::~Worker() = default;
 
 void Worker::start() {
+  broker_.start();
   loops_running_ = 3;
   asio::co_spawn(strand_, claim_loop(), asio::detached);
   asio::co_spawn(strand_, heartbeat_loop(), asio::detached);
   asio::co_spawn(strand_, gauge_loop(), asio::detached);
-  logger_.info("worker {} started: queues {}, concurrency {}", options_.name,
+  logger_.info("worker {} started: broker {}, queues {}, concurrency {}", options_.name, broker_.name(),
                options_.queues.empty() ? std::string("(all)") : fmt::format("{}", fmt::join(options_.queues, ",")),
                options_.concurrency);
 }
 
 void Worker::wake() {
+  broker_.wake();
   asio::post(strand_, [this] {
     wake_pending_ = true;
     wake_timer_.cancel();
@@ -149,7 +152,6 @@ void Worker::wake() {
 }
 
 awaitable<void> Worker::claim_loop() {
-  const double lease_seconds = std::chrono::duration<double>(options_.lease).count();
   const auto reap_every = std::max<Clock::duration>(options_.lease / 2, std::chrono::milliseconds(500));
   auto next_reap = Clock::now();
   int failures = 0;
@@ -161,7 +163,7 @@ awaitable<void> Worker::claim_loop() {
     try {
       if (Clock::now() >= next_reap) {
         next_reap = Clock::now() + reap_every;
-        auto reaped = co_await repository_.reap_expired(database_);
+        auto reaped = co_await broker_.reap_expired(options_.name, options_.queues, options_.lease);
         // Counted as reaped whether requeued or dead; the dead ones also by task.
         metrics_->reaped.Increment(static_cast<double>(reaped.requeued + std::ssize(reaped.dead_tasks)));
         for (const auto& task : reaped.dead_tasks) metrics_->count(task, "dead");
@@ -177,16 +179,19 @@ awaitable<void> Worker::claim_loop() {
       // Claim in batches: with jobs running, wait until half the slots are free, so a busy worker
       // spends one claim statement on many jobs instead of one per finished job.
       if (free > 0 && (in_flight_ == 0 || free * 2 >= options_.concurrency)) {
-        auto claimed = co_await repository_.claim(database_, options_.name, options_.queues, free, lease_seconds);
+        // A broker that waits for jobs does so here, for at most a second, so a stop is not held up.
+        const auto wait = std::min<std::chrono::milliseconds>(options_.poll_interval, std::chrono::seconds(1));
+        auto claimed = co_await broker_.claim(options_.name, options_.queues, free, options_.lease, wait);
         failures = 0;
         const auto count = static_cast<int>(claimed.size());
         for (auto& job : claimed) {
           ++in_flight_;
           metrics_->observe_wait(job.queue, job.waited_seconds);
+          running_.push_back(job);
           asio::co_spawn(strand_, run(std::move(job)), asio::detached);
         }
         metrics_->running.Set(in_flight_);
-        if (count == free) continue;  // perhaps more are due
+        if (count == free || broker_.waits_for_jobs()) continue;  // perhaps more are due
       }
     } catch (const std::exception& e) {
       // The database is down or failing: back off (up to 30 s) instead of spinning.
@@ -204,7 +209,6 @@ awaitable<void> Worker::claim_loop() {
 }
 
 awaitable<void> Worker::heartbeat_loop() {
-  const double lease_seconds = std::chrono::duration<double>(options_.lease).count();
   // Running jobs keep their lease through a graceful stop, until they end or are requeued.
   while (!stopping_ || (in_flight_ > 0 && !requeued_)) {
     heartbeat_timer_.expires_after(options_.lease / 3);
@@ -212,7 +216,9 @@ awaitable<void> Worker::heartbeat_loop() {
     if (stopping_ && in_flight_ == 0) break;
     if (in_flight_ == 0) continue;
     try {
-      co_await repository_.heartbeat(database_, options_.name, lease_seconds);
+      // A copy: jobs may end while the heartbeat awaits.
+      const std::vector<ClaimedJob> running = running_;
+      co_await broker_.heartbeat(options_.name, running, options_.lease);
     } catch (const std::exception& e) {
       logger_.warn("worker {}: heartbeat failed (leases run out in {} ms): {}", options_.name, options_.lease.count(),
                    e.what());
@@ -226,7 +232,7 @@ awaitable<void> Worker::gauge_loop() {
   std::map<std::string, bool> seen;
   while (!stopping_) {
     try {
-      auto counts = co_await repository_.counts(database_);
+      auto counts = co_await broker_.counts();
       for (auto& [queue, present] : seen) present = false;
       for (const auto& c : counts) {
         metrics_->set_depth(c.queue, "due", c.due);
@@ -282,7 +288,7 @@ awaitable<void> Worker::run(ClaimedJob job) {
         co_await state->timer.async_wait(asio::as_tuple(use_awaitable));
       }
       metrics_->observe_run(job.task, std::chrono::duration<double>(Clock::now() - started).count());
-      job_finished();
+      job_finished(job);
       co_return;
     }
     metrics_->observe_run(job.task, std::chrono::duration<double>(Clock::now() - started).count());
@@ -300,7 +306,7 @@ awaitable<void> Worker::run(ClaimedJob job) {
   }
   if (error.empty()) {
     try {
-      const bool recorded = co_await repository_.complete(database_, job.id, options_.name, job.attempts);
+      const bool recorded = co_await broker_.complete(options_.name, job);
       metrics_->count(job.task, recorded ? "succeeded" : "lost");
       if (!recorded) logger_.warn("job {} ({}) succeeded after its lease ran out; it may run again", job.id, job.task);
     } catch (const std::exception& e) {
@@ -310,7 +316,7 @@ awaitable<void> Worker::run(ClaimedJob job) {
   } else {
     co_await record_failure(job, error);
   }
-  job_finished();
+  job_finished(job);
 }
 
 awaitable<void> Worker::record_failure(const ClaimedJob& job, const std::string& error) {
@@ -318,8 +324,7 @@ awaitable<void> Worker::record_failure(const ClaimedJob& job, const std::string&
   const auto delay = retry_delay(job.attempts, std::chrono::milliseconds(job.backoff_ms), unit(jitter_));
   const std::string bounded = error.size() > 2000 ? error.substr(0, 2000) : error;
   try {
-    auto outcome = co_await repository_.fail(database_, job.id, options_.name, job.attempts, bounded,
-                                             std::chrono::duration<double>(delay).count());
+    auto outcome = co_await broker_.fail(options_.name, job, bounded, delay);
     switch (outcome) {
       case FailOutcome::retried:
         metrics_->count(job.task, "retried");
@@ -339,8 +344,12 @@ awaitable<void> Worker::record_failure(const ClaimedJob& job, const std::string&
   }
 }
 
-void Worker::job_finished() {
+void Worker::job_finished(const ClaimedJob& job) {
   --in_flight_;
+  // The first entry of this delivery (a job delivered twice at once has two).
+  auto it = std::find_if(running_.begin(), running_.end(),
+                         [&](const ClaimedJob& r) { return r.id == job.id && r.receipt == job.receipt; });
+  if (it != running_.end()) running_.erase(it);
   metrics_->running.Set(in_flight_);
   wake_pending_ = true;  // a slot is free
   wake_timer_.cancel();
@@ -369,7 +378,8 @@ awaitable<void> Worker::shut_down() {
   if (in_flight_ > 0) {
     requeued_ = true;
     try {
-      auto requeued = co_await repository_.requeue_worker(database_, options_.name);
+      const std::vector<ClaimedJob> running = running_;
+      auto requeued = co_await broker_.requeue(options_.name, running);
       logger_.warn("worker {}: {} job(s) still running after the grace period were put back in their queue",
                    options_.name, requeued);
     } catch (const std::exception& e) {
@@ -377,6 +387,7 @@ awaitable<void> Worker::shut_down() {
                     options_.name, e.what());
     }
   }
+  co_await broker_.stop();
   logger_.info("worker {} stopped", options_.name);
 }
 

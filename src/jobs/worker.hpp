@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "jobs/broker.hpp"
 #include "jobs/jobs.hpp"
 
 namespace prometheus {
@@ -50,15 +51,16 @@ std::string default_worker_name();
 
 class Worker {
  public:
-  Worker(db::Database& database, const TaskRegistry& registry, WorkerOptions options, prometheus::Registry& metrics,
-         spdlog::logger& logger, boost::asio::any_io_executor executor);
+  // Runs jobs from `broker` (started and stopped with the worker); tasks see `database`.
+  Worker(db::Database& database, Broker& broker, const TaskRegistry& registry, WorkerOptions options,
+         prometheus::Registry& metrics, spdlog::logger& logger, boost::asio::any_io_executor executor);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Starts the claim and heartbeat loops; returns at once.
+  // Starts the broker and the claim and heartbeat loops; returns at once.
   void start();
-  // Looks for due jobs now (a job was just committed). Any thread.
+  // Looks for due jobs now (a job was just committed), and tells the broker. Any thread.
   void wake();
   // See the header comment; returns once every job is finished or requeued.
   boost::asio::awaitable<void> stop();
@@ -74,14 +76,14 @@ class Worker {
   boost::asio::awaitable<void> gauge_loop();
   boost::asio::awaitable<void> run(db::repositories::ClaimedJob job);
   boost::asio::awaitable<void> record_failure(const db::repositories::ClaimedJob& job, const std::string& error);
-  void job_finished();
+  void job_finished(const db::repositories::ClaimedJob& job);
 
   db::Database& database_;
   const TaskRegistry& registry_;
   WorkerOptions options_;
   spdlog::logger& logger_;
   std::unique_ptr<Metrics> metrics_;
-  db::repositories::JobRepository repository_;
+  Broker& broker_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   // Touched only on strand_.
   boost::asio::steady_timer wake_timer_;
@@ -89,6 +91,7 @@ class Worker {
   boost::asio::steady_timer gauge_timer_;
   boost::asio::steady_timer drained_timer_;
   int in_flight_ = 0;
+  std::vector<db::repositories::ClaimedJob> running_;  // for heartbeats and requeues
   bool wake_pending_ = false;
   bool stopping_ = false;
   bool requeued_ = false;  // stop() gave the jobs still running back to their queue

@@ -117,7 +117,8 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
     recorder_.reset();
     if (server_) server_->stop();
     server_.reset();
-    if (GetParam() == "postgres") {
+    // "postgres", or "postgres_<something>" for a suite's variant on PostgreSQL.
+    if (GetParam().starts_with("postgres")) {
       auto admin = db::testing::PgTestDatabase::admin_url_from_env();
       if (!admin) GTEST_SKIP() << "PARLEY_TEST_PG_URL is unset (see scripts/test-servers)";
       pg_ = std::make_unique<db::testing::PgTestDatabase>(*admin);

@@ -42,7 +42,8 @@ constexpr DualQuery kEnqueue{
   "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, started_at = " NOW              \
   ", locked_until = " PLUS("$2") " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= " NOW \
   QUEUE_FILTER " ORDER BY priority DESC, run_at, id LIMIT $3" SKIP_LOCKED                                      \
-  ") RETURNING id, queue, task, payload, attempts, max_attempts, backoff_ms, timeout_ms, " SINCE("run_at")
+  ") RETURNING id, queue, task, payload, attempts, max_attempts, backoff_ms, timeout_ms, " SINCE("run_at") \
+  ", priority"
 constexpr DualQuery kClaimAny{"jobs.claim_any",
                               PARLEY_SQL_CLAIM("", " FOR UPDATE SKIP LOCKED", PARLEY_PG_PLUS, PARLEY_PG_SINCE,
                                                PARLEY_PG_NOW),
@@ -58,6 +59,33 @@ constexpr DualQuery kClaimQueues{
 // ran out (the job was reaped and perhaps claimed again) changes nothing.
 constexpr Query kComplete{"jobs.complete",
                           "DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'"};
+
+// The relay of a message broker hands claimed jobs over and deletes them here, in one statement.
+constexpr DualQuery kRemoveRelayed{
+    "jobs.remove_relayed",
+    "DELETE FROM jobs WHERE id = ANY (CAST($1 AS bigint[])) AND locked_by = $2 AND status = 'running'",
+    "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($1)) AND locked_by = $2 AND status = 'running'"};
+
+// A job a message broker gives back (a retry, a dead letter, a requeue) under its own id, so its
+// effects' idempotency keys still match. A row of that id that is still running is the relay's
+// copy (a fast worker can fail the job before the relay deleted it): the return replaces it, and
+// the relay's delete then passes over it. A row in any other state means the job was returned
+// already: nothing changes. On PostgreSQL a queued return NOTIFYs like an enqueue.
+#define PARLEY_RETURN_UPSERT                                                                              \
+  " ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, "              \
+  "run_at = excluded.run_at, last_error = excluded.last_error, finished_at = excluded.finished_at, "     \
+  "locked_until = NULL, locked_by = NULL WHERE jobs.status = 'running'"
+constexpr DualQuery kReturnJob{
+    "jobs.return_job",
+    "WITH j AS (INSERT INTO jobs (id, queue, task, payload, priority, status, attempts, max_attempts, backoff_ms, "
+    "timeout_ms, run_at, last_error, finished_at) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, CAST($4 AS jsonb), $5, "
+    "$6, $7, $8, $9, $10, " PARLEY_PG_PLUS("$11") ", $12, CASE WHEN $6 = 'dead' THEN now() END)" PARLEY_RETURN_UPSERT
+    " RETURNING id, queue, status) SELECT id, CASE WHEN status = 'queued' THEN pg_notify('parley_jobs', queue) END "
+    "FROM j",
+    "INSERT INTO jobs (id, queue, task, payload, priority, status, attempts, max_attempts, backoff_ms, timeout_ms, "
+    "run_at, last_error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, " PARLEY_SQLITE_PLUS("$11")
+    ", $12, CASE WHEN $6 = 'dead' THEN " PARLEY_SQLITE_NOW " END)" PARLEY_RETURN_UPSERT " RETURNING id"};
+#undef PARLEY_RETURN_UPSERT
 
 #define PARLEY_SQL_FAIL(TIME, NOW, AT, PLUS, SINCE)                                                        \
   "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, "            \
@@ -218,6 +246,8 @@ JobRepository::JobRepository(Dialect d)
          .claim_any = kClaimAny.pick(d),
          .claim_queues = kClaimQueues.pick(d),
          .complete = kComplete,
+         .remove_relayed = kRemoveRelayed.pick(d),
+         .return_job = kReturnJob.pick(d),
          .fail = kFail.pick(d),
          .heartbeat = kHeartbeat.pick(d),
          .reap = kReap.pick(d),
@@ -270,7 +300,8 @@ awaitable<std::vector<ClaimedJob>> JobRepository::claim(Executor& db, std::strin
                               .max_attempts = static_cast<int>(r.int64(5)),
                               .backoff_ms = r.int64(6),
                               .timeout_ms = r.int64(7),
-                              .waited_seconds = r.float64(8)});
+                              .waited_seconds = r.float64(8),
+                              .priority = static_cast<int>(r.int64(9))});
   }
   co_return jobs;
 }
@@ -279,6 +310,37 @@ awaitable<bool> JobRepository::complete(Executor& db, std::int64_t id, std::stri
   std::array<Value, 3> params{id, std::string(worker), std::int64_t{attempt}};
   ResultSet rs = co_await db.execute(q_.complete, params);
   co_return rs.affected_rows == 1;
+}
+
+awaitable<std::int64_t> JobRepository::remove_relayed(Executor& db, std::span<const std::int64_t> ids,
+                                                     std::string_view worker) {
+  std::string list(1, dialect_ == Dialect::postgres ? '{' : '[');
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) list.push_back(',');
+    list += std::to_string(ids[i]);
+  }
+  list.push_back(dialect_ == Dialect::postgres ? '}' : ']');
+  std::array<Value, 2> params{std::move(list), std::string(worker)};
+  ResultSet rs = co_await db.execute(q_.remove_relayed, params);
+  co_return rs.affected_rows;
+}
+
+awaitable<bool> JobRepository::return_job(Executor& db, const ReturnedJob& job) {
+  const ClaimedJob& j = job.job;
+  std::array<Value, 12> params{j.id,
+                               j.queue,
+                               j.task,
+                               j.payload_json,
+                               std::int64_t{j.priority},
+                               std::string(job.dead ? "dead" : "queued"),
+                               std::int64_t{job.attempts},
+                               std::int64_t{j.max_attempts},
+                               j.backoff_ms,
+                               j.timeout_ms,
+                               job.delay_seconds,
+                               optional_text(job.error)};
+  ResultSet rs = co_await db.execute(q_.return_job, params);
+  co_return !rs.empty();
 }
 
 awaitable<FailOutcome> JobRepository::fail(Executor& db, std::int64_t id, std::string_view worker, int attempt,

@@ -42,6 +42,19 @@ struct ClaimedJob {
   std::int64_t backoff_ms = 0;
   std::int64_t timeout_ms = 1;
   double waited_seconds = 0;  // from due (run_at) to claimed
+  int priority = 0;
+  // A message broker's handle of this delivery (the Redis stream entry, the AMQP delivery tag);
+  // empty for the database broker.
+  std::string receipt;
+};
+
+// A job a message broker gives back to the jobs table (jobs/redis_broker.hpp).
+struct ReturnedJob {
+  ClaimedJob job;
+  bool dead = false;         // a dead letter; queued again otherwise
+  int attempts = 0;          // the attempts it has used
+  double delay_seconds = 0;  // due this long from now (queued)
+  std::optional<std::string> error;
 };
 
 // A job as the admin endpoints and `parley jobs list` show it.
@@ -90,6 +103,12 @@ class JobRepository {
                                                         double lease_seconds);
   // Deletes a job that succeeded; false when `worker` no longer holds this attempt.
   boost::asio::awaitable<bool> complete(Executor& db, std::int64_t id, std::string_view worker, int attempt);
+  // Deletes jobs `worker` claimed and handed to a message broker; returns how many.
+  boost::asio::awaitable<std::int64_t> remove_relayed(Executor& db, std::span<const std::int64_t> ids,
+                                                      std::string_view worker);
+  // Writes back a job a message broker delivered, under its id (replacing the relay's row of it
+  // if that is still there); false when it was returned already.
+  boost::asio::awaitable<bool> return_job(Executor& db, const ReturnedJob& job);
   // Records a failed attempt: queued again after `retry_delay_seconds` while attempts remain, dead
   // otherwise. `lost` when `worker` no longer holds this attempt.
   boost::asio::awaitable<FailOutcome> fail(Executor& db, std::int64_t id, std::string_view worker, int attempt,
@@ -141,7 +160,7 @@ class JobRepository {
 
  private:
   struct Queries {
-    Query enqueue, claim_any, claim_queues, complete, fail, heartbeat, reap, requeue_worker, counts, list, find,
+    Query enqueue, claim_any, claim_queues, complete, remove_relayed, return_job, fail, heartbeat, reap, requeue_worker, counts, list, find,
         retry_dead, purge_dead, claim_effect, purge_effects, acquire_lease, release_lease, record_firing,
         set_firing_job, last_firing, purge_firings;
   };

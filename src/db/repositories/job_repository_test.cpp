@@ -116,7 +116,7 @@ TEST_P(JobRepoTest, ExpiredLeasesAreReapedAndHeartbeatsKeepThem) {
   ASSERT_EQ(claim("alive", 1, {}, 30).size(), 1u);
   ASSERT_EQ(claim("crashed", 1, {}, 30).size(), 1u);
   // The crashed worker's lease runs out; the live one renews its own.
-  run(db_->execute(Query{"", "UPDATE jobs SET locked_until = created_at WHERE locked_by = 'crashed'"}));
+  run(db_->execute(Query{"", "UPDATE jobs SET locked_until = '2000-01-01T00:00:00.000Z' WHERE locked_by = 'crashed'"}));
   EXPECT_EQ(run(jobs_.heartbeat(*db_, "alive", 30)), 1);
   auto reaped = run(jobs_.reap_expired(*db_));
   EXPECT_EQ(reaped.requeued, 1);
@@ -133,7 +133,9 @@ TEST_P(JobRepoTest, ReapingTheLastAttemptLeavesItDead) {
   one_shot.max_attempts = 1;
   auto id = enqueue(one_shot);
   ASSERT_EQ(claim("crashed").size(), 1u);
-  run(db_->execute(Query{"", "UPDATE jobs SET locked_until = created_at"}));
+  // Long past: created_at can equal SQLite's millisecond clock at the reap, and the lease would not
+  // have run out yet.
+  run(db_->execute(Query{"", "UPDATE jobs SET locked_until = '2000-01-01T00:00:00.000Z'"}));
   EXPECT_EQ(run(jobs_.reap_expired(*db_)).dead_tasks, std::vector<std::string>{"system.noop"});
   EXPECT_EQ(run(jobs_.find(*db_, id))->status, "dead");
 }
@@ -145,6 +147,40 @@ TEST_P(JobRepoTest, RequeueOnShutdownDoesNotCountTheAttempt) {
   auto row = run(jobs_.find(*db_, id));
   EXPECT_EQ(row->status, "queued");
   EXPECT_EQ(row->attempts, 0);
+}
+
+TEST_P(JobRepoTest, ABrokersReturnKeepsTheIdReplacesTheRelaysCopyAndHappensOnce) {
+  auto id = enqueue(job());
+  auto relayed = claim("relay:a");
+  ASSERT_EQ(relayed.size(), 1u);
+  // A worker failed the job before the relay deleted its row: the return replaces that row...
+  ReturnedJob retry{.job = relayed[0], .dead = false, .attempts = 1, .delay_seconds = 3600, .error = "boom"};
+  EXPECT_TRUE(run(jobs_.return_job(*db_, retry)));
+  const std::array<std::int64_t, 1> ids{id};
+  EXPECT_EQ(run(jobs_.remove_relayed(*db_, ids, "relay:a")), 0) << "...and the relay's delete passes over it";
+  auto row = run(jobs_.find(*db_, id));
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "queued");
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->last_error, "boom");
+  EXPECT_TRUE(claim("relay:a").empty()) << "due in an hour";
+  EXPECT_FALSE(run(jobs_.return_job(*db_, retry))) << "a second return of the same delivery changes nothing";
+
+  // Handed over and deleted, then returned dead under the same id.
+  auto other = enqueue(job());
+  auto handed = claim("relay:b");
+  ASSERT_EQ(handed.size(), 1u);
+  const std::array<std::int64_t, 1> other_ids{other};
+  EXPECT_EQ(run(jobs_.remove_relayed(*db_, other_ids, "relay:b")), 1);
+  EXPECT_FALSE(run(jobs_.find(*db_, other)));
+  ReturnedJob dead{.job = handed[0], .dead = true, .attempts = 2, .delay_seconds = 0, .error = "gave up"};
+  EXPECT_TRUE(run(jobs_.return_job(*db_, dead)));
+  auto dead_row = run(jobs_.find(*db_, other));
+  ASSERT_TRUE(dead_row);
+  EXPECT_EQ(dead_row->status, "dead");
+  EXPECT_TRUE(dead_row->finished_at);
+  // Identity columns go on after returned ids.
+  EXPECT_GT(enqueue(job()), other);
 }
 
 TEST_P(JobRepoTest, DedupeKeyHoldsWhileQueuedOrRunning) {
