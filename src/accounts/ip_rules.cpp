@@ -136,6 +136,36 @@ asio::awaitable<repo::IpRuleRecord> IpRules::do_create_rule(http::Principal by, 
   co_return created;
 }
 
+asio::awaitable<std::optional<repo::IpRuleRecord>> IpRules::do_deny_suspicious(std::string ip,
+                                                                              std::chrono::seconds block_for,
+                                                                              std::string reason) {
+  auto parsed = parse_cidr(ip);
+  if (!parsed.cidr) co_return std::nullopt;
+  const auto now = Clock::now();
+  const auto expires_at = now + block_for;
+  auto tx = co_await db_.begin();
+  auto current = co_await rules_.list_unexpired(*tx, format_rfc3339(now));
+  const auto decision = IpRuleSet(to_rules(current)).decide(parsed.cidr->network(), now);
+  // Denied already (by a rule, or by allow-list mode), or let in by a rule an operator made.
+  if (!decision.allowed || decision.rule_id) co_return std::nullopt;
+  repo::NewIpRule record{.cidr = parsed.cidr->to_string(),
+                         .action = std::string(action_name(IpRuleAction::deny)),
+                         .note = reason,
+                         .created_by = std::nullopt,
+                         .expires_at = format_rfc3339(expires_at)};
+  auto created = co_await rules_.create(*tx, record);
+  boost::json::object details{{"cidr", created.cidr},
+                              {"action", created.action},
+                              {"note", created.note},
+                              {"expires_at", record.expires_at ? boost::json::value(*record.expires_at) : nullptr}};
+  auto entry = audit_entry(std::nullopt, "ip_rule.auto_created", repo::AuditTarget{"ip_rule", created.id},
+                           RequestMeta{.ip = ip, .request_id = {}, .user_agent = {}}, boost::json::serialize(details));
+  co_await audit_log_.record(*tx, entry);
+  co_await tx->commit();
+  co_await changed(created.id);
+  co_return created;
+}
+
 asio::awaitable<void> IpRules::do_delete_rule(http::Principal by, std::int64_t id, bool force, RequestMeta meta) {
   const auto now = Clock::now();
   const std::string now_text = format_rfc3339(now);

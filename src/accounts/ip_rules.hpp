@@ -88,6 +88,13 @@ class IpRules {
   // tells the other processes.
   boost::asio::awaitable<db::repositories::IpRuleRecord> do_create_rule(http::Principal by, IpRuleInput input,
                                                                         bool force, RequestMeta meta);
+  // Suspicious-IP detection (accounts/abuse_detector.hpp): denies `ip` alone until now +
+  // `block_for`, with `reason` as the note and the audit row ip_rule.auto_created {cidr, action,
+  // note, expires_at} (no actor: the system did it). Nothing happens, and nullopt comes back, when
+  // `ip` does not parse, is denied already, or is let in by an allow rule (an operator's allow
+  // rule outranks the detector); then as do_create_rule.
+  boost::asio::awaitable<std::optional<db::repositories::IpRuleRecord>> do_deny_suspicious(
+      std::string ip, std::chrono::seconds block_for, std::string reason);
   // Deletes rule `id` (404 when unknown; check_not_locked_out with the rules that would remain),
   // audit row ip_rule.deleted {cidr, action, forced}; then as do_create_rule.
   boost::asio::awaitable<void> do_delete_rule(http::Principal by, std::int64_t id, bool force, RequestMeta meta);

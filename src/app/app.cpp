@@ -5,6 +5,7 @@
 #include "app/ip_rule_changes.hpp"
 #include "app/job_wakeups.hpp"
 #include "cache/memory_backend.hpp"
+#include "accounts/abuse_detector.hpp"
 #include "app/broker.hpp"
 #include "cache/redis_backend.hpp"
 #include "db/pg/pg_database.hpp"
@@ -56,19 +57,20 @@ std::unique_ptr<cache::Cache> make_cache(const Config& config, const std::shared
   return std::make_unique<cache::Cache>(std::move(store), registry, logger);
 }
 
-// PARLEY_RATE_LIMITS and PARLEY_RATE_LIMIT_STORE: null when off, else the limiter on Redis or
-// on this process's buckets.
+// PARLEY_RATE_LIMIT_STORE: buckets in Redis, or in this process.
+std::unique_ptr<ratelimit::RateLimitStore> make_rate_limit_store(const Config& config,
+                                                                 const std::shared_ptr<redis::Client>& redis) {
+  if (config.effective_rate_limit_store() == "redis") return std::make_unique<ratelimit::RedisRateLimitStore>(redis);
+  return std::make_unique<ratelimit::MemoryRateLimitStore>();
+}
+
+// PARLEY_RATE_LIMITS: null when off, else the limiter on its own store.
 std::unique_ptr<ratelimit::RateLimiter> make_rate_limiter(const Config& config,
                                                           const std::shared_ptr<redis::Client>& redis,
                                                           prometheus::Registry& registry, spdlog::logger& logger) {
   if (!config.rate_limits) return nullptr;
-  std::unique_ptr<ratelimit::RateLimitStore> store;
-  if (config.effective_rate_limit_store() == "redis") {
-    store = std::make_unique<ratelimit::RedisRateLimitStore>(redis);
-  } else {
-    store = std::make_unique<ratelimit::MemoryRateLimitStore>();
-  }
-  return std::make_unique<ratelimit::RateLimiter>(config.rate_policies, std::move(store), registry, logger);
+  return std::make_unique<ratelimit::RateLimiter>(config.rate_policies, make_rate_limit_store(config, redis), registry,
+                                                  logger);
 }
 
 }  // namespace
@@ -143,6 +145,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .disable_after = std::chrono::duration_cast<std::chrono::seconds>(config_.webhook_disable_after)},
       *logger_);
   webhooks_->register_tasks(task_registry_);
+  register_maintenance_tasks();
   if (config_.run_worker) {
     worker_ = std::make_unique<jobs::Worker>(
         *database_, *broker_, task_registry_,
@@ -219,7 +222,17 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes, .threads = config_.upload_threads},
       registry_, *logger_);
   register_routes(extra_routes);
+  std::unique_ptr<http::Middleware> abuse_detector;
+  if (config_.abuse_limit.enabled) {
+    abuse_store_ = make_rate_limit_store(config_, redis_);
+    abuse_detector = accounts::make_abuse_detector_middleware(
+        accounts::AbuseSettings{
+            .limit = config_.abuse_limit,
+            .block_for = std::chrono::duration_cast<std::chrono::seconds>(config_.abuse_block_for)},
+        *abuse_store_, *ip_rules_, *jobs_, *logger_);
+  }
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, *ip_rules_, rate_limiter_.get(),
+                             std::move(abuse_detector),
                              router_);
   http::ServerOptions options{
       .host = config_.listen.host,
@@ -273,6 +286,7 @@ App::~App() {
   personal_tokens_.reset();
   accounts_.reset();
   rate_limiter_.reset();
+  abuse_store_.reset();
   shared_throttle_store_.reset();
   local_throttle_store_.reset();
   credential_invalidator_.reset();

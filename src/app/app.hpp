@@ -94,6 +94,9 @@ class App {
 
  private:
   void register_routes(const std::function<void(http::Router&)>& extra_routes);
+  // The jobs of modules above the job system: uploads.purge_orphans, messages.purge_deleted,
+  // security.deny_ip (app/maintenance_tasks.cpp).
+  void register_maintenance_tasks();
 
   Config config_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -118,6 +121,8 @@ class App {
   std::unique_ptr<ratelimit::InMemoryThrottleStore> local_throttle_store_;
   std::unique_ptr<ratelimit::ThrottleStore> shared_throttle_store_;
   std::unique_ptr<ratelimit::RateLimiter> rate_limiter_;
+  // The failure buckets of suspicious-IP detection (null with PARLEY_ABUSE_LIMIT=off).
+  std::unique_ptr<ratelimit::RateLimitStore> abuse_store_;
   std::unique_ptr<accounts::Accounts> accounts_;
   std::unique_ptr<accounts::PersonalTokens> personal_tokens_;
   std::unique_ptr<accounts::Admin> admin_;
@@ -171,6 +176,7 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
                                                accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
                                                ratelimit::RateLimiter* limiter,
+                                               std::unique_ptr<http::Middleware> abuse_detector,
                                                const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).

@@ -11,6 +11,7 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                http::AccessLogSink& access_log, http::HttpMetrics& metrics,
                                                accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
                                                ratelimit::RateLimiter* limiter,
+                                               std::unique_ptr<http::Middleware> abuse_detector,
                                                const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
@@ -25,6 +26,8 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
   if (config.access_log && info_enabled) chain.push_back(http::make_access_log_middleware(access_log, config.effective_log_format() == "json"));
   // Outside the error layer so problem responses get the headers too.
   chain.push_back(http::make_security_headers_middleware());
+  // Outside the error layer: it sees the final status (401/403/429 from whatever refused).
+  if (abuse_detector) chain.push_back(std::move(abuse_detector));
   // Everything inside may throw AppError; this turns it into problem+json.
   chain.push_back(http::make_error_middleware(logger));
   // The first refusal: a refused network gets its 403 as problem+json (so inside the error layer)

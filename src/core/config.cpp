@@ -452,6 +452,21 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return std::to_string(c.upload_max_bytes); }},
+      {"PARLEY_UPLOAD_ORPHAN_AGE", "24h",
+       "uploads no message carries are deleted once this old (the hourly uploads.purge_orphans job)", false,
+       duration_range_field(&Config::upload_orphan_age, std::chrono::hours(1), std::chrono::hours(24 * 365)),
+       [](const Config& c) { return show_ms(c.upload_orphan_age); }},
+      {"PARLEY_DELETED_MESSAGE_RETENTION", "30d",
+       "deleted messages (already blanked) are purged with their reactions and attachments once deleted this long "
+       "(the daily messages.purge_deleted job); 0 keeps them",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || (d->count() != 0 && *d < std::chrono::hours(1))) return "0, or a duration of at least 1h such as 30d";
+         c.deleted_message_retention = *d;
+         return std::nullopt;
+       },
+       [](const Config& c) { return show_ms(c.deleted_message_retention); }},
       {"PARLEY_UPLOAD_THREADS", "2", "threads for upload disk writes, hashing and type sniffing (their own pool)",
        false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -602,6 +617,20 @@ std::vector<Setting> make_settings() {
       {"PARLEY_LOGIN_FAILURE_WINDOW", "15m", "how long failed logins are remembered", false,
        duration_range_field(&Config::login_failure_window, std::chrono::seconds(1), std::chrono::hours(24)),
        [](const Config& c) { return show_ms(c.login_failure_window); }},
+      {"PARLEY_ABUSE_LIMIT", "10/m burst=50",
+       "suspicious-IP detection: an address refused (401/403/429) faster than this gets a temporary deny rule "
+       "(security.deny_ip job, audited); off turns it off",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto policy = parse_rate_policy(v);
+         if (!policy) return std::string(kRatePolicyForm);
+         c.abuse_limit = *policy;
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.abuse_limit.to_string(); }},
+      {"PARLEY_ABUSE_BLOCK_FOR", "1h", "how long such a deny rule lasts", false,
+       duration_range_field(&Config::abuse_block_for, std::chrono::minutes(1), std::chrono::hours(24 * 30)),
+       [](const Config& c) { return show_ms(c.abuse_block_for); }},
       {"PARLEY_LOGIN_MAX_LOCKOUT", "15m", "the longest a lockout grows to", false,
        duration_range_field(&Config::login_max_lockout, std::chrono::seconds(1), std::chrono::hours(24)),
        [](const Config& c) { return show_ms(c.login_max_lockout); }},

@@ -106,6 +106,9 @@ struct Config {
   int login_max_failures_ip = 50;
   std::chrono::milliseconds login_failure_window{15 * 60 * 1000};
   std::chrono::milliseconds login_max_lockout{15 * 60 * 1000};
+  // Suspicious-IP detection (accounts/abuse_detector.hpp); disabled policy: off.
+  RatePolicy abuse_limit = *parse_rate_policy("10/m burst=50");
+  std::chrono::milliseconds abuse_block_for{3600 * 1000};
 
   // Mail: "log" writes messages to mail_log_file; smtp://... or smtps://... sends them.
   std::string mail_url = "log";
@@ -140,6 +143,9 @@ struct Config {
   std::string upload_dir = "var/uploads";
   std::size_t upload_max_bytes = 25 * 1024 * 1024;
   unsigned upload_threads = 2;
+  std::chrono::milliseconds upload_orphan_age{24LL * 3600 * 1000};
+  // 0: deleted messages stay (blanked) for good.
+  std::chrono::milliseconds deleted_message_retention{30LL * 24 * 3600 * 1000};
 
   // OpenID Connect providers: the raw PARLEY_OIDC_PROVIDERS and PARLEY_OIDC_<NAME>_* values as read
   // (names are dynamic, so they are not in the settings table); auth::oidc::providers_from_env

@@ -30,10 +30,12 @@ asio::awaitable<void> cleanup(db::Database& database, BuiltinTaskSettings settin
   // Longer than any job's retries: a key is only needed while its job may still run again.
   const auto effects = co_await jobs.purge_effects(database, 7 * kDay);
   const auto firings = co_await jobs.purge_firings(database, 30 * kDay);
+  // The delivery log of GET /webhooks/{id}/deliveries: a month, like Stripe's event history.
+  const auto deliveries = co_await maintenance.delete_old_webhook_deliveries(database, 30 * kDay);
   logger.info(
       "cleanup: deleted {} session(s), {} refresh token(s), {} reset token(s), {} ticket(s), {} dead job(s), "
-      "{} effect key(s), {} schedule firing(s)",
-      sessions, refresh, resets, tickets, dead, effects, firings);
+      "{} effect key(s), {} schedule firing(s), {} webhook delivery record(s)",
+      sessions, refresh, resets, tickets, dead, effects, firings, deliveries);
 }
 
 std::int64_t int_field(const boost::json::object& payload, std::string_view name, std::int64_t fallback) {

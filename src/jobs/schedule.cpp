@@ -77,8 +77,12 @@ Schedule parse_schedule(std::string_view name, std::string_view spec, const std:
 
 const std::vector<std::pair<std::string, std::string>>& builtin_schedules() {
   static const std::vector<std::pair<std::string, std::string>> kBuiltin{
-      // Expired sessions, tokens, tickets, old events, old job records (app/maintenance.cpp).
+      // Expired sessions, tokens, tickets, old job records and deliveries (jobs/builtin_tasks.cpp).
       {"cleanup", "17 * * * * missed=catch_up maintenance.cleanup"},
+      // Uploads never sent (PARLEY_UPLOAD_ORPHAN_AGE) and deleted messages past
+      // PARLEY_DELETED_MESSAGE_RETENTION (registered by the composition root, app/app.cpp).
+      {"orphaned_uploads", "27 * * * * missed=catch_up uploads.purge_orphans"},
+      {"deleted_messages", "43 3 * * * missed=catch_up messages.purge_deleted"},
   };
   return kBuiltin;
 }

@@ -1,6 +1,7 @@
 #include "uploads/uploads.hpp"
 
 #include "core/error.hpp"
+#include "db/repositories/maintenance_repository.hpp"
 #include "db/sqlite/offload.hpp"
 #include "uploads/filename.hpp"
 #include "uploads/multipart.hpp"
@@ -219,6 +220,23 @@ awaitable<http::BodyProducer> Uploads::open_download(const Attachment& attachmen
                              std::to_string(file->size()) + " bytes, its record " + std::to_string(size));
   }
   co_return [pool, file, size](http::BodyWriter& out) { return stream_blob(pool, file, size, out); };
+}
+
+awaitable<std::int64_t> Uploads::purge_orphans(std::chrono::seconds older_than) {
+  constexpr int kBatch = 500;
+  db::repositories::MaintenanceRepository maintenance(db_.dialect());
+  auto pool = pool_.get_executor();
+  std::int64_t purged = 0;
+  for (;;) {
+    auto keys =
+        co_await maintenance.delete_orphaned_attachments(db_, static_cast<double>(older_than.count()), kBatch);
+    co_await offload(pool, [&] {
+      for (const auto& key : keys) store_.remove(key);
+    });
+    purged += std::ssize(keys);
+    if (std::ssize(keys) < kBatch) break;
+  }
+  co_return purged;
 }
 
 }  // namespace parley::uploads

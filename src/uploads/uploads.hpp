@@ -82,6 +82,11 @@ class Uploads {
   // when the file is missing or its size differs from the record (logged; an operator must look).
   boost::asio::awaitable<http::BodyProducer> open_download(const Attachment& attachment);
 
+  // Deletes the uploads no message carries that are older than `older_than` (uploaded, never
+  // sent: an abandoned draft), rows first and then their files, in batches; returns how many.
+  // A file whose removal fails stays on disk, unreferenced (BlobStore::remove ignores errors).
+  boost::asio::awaitable<std::int64_t> purge_orphans(std::chrono::seconds older_than);
+
   // The upload route's request-body limit.
   std::uint64_t max_request_bytes() const noexcept { return options_.max_bytes + kMultipartOverheadBytes; }
   std::uint64_t max_file_bytes() const noexcept { return options_.max_bytes; }

@@ -54,6 +54,9 @@ Config test_config(const std::map<std::string, std::string>& env) {
                                             // Suites send bursts no client would; the rate-limit
                                             // suite turns limits back on.
                                             {"PARLEY_RATE_LIMITS", "off"},
+                                            // Suites refuse requests on purpose; the abuse test
+                                            // turns detection back on.
+                                            {"PARLEY_ABUSE_LIMIT", "off"},
                                             // testing.effect (jobs/builtin_tasks.hpp) for the jobs suite.
                                             {"PARLEY_TEST_TASKS", "1"},
                                             // Not ./var/uploads of whatever folder the tests run in.

@@ -84,18 +84,30 @@ class Client {
 
 class IpRulesTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
+  void SetUp() override { start({}, "root"); }
+
+  // (Re)starts the server with `extra` settings and registers admin `admin_name` on it.
+  void start(const std::map<std::string, std::string>& extra, const std::string& admin_name) {
     auto env = base_env();
     if (GetParam() == "postgres") {
-      auto admin_url = db::testing::PgTestDatabase::admin_url_from_env();
-      if (!admin_url) GTEST_SKIP() << "PARLEY_TEST_PG_URL is unset";
-      pg_ = std::make_unique<db::testing::PgTestDatabase>(*admin_url);
+      if (!pg_) {
+        auto admin_url = db::testing::PgTestDatabase::admin_url_from_env();
+        if (!admin_url) GTEST_SKIP() << "PARLEY_TEST_PG_URL is unset";
+        pg_ = std::make_unique<db::testing::PgTestDatabase>(*admin_url);
+      }
       env["PARLEY_DATABASE_URL"] = pg_->url();
       env["PARLEY_AUTO_MIGRATE"] = "1";
     }
+    for (const auto& [k, v] : extra) env[k] = v;
+    client_.reset();
+    if (server_) server_->stop();
     server_ = std::make_unique<TestServer>(test_config(env));
     client_ = std::make_unique<Client>(*server_);
-    admin_ = client_->user("root", "admin");
+    admin_ = client_->user(admin_name, "admin");
+  }
+  std::int64_t count(const std::string& sql) {
+    auto rs = run_db(server_->app().database().execute(db::Query{"", sql}));
+    return rs.one().int64(0);
   }
 
   void TearDown() override {
@@ -257,6 +269,28 @@ TEST_P(IpRulesTest, Ipv6AndMappedClients) {
   auto list = client_->call("GET", "/api/v1/admin/ip-rules", admin_).json().at("results").as_array();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].at("cidr"), "203.0.113.0/24");
+}
+
+TEST_P(IpRulesTest, AnAddressRefusedTooOftenIsDeniedForAWhileAndAudited) {
+  start({{"PARLEY_ABUSE_LIMIT", "1/m burst=5"}, {"PARLEY_ABUSE_BLOCK_FOR", "10m"}}, "guard");
+  const std::string sprayer = "203.0.113.77";
+  // Five refusals fit the burst; the sixth runs the bucket dry.
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(client_->status_from(sprayer), 401);
+  EXPECT_TRUE(eventually([&] { return client_->status_from(sprayer) == 403; }, 10s));
+  EXPECT_EQ(client_->status_from("203.0.113.78"), 401) << "its neighbours are not refused";
+
+  auto list = client_->call("GET", "/api/v1/admin/ip-rules", admin_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  const auto rules = list.json().at("results").as_array();
+  ASSERT_EQ(rules.size(), 1u) << list.body;
+  EXPECT_EQ(rules[0].at("cidr"), "203.0.113.77/32");
+  EXPECT_EQ(rules[0].at("action"), "deny");
+  EXPECT_TRUE(rules[0].at("expires_at").is_string()) << "temporary";
+  EXPECT_NE(std::string(rules[0].at("note").as_string()).find("automatic"), std::string::npos);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'ip_rule.auto_created' AND ip = '203.0.113.77'"), 1);
+  // Refusals by the deny rule itself are not counted again: one rule, one audit row.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(client_->status_from(sprayer), 403);
+  EXPECT_EQ(count("SELECT count(*) FROM ip_rules"), 1);
 }
 
 TEST_P(IpRulesTest, ValidationErrorsComeInTheFieldShape) {

@@ -229,7 +229,8 @@ TEST_P(JobsTest, AWorkerKilledInTheMiddleOfAJobLosesItAndTheEffectHappensOnce) {
 }
 
 TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
-  auto config = restart({{"PARLEY_SCHEDULES", "minutely=* * * * * missed=catch_up testing.effect; cleanup=off"}});
+  auto config = restart({{"PARLEY_SCHEDULES", "minutely=* * * * * missed=catch_up testing.effect; cleanup=off; "
+                                          "orphaned_uploads=off; deleted_messages=off"}});
   // A firing three minutes ago: the runs due since were missed, and catch_up fires the latest once.
   on_app_of(app(), [this]() -> boost::asio::awaitable<void> {
     auto& db = app().database();

@@ -544,6 +544,34 @@ TEST_P(UploadsTest, StalledClientIsDroppedAndLeavesNoFile) {
   EXPECT_TRUE(blobs().empty());
 }
 
+// ------------------------------------------------------------------------------- retention
+
+TEST_P(UploadsTest, OldUploadsNoMessageCarriesArePurgedWithTheirFiles) {
+  auto [alice, token] = user("alice");
+  auto id_of = [](const HttpResult& r) { return r.json().at("id").as_int64(); };
+  auto sent = upload(token, "sent.txt", "sent long ago");
+  auto fresh = upload(token, "fresh.txt", "uploaded just now");
+  auto abandoned = upload(token, "abandoned.txt", "never sent");
+  ASSERT_EQ(abandoned.status, 201) << abandoned.body;
+  post_in_group(alice, {alice}, id_of(sent));
+  // Two of them are days old (older than PARLEY_UPLOAD_ORPHAN_AGE, 24h by default).
+  const std::string backdate = "UPDATE attachments SET created_at = '2000-01-01T00:00:00.000Z' WHERE id IN (" +
+                               std::to_string(id_of(sent)) + ", " + std::to_string(id_of(abandoned)) + ")";
+  run_db(database().execute(db::Query{"", backdate}));
+  ASSERT_EQ(blobs().size(), 3u);
+
+  auto& app = server_->app();
+  auto job = run_db(app.jobs().enqueue(database(), "uploads.purge_orphans", json::object{}));
+  ASSERT_TRUE(job);
+  app.jobs().committed();
+  EXPECT_TRUE(eventually([&] { return blobs().size() == 2; }, std::chrono::seconds(10))) << blobs().size() << " files";
+  auto remaining = run_db(database().execute(db::Query{"", "SELECT filename FROM attachments ORDER BY filename"}));
+  ASSERT_EQ(remaining.rows.size(), 2u);
+  EXPECT_EQ(remaining.rows[0].text(0), "fresh.txt");
+  EXPECT_EQ(remaining.rows[1].text(0), "sent.txt");
+  EXPECT_EQ(call("GET", "/api/v1/uploads/" + std::to_string(id_of(fresh)) + "/fresh.txt", token).status, 200);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, UploadsTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
