@@ -215,6 +215,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
           .cache = cache_.get(), .pages = cache_ ? cache_->stats("message_pages") : cache::Stats{}, .ttl = config_.cache_ttl});
   conversations_ = std::make_unique<messaging::Conversations>(*messaging_);
   messages_ = std::make_unique<messaging::Messages>(*messaging_);
+  incoming_webhooks_ = std::make_unique<messaging::IncomingWebhooks>(*messaging_, *messages_);
   // Throws std::runtime_error when the upload folder cannot be created or libmagic cannot load.
   uploads_ = std::make_unique<uploads::Uploads>(
       *database_,
@@ -263,6 +264,7 @@ App::~App() {
   redis_subscriber_.reset();
   redis_.reset();
   uploads_.reset();
+  incoming_webhooks_.reset();
   messages_.reset();
   conversations_.reset();
   messaging_.reset();
@@ -305,6 +307,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_ip_rule_routes(router_, *ip_rules_);
   add_job_routes(router_, *jobs_);
   add_webhook_routes(router_, *webhooks_);
+  add_incoming_webhook_routes(router_, *incoming_webhooks_, config_.public_url);
   add_password_reset_routes(router_, *password_reset_);
   add_oidc_routes(router_, *oidc_login_);
   add_conversation_routes(router_, *conversations_);

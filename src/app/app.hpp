@@ -23,6 +23,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "jobs/jobs.hpp"
+#include "messaging/incoming_webhooks.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
 #include "webhooks/dispatcher.hpp"
@@ -154,6 +155,7 @@ class App {
   std::unique_ptr<messaging::MessagingContext> messaging_;
   std::unique_ptr<messaging::Conversations> conversations_;
   std::unique_ptr<messaging::Messages> messages_;
+  std::unique_ptr<messaging::IncomingWebhooks> incoming_webhooks_;
   // The read cache (PARLEY_CACHE, docs/caching.md; null when off) and, with the in-process
   // store, the subscription that applies other processes' writes to it.
   std::unique_ptr<cache::Cache> cache_;
@@ -207,6 +209,9 @@ void add_message_routes(http::Router& router, messaging::Messages& messages);
 void add_job_routes(http::Router& router, jobs::Jobs& jobs);
 // /api/v1/webhooks[/{id}[/deliveries]] (app/routes_webhooks.cpp).
 void add_webhook_routes(http::Router& router, webhooks::Webhooks& hooks);
+// /conversations/{id}/incoming-webhooks and POST /hooks/{token} (app/routes_incoming_webhooks.cpp).
+void add_incoming_webhook_routes(http::Router& router, messaging::IncomingWebhooks& hooks,
+                                 const std::string& public_url);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 
