@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Background jobs end to end on the database broker (docs/jobs.md): N system.noop jobs written
-# into the outbox in transactions of 500 while one `parley worker` (concurrency C) runs them;
-# jobs/s from the first enqueue to the last job done, on PostgreSQL and on SQLite.
+# Background jobs end to end (docs/jobs.md): N system.noop jobs written into the outbox in
+# transactions of 500 while one `parley worker` (concurrency C) runs them; jobs/s from the first
+# enqueue to the last job done, with the database broker on PostgreSQL and on SQLite, and with the
+# Redis Streams broker (the outbox on PostgreSQL, relayed to a stream).
 #
 #   bench/jobs.sh <parley-binary> [jobs] [concurrency]    (make bench runs it with the Release build)
 set -euo pipefail
@@ -25,7 +26,7 @@ now_ms() { date +%s%3N; }
 
 # One worker on `url` with nothing else to do; its log goes to a file.
 start_worker() {
-  PARLEY_DATABASE_URL=$1 PARLEY_LISTEN=127.0.0.1:0 PARLEY_WORKER_CONCURRENCY=$concurrency \
+  PARLEY_DATABASE_URL=$1 PARLEY_BROKER_URL=${2:-database} PARLEY_LISTEN=127.0.0.1:0 PARLEY_WORKER_CONCURRENCY=$concurrency \
     PARLEY_AUTO_MIGRATE=1 PARLEY_LOG_LEVEL=warn PARLEY_ACCESS_LOG=0 \
     "$parley" worker >"$servers/worker.log" 2>&1 &
   worker_pid=$!
@@ -56,7 +57,7 @@ report() {
     "$((jobs * 1000 / (total > 0 ? total : 1))) jobs/s end to end (worker concurrency $concurrency)"
 }
 
-echo "== jobs per second, enqueue -> done, system.noop, database broker =="
+echo "== jobs per second, enqueue -> done, system.noop =="
 
 # PostgreSQL: a fresh database, migrated by the worker at start.
 pg_url="${PARLEY_TEST_PG_URL%/*}/parley_bench_jobs"
@@ -69,7 +70,22 @@ enqueued=$(now_ms)
 until [[ "$(count_pg "$pg_url")" == 0 ]]; do sleep 0.05; done
 finished=$(now_ms)
 stop_worker
-report "PostgreSQL" "$started" "$enqueued" "$finished"
+report "PostgreSQL, database broker" "$started" "$enqueued" "$finished"
+
+# The Redis Streams broker: the same outbox, relayed by the worker to parley:jobs:default. Done
+# when the table and the stream are empty (entries are deleted once acknowledged).
+"$psql_bin" -q "$PARLEY_TEST_PG_URL" -c "DROP DATABASE IF EXISTS parley_bench_jobs" -c "CREATE DATABASE parley_bench_jobs"
+start_worker "$pg_url" "$PARLEY_TEST_REDIS_URL"
+until "$psql_bin" -tAq "$pg_url" -c "SELECT 1 FROM jobs LIMIT 0" >/dev/null 2>&1; do sleep 0.1; done
+started=$(now_ms)
+insert_pg "$pg_url"
+enqueued=$(now_ms)
+until [[ "$(count_pg "$pg_url")" == 0 && "$(redis-cli -u "$PARLEY_TEST_REDIS_URL" XLEN parley:jobs:default)" == 0 ]]; do
+  sleep 0.05
+done
+finished=$(now_ms)
+stop_worker
+report "PostgreSQL outbox, Redis Streams broker" "$started" "$enqueued" "$finished"
 
 # SQLite: a file the worker and the enqueuing script share (WAL, one writer at a time).
 db="$servers/jobs.db"
@@ -93,4 +109,4 @@ until [[ "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1], t
 done
 finished=$(now_ms)
 stop_worker
-report "SQLite" "$started" "$enqueued" "$finished"
+report "SQLite, database broker" "$started" "$enqueued" "$finished"
