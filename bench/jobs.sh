@@ -80,7 +80,14 @@ until "$psql_bin" -tAq "$pg_url" -c "SELECT 1 FROM jobs LIMIT 0" >/dev/null 2>&1
 started=$(now_ms)
 insert_pg "$pg_url"
 enqueued=$(now_ms)
-until [[ "$(count_pg "$pg_url")" == 0 && "$(redis-cli -u "$PARLEY_TEST_REDIS_URL" XLEN parley:jobs:default)" == 0 ]]; do
+# redis://:password@host:port (scripts/test-servers): redis-cli's -u would send an empty user name.
+redis_rest=${PARLEY_TEST_REDIS_URL#redis://:}
+redis_password=${redis_rest%@*}
+redis_address=${redis_rest#*@}
+stream_length() {
+  REDISCLI_AUTH=$redis_password redis-cli -h "${redis_address%:*}" -p "${redis_address##*:}" XLEN parley:jobs:default
+}
+until [[ "$(count_pg "$pg_url")" == 0 && "$(stream_length)" == 0 ]]; do
   sleep 0.05
 done
 finished=$(now_ms)

@@ -147,4 +147,8 @@ std::chrono::milliseconds retry_delay(int attempt, std::chrono::milliseconds bas
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(raw * jitter)));
 }
 
+std::chrono::milliseconds failure_backoff(std::chrono::milliseconds poll, int failures) {
+  return std::min<std::chrono::milliseconds>(poll * (1 << std::clamp(failures, 0, 5)), std::chrono::seconds(30));
+}
+
 }  // namespace parley::jobs

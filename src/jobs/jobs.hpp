@@ -149,6 +149,11 @@ class Jobs {
 // (a number in [0, 1)), so retries of many jobs that failed together spread out.
 std::chrono::milliseconds retry_delay(int attempt, std::chrono::milliseconds base, double unit);
 
+// How long a loop that polls every `poll` waits after `failures` failures in a row (its database
+// or broker is down): `poll` x 2^failures (at most x32), and never more than 30 s, so it backs
+// off instead of spinning.
+std::chrono::milliseconds failure_backoff(std::chrono::milliseconds poll, int failures);
+
 // True for a valid queue name ([a-z_]{1,64}).
 bool valid_queue_name(std::string_view name);
 

@@ -56,5 +56,13 @@ TEST(QueueNames, AreLowerCaseLettersAndUnderscores) {
   EXPECT_FALSE(valid_queue_name(std::string(65, 'a')));
 }
 
+TEST(FailureBackoff, DoublesFromThePollUpToThirtySeconds) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(failure_backoff(milliseconds(1000), 1), milliseconds(2000));
+  EXPECT_EQ(failure_backoff(milliseconds(1000), 4), milliseconds(16000));
+  EXPECT_EQ(failure_backoff(milliseconds(1000), 5), milliseconds(30000));
+  EXPECT_EQ(failure_backoff(milliseconds(100), 50), milliseconds(3200)) << "x32 at most";
+}
+
 }  // namespace
 }  // namespace parley::jobs

@@ -187,8 +187,7 @@ awaitable<void> RedisBroker::relay_loop() {
       if (relayed == options_.relay_batch) continue;
     } catch (const std::exception& e) {
       ++failures;
-      wait_for = std::min<std::chrono::milliseconds>(options_.poll_interval * (1 << std::min(failures, 5)),
-                                                     std::chrono::seconds(30));
+      wait_for = failure_backoff(options_.poll_interval, failures);
       if (failures == 1 || failures % 10 == 0) logger_.warn("jobs relay: cannot hand jobs to Redis: {}", e.what());
     }
     if (wake_pending_ || stopping_) continue;

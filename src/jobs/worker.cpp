@@ -196,8 +196,7 @@ awaitable<void> Worker::claim_loop() {
     } catch (const std::exception& e) {
       // The database is down or failing: back off (up to 30 s) instead of spinning.
       ++failures;
-      wait_for = std::min<std::chrono::milliseconds>(options_.poll_interval * (1 << std::min(failures, 5)),
-                                                     std::chrono::seconds(30));
+      wait_for = failure_backoff(options_.poll_interval, failures);
       if (failures == 1 || failures % 10 == 0)
         logger_.warn("worker {}: cannot claim jobs: {}", options_.name, e.what());
     }

@@ -314,13 +314,7 @@ awaitable<bool> JobRepository::complete(Executor& db, std::int64_t id, std::stri
 
 awaitable<std::int64_t> JobRepository::remove_relayed(Executor& db, std::span<const std::int64_t> ids,
                                                      std::string_view worker) {
-  std::string list(1, dialect_ == Dialect::postgres ? '{' : '[');
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) list.push_back(',');
-    list += std::to_string(ids[i]);
-  }
-  list.push_back(dialect_ == Dialect::postgres ? '}' : ']');
-  std::array<Value, 2> params{std::move(list), std::string(worker)};
+  std::array<Value, 2> params{id_list_param(dialect_, ids), std::string(worker)};
   ResultSet rs = co_await db.execute(q_.remove_relayed, params);
   co_return rs.affected_rows;
 }

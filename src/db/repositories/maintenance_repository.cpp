@@ -77,16 +77,6 @@ std::string seconds_ago(double seconds) {
                                                                 std::chrono::duration<double>(seconds)));
 }
 
-std::string id_list(Dialect dialect, std::span<const std::int64_t> ids) {
-  std::string list(1, dialect == Dialect::postgres ? '{' : '[');
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) list.push_back(',');
-    list += std::to_string(ids[i]);
-  }
-  list.push_back(dialect == Dialect::postgres ? '}' : ']');
-  return list;
-}
-
 }  // namespace
 
 MaintenanceRepository::MaintenanceRepository(Dialect d)
@@ -141,13 +131,13 @@ awaitable<std::vector<std::int64_t>> MaintenanceRepository::purgeable_messages(E
 
 awaitable<std::int64_t> MaintenanceRepository::purge_messages(Executor& tx, std::span<const std::int64_t> ids) {
   if (ids.empty()) co_return 0;
-  std::array<Value, 1> params{id_list(dialect_, ids)};
+  std::array<Value, 1> params{id_list_param(dialect_, ids)};
   ResultSet parents = co_await tx.execute(q_.parents_of, params);
   ResultSet rs = co_await tx.execute(q_.purge_messages, params);
   if (!parents.empty()) {
     std::vector<std::int64_t> parent_ids;
     for (const Row& r : parents.rows) parent_ids.push_back(r.int64(0));
-    std::array<Value, 1> recount{id_list(dialect_, parent_ids)};
+    std::array<Value, 1> recount{id_list_param(dialect_, parent_ids)};
     co_await tx.execute(q_.recount_replies, recount);
   }
   co_return rs.affected_rows;
