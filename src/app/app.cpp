@@ -146,6 +146,10 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       *logger_);
   webhooks_->register_tasks(task_registry_);
   register_maintenance_tasks();
+  notifications_ = std::make_unique<notifications::Notifications>(
+      *database_, *jobs_, *mailer_,
+      notifications::NotificationSettings{.public_url = config_.public_url, .delay = config_.notify_delay}, *logger_);
+  notifications_->register_tasks(task_registry_);
   if (config_.run_worker) {
     worker_ = std::make_unique<jobs::Worker>(
         *database_, *broker_, task_registry_,
@@ -157,11 +161,20 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                             .shutdown_grace = config_.shutdown_grace},
         registry_, *logger_, pool_.primary().get_executor());
     jobs_->set_wake([worker = worker_.get()] { worker->wake(); });
-    webhook_dispatcher_ =
-        std::make_unique<webhooks::Dispatcher>(*webhooks_, pool_.primary().get_executor(), *logger_);
-    // Every replica's committed events reach this process's bus: each batch may have deliveries.
-    webhook_wakeups_ = event_bus_.subscribe(
-        [dispatcher = webhook_dispatcher_.get()](std::span<const events::Event>) { dispatcher->wake(); });
+    webhook_dispatcher_ = std::make_unique<jobs::DispatchLoop>(
+        "webhook dispatcher", [webhooks = webhooks_.get()] { return webhooks->dispatch_pass(); },
+        pool_.primary().get_executor(), *logger_);
+    notification_dispatcher_ = std::make_unique<jobs::DispatchLoop>(
+        "notification dispatcher", [notifications = notifications_.get()] { return notifications->dispatch_pass(); },
+        pool_.primary().get_executor(), *logger_);
+    // Every replica's committed events reach this process's bus: each batch may have deliveries
+    // and notifications.
+    webhook_wakeups_ = event_bus_.subscribe([webhooks = webhook_dispatcher_.get(),
+                                             notifications = notification_dispatcher_.get()](
+                                                std::span<const events::Event>) {
+      webhooks->wake();
+      notifications->wake();
+    });
   }
   if (config_.run_scheduler) {
     // Throws AppError naming the bad entry of PARLEY_SCHEDULES; a task this build lacks is refused here.
@@ -276,8 +289,10 @@ App::~App() {
   password_reset_.reset();
   webhook_wakeups_.reset();
   webhook_dispatcher_.reset();
+  notification_dispatcher_.reset();
   scheduler_.reset();
   worker_.reset();
+  notifications_.reset();
   webhooks_.reset();
   webhook_sender_.reset();
   jobs_.reset();
@@ -333,6 +348,7 @@ std::uint16_t App::start() {
     asio::co_spawn(pool_.primary(), listen_for_jobs(*database_, *worker_), asio::use_future).get();
     worker_->start();
     webhook_dispatcher_->start();
+    notification_dispatcher_->start();
   }
   if (scheduler_) scheduler_->start();
   auto port = server_->start(pool_);
@@ -368,6 +384,7 @@ void App::request_stop() {
         if (webhook_dispatcher_) {
           webhook_wakeups_.reset();
           co_await webhook_dispatcher_->stop();
+          co_await notification_dispatcher_->stop();
         }
         if (worker_) co_await worker_->stop();
         co_await event_stream_->stop();

@@ -22,11 +22,12 @@
 #include "http/middleware.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "jobs/dispatch_loop.hpp"
 #include "jobs/jobs.hpp"
 #include "messaging/incoming_webhooks.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/worker.hpp"
-#include "webhooks/dispatcher.hpp"
+#include "notifications/notifications.hpp"
 #include "webhooks/sender.hpp"
 #include "webhooks/webhooks.hpp"
 #include "mail/mailer.hpp"
@@ -142,7 +143,11 @@ class App {
   // in the worker role the dispatcher fed by the event bus.
   std::unique_ptr<webhooks::Sender> webhook_sender_;
   std::unique_ptr<webhooks::Webhooks> webhooks_;
-  std::unique_ptr<webhooks::Dispatcher> webhook_dispatcher_;
+  std::unique_ptr<jobs::DispatchLoop> webhook_dispatcher_;
+  // Email notification digests (docs/notifications.md): the task, and in the worker role the
+  // dispatcher fed by the event bus. Both dispatchers are woken by one subscription.
+  std::unique_ptr<notifications::Notifications> notifications_;
+  std::unique_ptr<jobs::DispatchLoop> notification_dispatcher_;
   events::EventBus::Subscription webhook_wakeups_;
   std::unique_ptr<accounts::PasswordReset> password_reset_;
   // The OpenID providers from PARLEY_OIDC_* (Config::oidc_env) and the sign-in through them.

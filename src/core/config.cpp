@@ -573,6 +573,11 @@ std::vector<Setting> make_settings() {
        false,
        duration_range_field(&Config::webhook_disable_after, std::chrono::seconds(1), std::chrono::hours(24 * 365)),
        [](const Config& c) { return show_ms(c.webhook_disable_after); }},
+      {"PARLEY_NOTIFY_DELAY", "10m",
+       "how long a mention or direct message stays unread by a user who is away before it is mailed (one digest "
+       "per user collects what arrives meanwhile; keep it above PARLEY_PRESENCE_TTL / 3)",
+       false, duration_range_field(&Config::notify_delay, std::chrono::seconds(1), std::chrono::hours(24 * 7)),
+       [](const Config& c) { return show_ms(c.notify_delay); }},
       {"PARLEY_TEST_TASKS", "0", "registers the tasks the test suites use (never in production)", false,
        bool_field(&Config::test_tasks), [](const Config& c) { return std::string(c.test_tasks ? "1" : "0"); }},
       {"PARLEY_LOG_LEVEL", "info", "trace, debug, info, warn, error or off", false,

@@ -135,6 +135,9 @@ struct Config {
   // (tests, single-host setups); a webhook failing this long is switched off.
   bool webhook_allow_private_targets = false;
   std::chrono::milliseconds webhook_disable_after{3LL * 24 * 3600 * 1000};
+  // Email notifications (docs/notifications.md): how long a mention or direct message stays
+  // unread before it is mailed (a digest collects what arrives meanwhile).
+  std::chrono::milliseconds notify_delay{10LL * 60 * 1000};
 
   // How long after sending a message its sender may edit it; zero: no limit.
   std::chrono::milliseconds message_edit_window{0};

@@ -67,6 +67,15 @@ bool has_line_break_or_nul(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+// An http(s) URL that can stand in a header between angle brackets.
+bool valid_header_url(std::string_view url) {
+  if (url.size() > kMaxSubjectBytes || !(url.starts_with("https://") || url.starts_with("http://"))) return false;
+  for (char c : url) {
+    if (c <= ' ' || c > '~' || c == '<' || c == '>') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_valid_address(std::string_view address) {
@@ -80,6 +89,9 @@ bool is_valid_address(std::string_view address) {
 void validate_email(const Email& email) {
   if (has_line_break_or_nul(email.to) || has_line_break_or_nul(email.subject)) {
     throw AppError::bad_request("Email headers may not contain line breaks.", "invalid_email");
+  }
+  if (email.list_unsubscribe && !valid_header_url(*email.list_unsubscribe)) {
+    throw AppError::bad_request("The List-Unsubscribe URL is not valid.", "invalid_email");
   }
   if (!is_valid_address(email.to)) {
     throw AppError::bad_request("The recipient is not a valid email address.", "invalid_email");

@@ -31,6 +31,11 @@ struct Email {
   std::string subject;                   // UTF-8, one line
   std::string text_body;                 // UTF-8 plain text; LF or CRLF line endings
   std::optional<std::string> html_body;  // when set, the message is multipart/alternative (text + HTML)
+  // When set, "List-Unsubscribe: <url>" (RFC 2369): an http(s) URL where the recipient stops such mail.
+  std::optional<std::string> list_unsubscribe;
+  // "Auto-Submitted: auto-generated" (RFC 3834): mail no person wrote (digests); autoresponders
+  // do not answer it.
+  bool auto_generated = false;
 };
 
 // A mail transport. Implementations are thread-safe: send() may run concurrently from any executor.
@@ -52,7 +57,8 @@ class Mailer {
 bool is_valid_address(std::string_view address);
 
 // Throws AppError::bad_request (code "invalid_email") when `email` may not be sent: a CR, LF or NUL
-// in `to` or `subject` (header injection), an invalid `to` address, a subject over
+// in `to` or `subject` (header injection), a list_unsubscribe that is not an http(s) URL of
+// printable ASCII without spaces or angle brackets (at most kMaxSubjectBytes), an invalid `to` address, a subject over
 // kMaxSubjectBytes, or bodies over kMaxBodyBytes. The public message names the field, never echoes
 // the value. Pure; thread-safe.
 void validate_email(const Email& email);

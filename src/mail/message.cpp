@@ -216,6 +216,8 @@ std::string render_message(const Email& email, const MailAddress& from, const Re
   out += "To: " + email.to + "\r\n";
   out += "Subject: " + header_text(email.subject) + "\r\n";
   out += "Message-ID: " + options.message_id + "\r\n";
+  if (email.list_unsubscribe) out += "List-Unsubscribe: <" + *email.list_unsubscribe + ">\r\n";
+  if (email.auto_generated) out += "Auto-Submitted: auto-generated\r\n";
   out += "MIME-Version: 1.0\r\n";
   if (!email.html_body) {
     out += part_headers("plain", options.encoding);

@@ -100,6 +100,30 @@ TEST(QuotedPrintable, EncodesSpecialsAndBreaksLongLines) {
   EXPECT_EQ(decode_quoted_printable(encoded), long_line + "\n" + std::string(76, 'y') + "\n");
 }
 
+TEST(ValidateEmail, ListUnsubscribeMustBeAPlainHttpUrl) {
+  constexpr std::string_view kBad = "The List-Unsubscribe URL is not valid.";
+  EXPECT_NO_THROW(validate_email(
+      {.to = "a@example.com", .subject = "s", .list_unsubscribe = "https://chat.example.com/settings/notifications"}));
+  expect_refused({.to = "a@example.com", .subject = "s", .list_unsubscribe = "https://x.example/\r\nBcc: v@example.com"},
+                 kBad);
+  expect_refused({.to = "a@example.com", .subject = "s", .list_unsubscribe = "https://x.example/a>b"}, kBad);
+  expect_refused({.to = "a@example.com", .subject = "s", .list_unsubscribe = "https://x.example/a b"}, kBad);
+  expect_refused({.to = "a@example.com", .subject = "s", .list_unsubscribe = "javascript:alert(1)"}, kBad);
+}
+
+TEST(RenderMessage, WritesListUnsubscribeAndAutoSubmitted) {
+  MailAddress from = parse_from_address("noreply@example.com");
+  std::string text = render_message({.to = "ada@example.com",
+                                     .subject = "Digest",
+                                     .text_body = "x",
+                                     .list_unsubscribe = "https://chat.example.com/settings/notifications",
+                                     .auto_generated = true},
+                                    from, {.date = {}, .message_id = make_message_id(from)});
+  EXPECT_NE(text.find("\r\nList-Unsubscribe: <https://chat.example.com/settings/notifications>\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nAuto-Submitted: auto-generated\r\n"), std::string::npos);
+  EXPECT_LT(text.find("Auto-Submitted"), text.find("\r\n\r\n")) << "a header, not body text";
+}
+
 TEST(RenderMessage, WritesTheHeadersAndAPlainBody) {
   MailAddress from = parse_from_address("Parley <noreply@example.com>");
   std::string id = make_message_id(from);

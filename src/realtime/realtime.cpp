@@ -8,7 +8,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <random>
+#include <span>
 #include <unordered_map>
 
 #include "auth/tokens.hpp"
@@ -104,6 +106,7 @@ Realtime::Realtime(db::Database& db, events::EventStream& stream, events::EventB
       instance_(random_instance_id()),
       members_(db.dialect()),
       tickets_(db.dialect()),
+      users_(db.dialect()),
       presence_(settings.presence_ttl),
       strand_(asio::make_strand(std::move(executor))),
       presence_timer_(strand_),
@@ -177,10 +180,16 @@ awaitable<void> Realtime::presence_loop() {
     const auto now = Clock::now();
     auto changes = presence_.sweep(now);
     if (!changes.local.empty()) announce(changes.local);
-    if (now >= next_announcement) {
+    const bool renew = now >= next_announcement;
+    if (renew) {
       // Renewed before they expire on the other instances (a third of the TTL leaves two misses).
       announce(presence_.local_statuses(now));
       next_announcement = now + settings_.presence_ttl / 3;
+    }
+    try {
+      co_await mark_seen(changes.local, renew);
+    } catch (const std::exception& e) {
+      logger_.warn("realtime: last_seen_at not updated: {}", e.what());
     }
     if (changes.statuses.empty()) continue;
     try {
@@ -188,6 +197,27 @@ awaitable<void> Realtime::presence_loop() {
     } catch (const std::exception& e) {
       logger_.warn("realtime: presence changes of {} users not delivered: {}", changes.statuses.size(), e.what());
     }
+  }
+}
+
+awaitable<void> Realtime::mark_seen(const std::vector<UserStatus>& local_changes, bool all_active) {
+  std::vector<std::int64_t> seen;
+  for (const auto& [user_id, status] : local_changes) {
+    // Becoming active, and ceasing to be (the last moment they were), are both "seen now".
+    const bool changed = status == PresenceStatus::active ? active_here_.insert(user_id).second
+                                                          : active_here_.erase(user_id) > 0;
+    if (changed) seen.push_back(user_id);
+  }
+  if (all_active) {
+    seen.insert(seen.end(), active_here_.begin(), active_here_.end());
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  }
+  // In chunks: a statement's row locks and parameter stay bounded however many users are here.
+  constexpr std::size_t kChunk = 1000;
+  for (std::size_t i = 0; i < seen.size() && !stopped_; i += kChunk) {
+    const std::span<const std::int64_t> chunk(seen.data() + i, std::min(kChunk, seen.size() - i));
+    co_await users_.touch_last_seen_many(db_, chunk);
   }
 }
 

@@ -15,10 +15,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "db/database.hpp"
 #include "db/repositories/member_repository.hpp"
 #include "db/repositories/realtime_ticket_repository.hpp"
+#include "db/repositories/user_repository.hpp"
 #include "events/event_stream.hpp"
 #include "http/websocket.hpp"
 #include "realtime/fanout.hpp"
@@ -90,6 +92,10 @@ class Realtime {
   void received(std::string_view text);
   boost::asio::awaitable<void> presence_loop();
   boost::asio::awaitable<void> tell_presence(const std::vector<UserStatus>& changes);
+  // users.last_seen_at = now for the users who became active here, stopped being active here, or
+  // (when `all_active`) are active here: what tells `parley worker` who is away
+  // (docs/notifications.md). On the strand.
+  boost::asio::awaitable<void> mark_seen(const std::vector<UserStatus>& local_changes, bool all_active);
   void announce(const std::vector<UserStatus>& statuses);
 
   db::Database& db_;
@@ -100,6 +106,8 @@ class Realtime {
   std::uint64_t instance_;  // random: tells this process's bus messages from the others'
   db::repositories::MemberRepository members_;
   db::repositories::RealtimeTicketRepository tickets_;
+  db::repositories::UserRepository users_;
+  std::unordered_set<std::int64_t> active_here_;  // users with an active socket here (strand only)
   PresenceTracker presence_;
   Counters counters_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;

@@ -7,9 +7,9 @@
 // for PARLEY_WEBHOOK_DISABLE_AFTER.
 //
 // The path of an event: committed and numbered (events/event_stream.hpp) -> the dispatcher
-// (webhooks/dispatcher.hpp, in `parley worker`) reads the event log after its cursor and, in one
-// transaction, writes a delivery row and a `webhooks.deliver` job per matching webhook and moves
-// the cursor -> the job POSTs it (webhooks/sender.hpp refuses private targets).
+// (dispatch_pass, run by a jobs::DispatchLoop in `parley worker`) reads the event log after its
+// cursor and, in one transaction, writes a delivery row and a `webhooks.deliver` job per matching
+// webhook and moves the cursor -> the job POSTs it (webhooks/sender.hpp refuses private targets).
 #include <spdlog/logger.h>
 #include <boost/asio/awaitable.hpp>
 

@@ -83,6 +83,10 @@ constexpr DualQuery kReactivate{
     "UPDATE users SET is_active = 1 WHERE id = $1 RETURNING " PARLEY_USER_COLUMNS_SQLITE};
 constexpr DualQuery kTouchLastSeen{"users.touch_last_seen", "UPDATE users SET last_seen_at = now() WHERE id = $1",
                                    "UPDATE users SET last_seen_at = " PARLEY_SQLITE_NOW " WHERE id = $1"};
+// The primary key, for each id of the list parameter (sql.hpp id_list_param).
+constexpr DualQuery kTouchLastSeenMany{
+    "users.touch_last_seen_many", "UPDATE users SET last_seen_at = now() WHERE id = ANY (CAST($1 AS bigint[]))",
+    "UPDATE users SET last_seen_at = " PARLEY_SQLITE_NOW " WHERE id IN (SELECT value FROM json_each($1))"};
 // The defaults here repeat the schema's column defaults for users who never saved settings.
 constexpr DualQuery kSettings{
     "users.settings",
@@ -144,6 +148,7 @@ UserRepository::UserRepository(Dialect d)
          .deactivate = kDeactivate.pick(d),
          .reactivate = kReactivate.pick(d),
          .touch_last_seen = kTouchLastSeen.pick(d),
+         .touch_last_seen_many = kTouchLastSeenMany.pick(d),
          .settings = kSettings.pick(d),
          .update_settings = kUpdateSettings.pick(d)},
       dialect_(d),
@@ -253,6 +258,12 @@ awaitable<std::optional<User>> UserRepository::reactivate(Executor& db, std::int
 awaitable<void> UserRepository::touch_last_seen(Executor& db, std::int64_t id) {
   std::array<Value, 1> params{id};
   co_await db.execute(q_.touch_last_seen, params);
+}
+
+awaitable<void> UserRepository::touch_last_seen_many(Executor& db, std::span<const std::int64_t> ids) {
+  if (ids.empty()) co_return;
+  std::array<Value, 1> params{id_list_param(dialect_, ids)};
+  co_await db.execute(q_.touch_last_seen_many, params);
 }
 
 awaitable<std::optional<UserSettings>> UserRepository::settings(Executor& db, std::int64_t user_id) {

@@ -103,6 +103,9 @@ class UserRepository {
   boost::asio::awaitable<std::optional<User>> reactivate(Executor& db, std::int64_t id);
   // last_seen_at = now.
   boost::asio::awaitable<void> touch_last_seen(Executor& db, std::int64_t id);
+  // last_seen_at = now for every user of `ids` (one statement, one parameter whatever the count):
+  // the real-time layer marks its active users (docs/notifications.md reads it as presence).
+  boost::asio::awaitable<void> touch_last_seen_many(Executor& db, std::span<const std::int64_t> ids);
 
   // The user's settings, the schema defaults when never saved; nullopt for an unknown user.
   boost::asio::awaitable<std::optional<UserSettings>> settings(Executor& db, std::int64_t user_id);
@@ -112,7 +115,7 @@ class UserRepository {
  private:
   struct Queries {
     Query create, find_by_id, find_by_login, search, list_filtered, update_profile, set_role, deactivate, reactivate,
-        touch_last_seen, settings, update_settings;
+        touch_last_seen, touch_last_seen_many, settings, update_settings;
   };
   Queries q_;
   Dialect dialect_;

@@ -113,6 +113,18 @@ TEST_P(UserRepoTest, UpdatesProfileRoleStateAndLastSeen) {
   EXPECT_GE(*seen->last_seen_at, seen->created_at);
 }
 
+TEST_P(UserRepoTest, TouchLastSeenManyMarksExactlyTheListedUsers) {
+  User a = make_user("seen_a");
+  User b = make_user("seen_b");
+  User c = make_user("unseen_c");
+  const std::vector<std::int64_t> ids{a.id, b.id};
+  run(users_.touch_last_seen_many(*db_, ids));
+  run(users_.touch_last_seen_many(*db_, std::span<const std::int64_t>{}));  // nothing to do
+  EXPECT_TRUE(run(users_.find_by_id(*db_, a.id))->last_seen_at);
+  EXPECT_TRUE(run(users_.find_by_id(*db_, b.id))->last_seen_at);
+  EXPECT_FALSE(run(users_.find_by_id(*db_, c.id))->last_seen_at);
+}
+
 TEST_P(UserRepoTest, SettingsDefaultThenUpsert) {
   User u = make_user("fay");
   auto defaults = run(users_.settings(*db_, u.id));

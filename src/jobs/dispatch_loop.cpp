@@ -1,4 +1,4 @@
-#include "webhooks/dispatcher.hpp"
+#include "jobs/dispatch_loop.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -6,34 +6,37 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace parley::webhooks {
+#include <algorithm>
+
+namespace parley::jobs {
 
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
-Dispatcher::Dispatcher(Webhooks& webhooks, asio::any_io_executor executor, spdlog::logger& logger,
-                       std::chrono::milliseconds poll_interval)
-    : webhooks_(webhooks),
+DispatchLoop::DispatchLoop(std::string name, Pass pass, asio::any_io_executor executor, spdlog::logger& logger,
+                           std::chrono::milliseconds poll_interval)
+    : name_(std::move(name)),
+      pass_(std::move(pass)),
       logger_(logger),
       poll_interval_(poll_interval),
-      strand_(asio::make_strand(std::move(executor))),
+      strand_(asio::make_strand(executor)),
       timer_(strand_),
       stopped_timer_(strand_) {}
 
-void Dispatcher::start() {
+void DispatchLoop::start() {
   running_ = true;
   asio::co_spawn(strand_, loop(), asio::detached);
 }
 
-void Dispatcher::wake() {
+void DispatchLoop::wake() {
   asio::post(strand_, [this] {
     wake_pending_ = true;
     timer_.cancel();
   });
 }
 
-awaitable<void> Dispatcher::loop() {
+awaitable<void> DispatchLoop::loop() {
   int failures = 0;
   while (!stopping_) {
     wake_pending_ = false;
@@ -41,12 +44,12 @@ awaitable<void> Dispatcher::loop() {
     try {
       // Until caught up: a pass reads a bounded span of the log.
       while (!stopping_) {
-        const auto read = co_await webhooks_.dispatch_pass();
+        const auto read = co_await pass_();
         if (read == 0) break;
       }
       failures = 0;
     } catch (const std::exception& e) {
-      if (failures++ % 30 == 0) logger_.warn("webhook dispatcher: {}", e.what());
+      if (failures++ % 30 == 0) logger_.warn("{}: {}", name_, e.what());
       wait_for =
           std::min<std::chrono::milliseconds>(poll_interval_ * (1 << std::min(failures, 5)), std::chrono::seconds(30));
     }
@@ -58,9 +61,9 @@ awaitable<void> Dispatcher::loop() {
   stopped_timer_.cancel();
 }
 
-awaitable<void> Dispatcher::stop() { co_await asio::co_spawn(strand_, shut_down(), use_awaitable); }
+awaitable<void> DispatchLoop::stop() { co_await asio::co_spawn(strand_, shut_down(), use_awaitable); }
 
-awaitable<void> Dispatcher::shut_down() {
+awaitable<void> DispatchLoop::shut_down() {
   stopping_ = true;
   timer_.cancel();
   while (running_) {
@@ -69,4 +72,4 @@ awaitable<void> Dispatcher::shut_down() {
   }
 }
 
-}  // namespace parley::webhooks
+}  // namespace parley::jobs
