@@ -1,5 +1,7 @@
 #include "jobs/dispatch_loop.hpp"
 
+#include "jobs/jobs.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -50,8 +52,7 @@ awaitable<void> DispatchLoop::loop() {
       failures = 0;
     } catch (const std::exception& e) {
       if (failures++ % 30 == 0) logger_.warn("{}: {}", name_, e.what());
-      wait_for =
-          std::min<std::chrono::milliseconds>(poll_interval_ * (1 << std::min(failures, 5)), std::chrono::seconds(30));
+      wait_for = failure_backoff(poll_interval_, failures);
     }
     if (wake_pending_ || stopping_) continue;
     timer_.expires_after(wait_for);

@@ -1,11 +1,6 @@
 #include "jobs/redis_broker.hpp"
 
 #include <spdlog/logger.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <charconv>
 #include <map>
@@ -92,9 +87,7 @@ RedisBroker::RedisBroker(db::Database& database, const TaskRegistry& registry, s
       options_(std::move(options)),
       logger_(logger),
       repository_(database.dialect()),
-      strand_(asio::make_strand(std::move(executor))),
-      wake_timer_(strand_),
-      stopped_timer_(strand_) {}
+      relay_("jobs relay", [this] { return relay_pass(); }, std::move(executor), logger, options_.poll_interval) {}
 
 RedisBroker::~RedisBroker() = default;
 
@@ -125,20 +118,20 @@ awaitable<void> RedisBroker::ensure_groups(const std::vector<std::string>& queue
 
 // --- The relay --------------------------------------------------------------------------------
 
-void RedisBroker::start() {
-  asio::post(strand_, [this] {
-    if (started_) return;
-    started_ = true;
-    relay_running_ = true;
-    asio::co_spawn(strand_, relay_loop(), asio::detached);
-  });
-}
+void RedisBroker::start() { relay_.start(); }
 
-void RedisBroker::wake() {
-  asio::post(strand_, [this] {
-    wake_pending_ = true;
-    wake_timer_.cancel();
-  });
+void RedisBroker::wake() { relay_.wake(); }
+
+awaitable<void> RedisBroker::stop() { co_await relay_.stop(); }
+
+awaitable<std::int64_t> RedisBroker::relay_pass() {
+  // The relay's own rows whose lease ran out (a relay that died between XADD and the delete) are
+  // taken back like a worker's.
+  if (Clock::now() >= next_reap_) {
+    next_reap_ = Clock::now() + std::max<Clock::duration>(options_.relay_lease / 2, std::chrono::seconds(1));
+    co_await repository_.reap_expired(database_);
+  }
+  co_return co_await relay_once();
 }
 
 awaitable<int> RedisBroker::relay_once() {
@@ -166,50 +159,6 @@ awaitable<int> RedisBroker::relay_once() {
   for (const auto& reply : replies) reply.throw_if_error();
   co_await repository_.remove_relayed(database_, ids, options_.relay_name);
   co_return static_cast<int>(jobs.size());
-}
-
-awaitable<void> RedisBroker::relay_loop() {
-  // The relay's own rows whose lease ran out (a relay that died between XADD and the delete) are
-  // taken back like a worker's.
-  const auto reap_every = std::max<Clock::duration>(options_.relay_lease / 2, std::chrono::seconds(1));
-  auto next_reap = Clock::now();
-  int failures = 0;
-  while (!stopping_) {
-    wake_pending_ = false;
-    auto wait_for = options_.poll_interval;
-    try {
-      if (Clock::now() >= next_reap) {
-        next_reap = Clock::now() + reap_every;
-        co_await repository_.reap_expired(database_);
-      }
-      const int relayed = co_await relay_once();
-      failures = 0;
-      if (relayed == options_.relay_batch) continue;
-    } catch (const std::exception& e) {
-      ++failures;
-      wait_for = failure_backoff(options_.poll_interval, failures);
-      if (failures == 1 || failures % 10 == 0) logger_.warn("jobs relay: cannot hand jobs to Redis: {}", e.what());
-    }
-    if (wake_pending_ || stopping_) continue;
-    wake_timer_.expires_after(wait_for);
-    co_await wake_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  relay_running_ = false;
-  stopped_timer_.cancel();
-}
-
-awaitable<void> RedisBroker::stop() {
-  co_await asio::co_spawn(
-      strand_,
-      [this]() -> awaitable<void> {
-        stopping_ = true;
-        wake_timer_.cancel();
-        while (relay_running_) {
-          stopped_timer_.expires_after(std::chrono::seconds(30));
-          co_await stopped_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-        }
-      },
-      asio::use_awaitable);
 }
 
 // --- The worker's side ------------------------------------------------------------------------

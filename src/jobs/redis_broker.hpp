@@ -23,10 +23,9 @@
 // is relayed; a worker reads the streams of the queues it was given, or of every queue a task of
 // this build is registered on.
 //
-// Threading: the relay runs on its own strand; the Broker methods are called from the worker's.
+// Threading: the relay is a DispatchLoop on its own strand; the Broker methods are called from the
+// worker's.
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <memory>
 #include <mutex>
@@ -34,6 +33,7 @@
 
 #include "db/database.hpp"
 #include "jobs/broker.hpp"
+#include "jobs/dispatch_loop.hpp"
 #include "jobs/jobs.hpp"
 
 namespace spdlog {
@@ -98,7 +98,8 @@ class RedisBroker final : public Broker {
   // Writes `job` back to the table (a retry, a dead letter, a requeue) and acknowledges its entry.
   boost::asio::awaitable<bool> give_back(const db::repositories::ReturnedJob& job);
   boost::asio::awaitable<bool> acknowledge(const db::repositories::ClaimedJob& job);
-  boost::asio::awaitable<void> relay_loop();
+  // The relay loop's pass: the reaper when due, then relay_once().
+  boost::asio::awaitable<std::int64_t> relay_pass();
 
   db::Database& database_;
   const TaskRegistry& registry_;
@@ -107,14 +108,8 @@ class RedisBroker final : public Broker {
   RedisBrokerOptions options_;
   spdlog::logger& logger_;
   db::repositories::JobRepository repository_;
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
-  // Relay strand only.
-  boost::asio::steady_timer wake_timer_;
-  boost::asio::steady_timer stopped_timer_;
-  bool wake_pending_ = false;
-  bool started_ = false;
-  bool stopping_ = false;
-  bool relay_running_ = false;
+  std::chrono::steady_clock::time_point next_reap_{};  // the relay loop's strand only
+  DispatchLoop relay_;                                  // last: its passes use the members above
   // Any strand: the queues whose consumer group exists.
   std::mutex groups_mutex_;
   std::set<std::string, std::less<>> groups_;
