@@ -69,12 +69,15 @@ awaitable<void> Connection::declare_exchange(std::string name) {
   return declare_exchange(std::move(name), ExchangeOptions());
 }
 
-awaitable<QueueInfo> Connection::declare_queue(std::string name) { return declare_queue(std::move(name), QueueOptions()); }
+awaitable<QueueInfo> Connection::declare_queue(std::string name) {
+  return declare_queue(std::move(name), QueueOptions());
+}
 
 awaitable<QueueInfo> Connection::declare_queue(std::string name, QueueOptions options) {
-  return on_thread<QueueInfo>(engine_, [name = std::move(name), options = std::move(options)](detail::Session& session) {
-    return session.declare_queue(name, options, false);
-  });
+  return on_thread<QueueInfo>(engine_,
+                              [name = std::move(name), options = std::move(options)](detail::Session& session) {
+                                return session.declare_queue(name, options, false);
+                              });
 }
 
 awaitable<QueueInfo> Connection::inspect_queue(std::string name) {
@@ -85,11 +88,11 @@ awaitable<QueueInfo> Connection::inspect_queue(std::string name) {
 
 awaitable<void> Connection::bind_queue(std::string queue, std::string exchange, std::string routing_key,
                                        Table arguments) {
-  return on_thread<void>(engine_, [queue = std::move(queue), exchange = std::move(exchange),
-                                   routing_key = std::move(routing_key),
-                                   arguments = std::move(arguments)](detail::Session& session) {
-    session.bind_queue(queue, exchange, routing_key, arguments);
-  });
+  return on_thread<void>(
+      engine_, [queue = std::move(queue), exchange = std::move(exchange), routing_key = std::move(routing_key),
+                arguments = std::move(arguments)](detail::Session& session) {
+        session.bind_queue(queue, exchange, routing_key, arguments);
+      });
 }
 
 awaitable<void> Connection::bind_queue(std::string queue, std::string exchange, std::string routing_key) {
@@ -102,16 +105,16 @@ awaitable<void> Connection::unbind_queue(std::string queue, std::string exchange
 
 awaitable<void> Connection::unbind_queue(std::string queue, std::string exchange, std::string routing_key,
                                          Table arguments) {
-  return on_thread<void>(engine_, [queue = std::move(queue), exchange = std::move(exchange),
-                                   routing_key = std::move(routing_key),
-                                   arguments = std::move(arguments)](detail::Session& session) {
-    session.unbind_queue(queue, exchange, routing_key, arguments);
-  });
+  return on_thread<void>(
+      engine_, [queue = std::move(queue), exchange = std::move(exchange), routing_key = std::move(routing_key),
+                arguments = std::move(arguments)](detail::Session& session) {
+        session.unbind_queue(queue, exchange, routing_key, arguments);
+      });
 }
 
 awaitable<std::uint32_t> Connection::purge_queue(std::string queue) {
-  return on_thread<std::uint32_t>(engine_,
-                                  [queue = std::move(queue)](detail::Session& session) { return session.purge_queue(queue); });
+  return on_thread<std::uint32_t>(
+      engine_, [queue = std::move(queue)](detail::Session& session) { return session.purge_queue(queue); });
 }
 
 awaitable<std::uint32_t> Connection::delete_queue(std::string queue) {
@@ -120,18 +123,19 @@ awaitable<std::uint32_t> Connection::delete_queue(std::string queue) {
 }
 
 awaitable<void> Connection::delete_exchange(std::string name) {
-  return on_thread<void>(engine_, [name = std::move(name)](detail::Session& session) { session.delete_exchange(name); });
+  return on_thread<void>(engine_,
+                         [name = std::move(name)](detail::Session& session) { session.delete_exchange(name); });
 }
 
 awaitable<void> Connection::publish(Message message) {
   // Not through on_thread: the publish completes when its confirm arrives, not when it was sent.
-  return detail::async_op<void>([engine = engine_, message = std::move(message)](
-                                    std::shared_ptr<detail::Completion<void>> done) mutable {
-    engine->submit(detail::Job{[message = std::move(message), done](detail::Session& session) mutable {
-                                 session.publish(std::move(message), done);
-                               },
-                               [done](std::exception_ptr error) { done->fail(error); }});
-  });
+  return detail::async_op<void>(
+      [engine = engine_, message = std::move(message)](std::shared_ptr<detail::Completion<void>> done) mutable {
+        engine->submit(detail::Job{[message = std::move(message), done](detail::Session& session) mutable {
+                                     session.publish(std::move(message), done);
+                                   },
+                                   [done](std::exception_ptr error) { done->fail(error); }});
+      });
 }
 
 awaitable<std::shared_ptr<Consumer>> Connection::consume(std::string queue) {

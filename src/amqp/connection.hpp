@@ -26,7 +26,8 @@
 // message in a durable queue, once it is on disk), and throws Error otherwise: unroutable (a
 // mandatory message no queue is bound for: basic.return), nacked, channel_error (e.g. 404: no such
 // exchange; every publish then awaiting its confirm fails with it, delivered or not), timeout (no
-// confirm within operation_timeout; it may still be delivered), or the connection's end. Delivery
+// confirm within operation_timeout; it may still be delivered), blocked (the server said it blocks
+// publishers for a memory or disk alarm: nothing is sent until it lifts), or the connection's end. Delivery
 // is at least once: a publish that failed may have been delivered, so consumers must tolerate
 // duplicates (jobs carry their id in message_id).
 //

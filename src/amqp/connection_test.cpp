@@ -268,7 +268,8 @@ TEST_F(AmqpConnection, ConcurrentPublishesFromSeveralThreadsAreAllConfirmed) {
   for (int i = 0; i < kPublishes; ++i) {
     Message message = to_queue(queue, "m" + std::to_string(i));
     message.properties.message_id = "id-" + std::to_string(i);
-    confirmed.push_back(boost::asio::co_spawn(publishers.io(), conn->publish(std::move(message)), boost::asio::use_future));
+    confirmed.push_back(
+        boost::asio::co_spawn(publishers.io(), conn->publish(std::move(message)), boost::asio::use_future));
   }
   for (auto& future : confirmed) {
     ASSERT_EQ(future.wait_for(testing::kDeadline), std::future_status::ready);

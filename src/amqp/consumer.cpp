@@ -14,8 +14,8 @@ Consumer::Consumer(std::shared_ptr<detail::Engine> engine, std::shared_ptr<detai
 
 Consumer::~Consumer() {
   if (state_->ended()) return;
-  engine_->submit(detail::Job{[state = state_](detail::Session& session) { session.cancel(state); },
-                              [](std::exception_ptr) {}});
+  engine_->submit(
+      detail::Job{[state = state_](detail::Session& session) { session.cancel(state); }, [](std::exception_ptr) {}});
 }
 
 awaitable<std::optional<Delivery>> Consumer::next() {
@@ -27,16 +27,17 @@ awaitable<std::optional<Delivery>> Consumer::next() {
 
 namespace {
 
-awaitable<void> settle(const std::shared_ptr<detail::Engine>& engine, const std::shared_ptr<detail::ConsumerState>& state,
-                       std::uint64_t delivery_tag, detail::Session::Settle how, bool multiple, bool requeue) {
-  return detail::async_op<void>([engine, state, delivery_tag, how, multiple,
-                                 requeue](std::shared_ptr<detail::Completion<void>> done) {
-    engine->submit(detail::Job{[state, delivery_tag, how, multiple, requeue, done](detail::Session& session) {
-                                 session.settle(state, delivery_tag, how, multiple, requeue);
-                                 done->succeed();
-                               },
-                               [done](std::exception_ptr error) { done->fail(error); }});
-  });
+awaitable<void> settle(const std::shared_ptr<detail::Engine>& engine,
+                       const std::shared_ptr<detail::ConsumerState>& state, std::uint64_t delivery_tag,
+                       detail::Session::Settle how, bool multiple, bool requeue) {
+  return detail::async_op<void>(
+      [engine, state, delivery_tag, how, multiple, requeue](std::shared_ptr<detail::Completion<void>> done) {
+        engine->submit(detail::Job{[state, delivery_tag, how, multiple, requeue, done](detail::Session& session) {
+                                     session.settle(state, delivery_tag, how, multiple, requeue);
+                                     done->succeed();
+                                   },
+                                   [done](std::exception_ptr error) { done->fail(error); }});
+      });
 }
 
 }  // namespace

@@ -72,9 +72,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::thread thread_;
   std::atomic<State> state_{State::connecting};
   mutable std::mutex mutex_;
-  std::deque<Job> jobs_;          // guarded
-  std::exception_ptr ended_;      // guarded: set when the thread takes no more jobs
-  std::string failure_;           // guarded
+  std::deque<Job> jobs_;      // guarded
+  std::exception_ptr ended_;  // guarded: set when the thread takes no more jobs
+  std::string failure_;       // guarded
   // The connection's thread only.
   bool closing_ = false;
   std::vector<std::shared_ptr<Completion<void>>> close_waiters_;

@@ -4,9 +4,7 @@ namespace parley::amqp {
 namespace {
 
 // The public side of an AppError: 503 for what a retry later may fix, 500 for what it will not.
-bool unavailable(ErrorKind kind) {
-  return kind != ErrorKind::channel_error && kind != ErrorKind::unroutable;
-}
+bool unavailable(ErrorKind kind) { return kind != ErrorKind::channel_error && kind != ErrorKind::unroutable; }
 
 AppError make_app_error(ErrorKind kind, const std::string& detail) {
   if (unavailable(kind)) {
@@ -19,14 +17,24 @@ AppError make_app_error(ErrorKind kind, const std::string& detail) {
 
 const char* to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::connect_failed: return "connect_failed";
-    case ErrorKind::connection_lost: return "connection_lost";
-    case ErrorKind::closed: return "closed";
-    case ErrorKind::channel_error: return "channel_error";
-    case ErrorKind::unroutable: return "unroutable";
-    case ErrorKind::nacked: return "nacked";
-    case ErrorKind::timeout: return "timeout";
-    case ErrorKind::consumer_cancelled: return "consumer_cancelled";
+    case ErrorKind::connect_failed:
+      return "connect_failed";
+    case ErrorKind::connection_lost:
+      return "connection_lost";
+    case ErrorKind::closed:
+      return "closed";
+    case ErrorKind::channel_error:
+      return "channel_error";
+    case ErrorKind::unroutable:
+      return "unroutable";
+    case ErrorKind::nacked:
+      return "nacked";
+    case ErrorKind::timeout:
+      return "timeout";
+    case ErrorKind::blocked:
+      return "blocked";
+    case ErrorKind::consumer_cancelled:
+      return "consumer_cancelled";
   }
   return "unknown";
 }

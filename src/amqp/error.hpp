@@ -23,6 +23,8 @@ enum class ErrorKind {
   unroutable,          // a mandatory publish matched no queue (basic.return, 312 NO_ROUTE). 500.
   nacked,              // the server refused a publish (basic.nack: e.g. a full queue with reject-publish). 503.
   timeout,             // a publish not confirmed within operation_timeout; it may still be delivered. 503.
+  blocked,             // the server blocks publishers (connection.blocked: a memory or disk alarm); nothing was
+                       // sent. 503.
   consumer_cancelled,  // the server cancelled a consumer (its queue was deleted). 503.
 };
 

@@ -25,10 +25,14 @@ timeval to_timeval(std::chrono::milliseconds duration) {
 
 const char* exchange_type_name(ExchangeType type) {
   switch (type) {
-    case ExchangeType::direct: return "direct";
-    case ExchangeType::fanout: return "fanout";
-    case ExchangeType::topic: return "topic";
-    case ExchangeType::headers: return "headers";
+    case ExchangeType::direct:
+      return "direct";
+    case ExchangeType::fanout:
+      return "fanout";
+    case ExchangeType::topic:
+      return "topic";
+    case ExchangeType::headers:
+      return "headers";
   }
   return "direct";
 }
@@ -43,7 +47,8 @@ std::string probe_connect_error(const std::string& host, std::uint16_t port, std
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return "";
   std::string reason;
   for (const addrinfo* address = found; address != nullptr; address = address->ai_next) {
-    const int fd = ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address->ai_protocol);
+    const int fd =
+        ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address->ai_protocol);
     if (fd < 0) continue;
     int error = 0;
     if (::connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
@@ -96,8 +101,8 @@ void Session::check(const amqp_rpc_reply_t& reply, amqp_channel_t channel, const
       die(Error(connection_kind, what + ": no reply (protocol error)" + where));
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
       if (reply.library_error == AMQP_STATUS_TIMEOUT) {
-        die(Error(connection_kind, what + ": no reply within " + std::to_string(config_.operation_timeout.count()) +
-                                       " ms" + where));
+        die(Error(connection_kind,
+                  what + ": no reply within " + std::to_string(config_.operation_timeout.count()) + " ms" + where));
       }
       die(Error(connection_kind, what + ": " + amqp_error_string2(reply.library_error) + where));
     case AMQP_RESPONSE_SERVER_EXCEPTION:
@@ -125,7 +130,8 @@ void Session::check(const amqp_rpc_reply_t& reply, amqp_channel_t channel, const
 
 void Session::check_status(int status, const std::string& what) {
   if (status == AMQP_STATUS_OK) return;
-  die(Error(ErrorKind::connection_lost, what + ": " + amqp_error_string2(status) + " (" + config_.url.redacted() + ")"));
+  die(Error(ErrorKind::connection_lost,
+            what + ": " + amqp_error_string2(status) + " (" + config_.url.redacted() + ")"));
 }
 
 void Session::connect() {
@@ -139,8 +145,9 @@ void Session::connect() {
   if (status != AMQP_STATUS_OK) {
     std::string detail = "could not connect to " + where + ": " + amqp_error_string2(status);
     if (status == AMQP_STATUS_SOCKET_ERROR) {
-      const std::string reason = probe_connect_error(
-          config_.url.host, config_.url.port, std::min<std::chrono::milliseconds>(config_.connect_timeout, std::chrono::seconds(2)));
+      const std::string reason =
+          probe_connect_error(config_.url.host, config_.url.port,
+                              std::min<std::chrono::milliseconds>(config_.connect_timeout, std::chrono::seconds(2)));
       if (!reason.empty()) detail += " (" + reason + ")";
     }
     die(Error(ErrorKind::connect_failed, detail));
@@ -151,17 +158,23 @@ void Session::connect() {
 
   // Merged by rabbitmq-c with its own properties and capabilities. consumer_cancel_notify: the
   // server tells a consumer whose queue went away (basic.cancel) instead of leaving it idle forever.
-  amqp_table_entry_t capabilities[1];
+  // connection.blocked: it says when a resource alarm makes it stop reading from publishers, so
+  // publish() fails at once instead of writing into a socket nobody reads (which could block this
+  // thread, and every operation behind it, until the alarm clears).
+  amqp_table_entry_t capabilities[2];
   capabilities[0].key = amqp_cstring_bytes("consumer_cancel_notify");
   capabilities[0].value.kind = AMQP_FIELD_KIND_BOOLEAN;
   capabilities[0].value.value.boolean = 1;
+  capabilities[1].key = amqp_cstring_bytes("connection.blocked");
+  capabilities[1].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  capabilities[1].value.value.boolean = 1;
   amqp_table_entry_t properties[2];
   properties[0].key = amqp_cstring_bytes("connection_name");
   properties[0].value.kind = AMQP_FIELD_KIND_UTF8;
   properties[0].value.value.bytes = amqp_cstring_bytes(config_.connection_name.c_str());
   properties[1].key = amqp_cstring_bytes("capabilities");
   properties[1].value.kind = AMQP_FIELD_KIND_TABLE;
-  properties[1].value.value.table = amqp_table_t{1, capabilities};
+  properties[1].value.value.table = amqp_table_t{2, capabilities};
   const amqp_table_t table{2, properties};
   const amqp_rpc_reply_t login = amqp_login_with_properties(
       conn_, config_.url.vhost.c_str(), 0, config_.frame_max, static_cast<int>(config_.heartbeat.count()), &table,
@@ -199,8 +212,9 @@ void Session::ensure_publish_channel() {
 void Session::declare_exchange(const std::string& name, const ExchangeOptions& options) {
   ensure_declare_channel();
   Encoder encoder;
-  amqp_exchange_declare(conn_, kDeclareChannel, encoder.bytes(name), amqp_cstring_bytes(exchange_type_name(options.type)),
-                        0, options.durable, options.auto_delete, 0, encoder.table(options.arguments));
+  amqp_exchange_declare(conn_, kDeclareChannel, encoder.bytes(name),
+                        amqp_cstring_bytes(exchange_type_name(options.type)), 0, options.durable, options.auto_delete,
+                        0, encoder.table(options.arguments));
   check(amqp_get_rpc_reply(conn_), kDeclareChannel, "declare exchange " + quoted(name));
   amqp_maybe_release_buffers_on_channel(conn_, kDeclareChannel);
 }
@@ -268,6 +282,10 @@ void Session::delete_exchange(const std::string& name) {
 }
 
 void Session::publish(Message message, std::shared_ptr<Completion<void>> done) {
+  if (blocked_) {
+    throw Error(ErrorKind::blocked, "the server blocks publishing (" + *blocked_ + "); publish to exchange " +
+                                        quoted(message.exchange) + " not sent");
+  }
   ensure_publish_channel();
   Encoder encoder;
   const amqp_basic_properties_t properties = encoder.properties(message.properties);
@@ -331,9 +349,15 @@ void Session::settle(const std::shared_ptr<ConsumerState>& consumer, std::uint64
   const amqp_channel_t channel = it->first;
   int status = AMQP_STATUS_OK;
   switch (how) {
-    case Settle::ack: status = amqp_basic_ack(conn_, channel, delivery_tag, multiple); break;
-    case Settle::nack: status = amqp_basic_nack(conn_, channel, delivery_tag, multiple, requeue); break;
-    case Settle::reject: status = amqp_basic_reject(conn_, channel, delivery_tag, requeue); break;
+    case Settle::ack:
+      status = amqp_basic_ack(conn_, channel, delivery_tag, multiple);
+      break;
+    case Settle::nack:
+      status = amqp_basic_nack(conn_, channel, delivery_tag, multiple, requeue);
+      break;
+    case Settle::reject:
+      status = amqp_basic_reject(conn_, channel, delivery_tag, requeue);
+      break;
   }
   check_status(status, "acknowledge delivery " + std::to_string(delivery_tag));
 }
@@ -407,6 +431,14 @@ void Session::dispatch(const amqp_frame_t& frame) {
       channel_closed_by_server(frame.channel, error);
       return;
     }
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+      const std::string reason = to_string(static_cast<const amqp_connection_blocked_t*>(method.decoded)->reason);
+      blocked_ = reason.empty() ? "a resource alarm" : reason;
+      return;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      blocked_.reset();
+      return;
     case AMQP_BASIC_DELIVER_METHOD:
       on_deliver(frame.channel, *static_cast<const amqp_basic_deliver_t*>(method.decoded));
       return;
@@ -429,7 +461,7 @@ void Session::dispatch(const amqp_frame_t& frame) {
       on_server_cancel(frame.channel, *static_cast<const amqp_basic_cancel_t*>(method.decoded));
       return;
     default:
-      return;  // connection.blocked, channel.flow, ...: nothing to do
+      return;  // channel.flow, late replies, ...: nothing to do
   }
 }
 
@@ -546,11 +578,10 @@ std::optional<Session::Clock::time_point> Session::expire_publishes(Clock::time_
   while (!pending_.empty()) {
     auto it = pending_.begin();
     if (it->second.deadline > now) return it->second.deadline;
-    it->second.done->fail(std::make_exception_ptr(
-        Error(ErrorKind::timeout, "no confirm for the publish to exchange " + quoted(it->second.exchange) +
-                                      " with routing key " + quoted(it->second.routing_key) + " within " +
-                                      std::to_string(config_.operation_timeout.count()) +
-                                      " ms; it may still be delivered")));
+    it->second.done->fail(std::make_exception_ptr(Error(
+        ErrorKind::timeout, "no confirm for the publish to exchange " + quoted(it->second.exchange) +
+                                " with routing key " + quoted(it->second.routing_key) + " within " +
+                                std::to_string(config_.operation_timeout.count()) + " ms; it may still be delivered")));
     pending_.erase(it);
   }
   return std::nullopt;

@@ -18,6 +18,7 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "amqp/completion.hpp"
@@ -128,6 +129,8 @@ class Session {
   std::map<amqp_channel_t, ConsumerEntry> consumers_;
   amqp_channel_t next_consumer_channel_ = kFirstConsumerChannel;
   int channel_max_ = 0;
+  // Set while the server blocks publishers (connection.blocked), with its reason.
+  std::optional<std::string> blocked_;
 };
 
 }  // namespace parley::amqp::detail

@@ -129,35 +129,49 @@ namespace {
 
 boost::json::value to_json(const amqp_field_value_t& field) {
   switch (field.kind) {
-    case AMQP_FIELD_KIND_BOOLEAN: return field.value.boolean != 0;
-    case AMQP_FIELD_KIND_I8: return std::int64_t{field.value.i8};
-    case AMQP_FIELD_KIND_U8: return std::int64_t{field.value.u8};
-    case AMQP_FIELD_KIND_I16: return std::int64_t{field.value.i16};
-    case AMQP_FIELD_KIND_U16: return std::int64_t{field.value.u16};
-    case AMQP_FIELD_KIND_I32: return std::int64_t{field.value.i32};
-    case AMQP_FIELD_KIND_U32: return std::int64_t{field.value.u32};
-    case AMQP_FIELD_KIND_I64: return field.value.i64;
+    case AMQP_FIELD_KIND_BOOLEAN:
+      return field.value.boolean != 0;
+    case AMQP_FIELD_KIND_I8:
+      return std::int64_t{field.value.i8};
+    case AMQP_FIELD_KIND_U8:
+      return std::int64_t{field.value.u8};
+    case AMQP_FIELD_KIND_I16:
+      return std::int64_t{field.value.i16};
+    case AMQP_FIELD_KIND_U16:
+      return std::int64_t{field.value.u16};
+    case AMQP_FIELD_KIND_I32:
+      return std::int64_t{field.value.i32};
+    case AMQP_FIELD_KIND_U32:
+      return std::int64_t{field.value.u32};
+    case AMQP_FIELD_KIND_I64:
+      return field.value.i64;
     case AMQP_FIELD_KIND_U64:
       if (field.value.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return static_cast<std::int64_t>(field.value.u64);
       }
       return field.value.u64;
-    case AMQP_FIELD_KIND_TIMESTAMP: return static_cast<std::int64_t>(field.value.u64);
-    case AMQP_FIELD_KIND_F32: return double{field.value.f32};
-    case AMQP_FIELD_KIND_F64: return field.value.f64;
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      return static_cast<std::int64_t>(field.value.u64);
+    case AMQP_FIELD_KIND_F32:
+      return double{field.value.f32};
+    case AMQP_FIELD_KIND_F64:
+      return field.value.f64;
     case AMQP_FIELD_KIND_DECIMAL:
       return field.value.decimal.value / std::pow(10.0, field.value.decimal.decimals);
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES: return boost::json::string(to_string(field.value.bytes));
+    case AMQP_FIELD_KIND_BYTES:
+      return boost::json::string(to_string(field.value.bytes));
     case AMQP_FIELD_KIND_ARRAY: {
       boost::json::array out;
       out.reserve(static_cast<std::size_t>(field.value.array.num_entries));
       for (int i = 0; i < field.value.array.num_entries; ++i) out.push_back(to_json(field.value.array.entries[i]));
       return out;
     }
-    case AMQP_FIELD_KIND_TABLE: return to_table(field.value.table);
+    case AMQP_FIELD_KIND_TABLE:
+      return to_table(field.value.table);
     case AMQP_FIELD_KIND_VOID:
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 

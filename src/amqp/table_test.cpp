@@ -34,7 +34,8 @@ TEST(AmqpTable, EveryKindSurvivesTheWire) {
     "job": "mail.send", "attempt": 3, "negative": -9000000000, "ratio": 0.25, "urgent": true,
     "nothing": null, "tags": ["a", 1, false], "nested": {"x-death": [{"count": 2, "reason": "expired"}]},
     "empty": "", "empty_table": {}
-  })").as_object();
+  })")
+                          .as_object();
   EXPECT_EQ(boost::json::serialize(through_the_wire(table)), boost::json::serialize(table));
 }
 

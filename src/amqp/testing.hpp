@@ -45,7 +45,8 @@ inline Url url_from_env() {
 inline std::string unique_name(const std::string& what) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   std::string name = "parley-test-" + what;
-  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) name += "-" + std::string(info->name());
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info())
+    name += "-" + std::string(info->name());
   char suffix[17];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(random()));
   return name + "-" + suffix;
@@ -98,7 +99,8 @@ inline std::string run_command(const std::string& command) {
 // rabbitmqctl wrapper, $PARLEY_TEST_AMQP_CTL. Other connections, other suites' included, are left alone.
 inline int close_connections_named(const std::string& name, const std::string& reason = "closed by a test") {
   const char* ctl = std::getenv("PARLEY_TEST_AMQP_CTL");
-  if (ctl == nullptr || *ctl == '\0') throw std::runtime_error("PARLEY_TEST_AMQP_CTL is unset (scripts/test-servers sets it)");
+  if (ctl == nullptr || *ctl == '\0')
+    throw std::runtime_error("PARLEY_TEST_AMQP_CTL is unset (scripts/test-servers sets it)");
   // One line per connection: <pid>\t[{"product","rabbitmq-c"},...,{"connection_name","<name>"}]; the JSON formatter
   // writes pids in a form close_connection does not take. Names are unique: a substring match is exact enough.
   const std::string listing = run_command(std::string(ctl) + " -q list_connections pid client_properties 2>&1");

@@ -48,8 +48,8 @@ struct QueueOptions {
 };
 
 struct QueueInfo {
-  std::string name;             // the server's name for a queue declared with ""
-  std::uint32_t messages = 0;   // ready messages (not those delivered and unacknowledged)
+  std::string name;            // the server's name for a queue declared with ""
+  std::uint32_t messages = 0;  // ready messages (not those delivered and unacknowledged)
   std::uint32_t consumers = 0;
 };
 
@@ -63,19 +63,19 @@ struct Properties {
   std::string app_id;
   std::string reply_to;
   Table headers;
-  std::optional<std::uint8_t> priority;             // 0..9 by convention; needs a queue with max_priority
+  std::optional<std::uint8_t> priority;                 // 0..9 by convention; needs a queue with max_priority
   std::optional<std::chrono::milliseconds> expiration;  // per-message TTL in the queue (a delay)
-  std::optional<std::int64_t> timestamp;            // seconds since the epoch
-  bool persistent = true;                           // delivery mode 2: written to disk in durable queues
+  std::optional<std::int64_t> timestamp;                // seconds since the epoch
+  bool persistent = true;                               // delivery mode 2: written to disk in durable queues
 };
 
 // A message to publish.
 struct Message {
-  std::string exchange;     // "" is the default exchange: routing_key names the queue
+  std::string exchange;  // "" is the default exchange: routing_key names the queue
   std::string routing_key;
   std::string body;
   Properties properties;
-  bool mandatory = true;    // an unroutable message fails the publish (ErrorKind::unroutable)
+  bool mandatory = true;  // an unroutable message fails the publish (ErrorKind::unroutable)
 };
 
 struct ConsumeOptions {

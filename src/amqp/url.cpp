@@ -41,9 +41,8 @@ std::string percent_decode(std::string_view text, std::string_view what) {
 }
 
 bool valid_host_name(std::string_view host) {
-  return std::all_of(host.begin(), host.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_';
-  });
+  return std::all_of(host.begin(), host.end(),
+                     [](unsigned char c) { return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_'; });
 }
 
 // Characters a percent-encoded URL part may hold as they are (RFC 3986 unreserved).
@@ -94,7 +93,8 @@ Url parse_url(std::string_view url) {
     authority = authority.substr(at + 1);
     const auto colon = userinfo.find(':');
     out.username = percent_decode(userinfo.substr(0, colon), "the user name");
-    out.password = colon == std::string_view::npos ? std::string{} : percent_decode(userinfo.substr(colon + 1), "the password");
+    out.password =
+        colon == std::string_view::npos ? std::string{} : percent_decode(userinfo.substr(colon + 1), "the password");
     if (out.username.empty()) invalid("the user name is empty");
   }
 
