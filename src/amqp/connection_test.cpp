@@ -257,6 +257,66 @@ TEST_F(AmqpConnection, PriorityQueueDeliversTheHighestFirst) {
   }());
 }
 
+TEST_F(AmqpConnection, UnbindAndPurge) {
+  auto conn = open();
+  const std::string exchange = unique_name("exchange");
+  const std::string queue = unique_name("queue");
+  run([&]() -> awaitable<void> {
+    co_await conn->declare_exchange(exchange);
+    co_await conn->declare_queue(queue);
+    const std::string key = "k";
+    co_await conn->bind_queue(queue, exchange, key);
+    Message message;
+    message.exchange = exchange;
+    message.routing_key = key;
+    message.body = "routed";
+    co_await conn->publish(message);
+    co_await conn->unbind_queue(queue, exchange, key);
+    try {
+      co_await conn->publish(message);
+      ADD_FAILURE() << "published through a binding that was removed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::unroutable) << e.what();
+    }
+    EXPECT_EQ(co_await conn->purge_queue(queue), 1u);
+    EXPECT_EQ((co_await conn->inspect_queue(queue)).messages, 0u);
+    co_await conn->delete_queue(queue);
+    co_await conn->delete_exchange(exchange);
+  }());
+}
+
+TEST_F(AmqpConnection, QuorumQueueWithADeadLetterExchange) {
+  auto conn = open();
+  const std::string queue = unique_name("quorum");
+  const std::string dead = unique_name("quorum-dead");
+  run([&]() -> awaitable<void> {
+    co_await conn->declare_queue(dead);
+    QueueOptions options;
+    options.queue_type = "quorum";
+    options.dead_letter_exchange = "";  // the default exchange: by queue name
+    options.dead_letter_routing_key = dead;
+    co_await conn->declare_queue(queue, options);
+    Message message;
+    message.routing_key = queue;
+    message.body = "replicated";
+    co_await conn->publish(message);
+    auto consumer = co_await conn->consume(queue);
+    auto delivery = co_await consumer->next();
+    EXPECT_TRUE(delivery.has_value());
+    if (!delivery) co_return;
+    EXPECT_EQ(delivery->body, "replicated");
+    co_await consumer->reject(delivery->delivery_tag, false);
+    auto dead_consumer = co_await conn->consume(dead);
+    auto dead_letter = co_await dead_consumer->next();
+    EXPECT_TRUE(dead_letter && dead_letter->body == "replicated");
+    if (dead_letter) co_await dead_consumer->ack(dead_letter->delivery_tag);
+    co_await consumer->cancel();
+    co_await dead_consumer->cancel();
+    co_await conn->delete_queue(queue);
+    co_await conn->delete_queue(dead);
+  }());
+}
+
 // Many coroutines on several threads publish at once on one connection; each gets its own confirm.
 TEST_F(AmqpConnection, ConcurrentPublishesFromSeveralThreadsAreAllConfirmed) {
   constexpr int kPublishes = 300;
