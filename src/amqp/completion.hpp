@@ -46,6 +46,18 @@ class Completion<void> {
   virtual void fail(std::exception_ptr error) = 0;
 };
 
+// Each awaiting caller gets an Error of its own: a connection keeps one exception object for the
+// reason it ended and hands it to every caller after, on many threads.
+inline std::exception_ptr own_copy(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return std::make_exception_ptr(e);
+  } catch (...) {
+    return error;
+  }
+}
+
 inline std::exception_ptr dropped_error() {
   return std::make_exception_ptr(Error(ErrorKind::closed, "the connection ended before the operation ran"));
 }
@@ -68,7 +80,8 @@ class HandlerCompletion final : public Completion<T> {
   }
   void fail(std::exception_ptr error) override {
     if (done_.exchange(true)) return;
-    boost::asio::post(work_, [handler = std::move(handler_), error]() mutable { std::move(handler)(error, T{}); });
+    boost::asio::post(
+        work_, [handler = std::move(handler_), error = own_copy(error)]() mutable { std::move(handler)(error, T{}); });
     work_ = {};
   }
 
@@ -94,7 +107,8 @@ class HandlerCompletion<void, Handler> final : public Completion<void> {
   }
   void fail(std::exception_ptr error) override {
     if (done_.exchange(true)) return;
-    boost::asio::post(work_, [handler = std::move(handler_), error]() mutable { std::move(handler)(error); });
+    boost::asio::post(
+        work_, [handler = std::move(handler_), error = own_copy(error)]() mutable { std::move(handler)(error); });
     work_ = {};
   }
 
