@@ -26,10 +26,10 @@
 // message in a durable queue, once it is on disk), and throws Error otherwise: unroutable (a
 // mandatory message no queue is bound for: basic.return), nacked, channel_error (e.g. 404: no such
 // exchange; every publish then awaiting its confirm fails with it, delivered or not), timeout (no
-// confirm within operation_timeout; it may still be delivered), blocked (the server said it blocks
-// publishers for a memory or disk alarm: nothing is sent until it lifts), or the connection's end. Delivery
-// is at least once: a publish that failed may have been delivered, so consumers must tolerate
-// duplicates (jobs carry their id in message_id).
+// confirm within operation_timeout; it may still be delivered), blocked (the server announced that
+// a memory or disk alarm blocks publishers: nothing is sent until it lifts), or the connection's
+// end. Delivery is at least once: a publish that failed may have been delivered, so consumers must
+// tolerate duplicates (jobs carry their id in message_id).
 //
 // Declaring. A refused declare or bind (406 PRECONDITION_FAILED: the queue exists with other
 // arguments; 404: no such exchange) throws Error(channel_error); the connection stays usable.
@@ -41,6 +41,11 @@
 // topology again and consume again. RabbitMQ requeues the deliveries that were not acknowledged on
 // the old connection and delivers them again with redelivered set; an ack that did not reach it
 // is lost the same way (the job runs twice).
+//
+// Limits. Replies are bounded by operation_timeout, writes are not: rabbitmq-c waits as long as
+// it takes for a socket the server stopped reading (it does so for publishers during an alarm,
+// hence `blocked` above); meanwhile the connection's other operations wait too. A silent peer is
+// found by heartbeats only between writes.
 //
 // The operations are plain functions, not coroutines: they take their arguments (by value) when
 // called and return the awaitable. GCC 12 frees a braced temporary of an aggregate (Message,
@@ -70,7 +75,8 @@ class Connection {
   static boost::asio::awaitable<std::shared_ptr<Connection>> open(ConnectionConfig config);
 
   // Closes as close() does (without awaiting it) and waits for the connection's thread to end:
-  // at most about 2 x operation_timeout with publishes unconfirmed. Prefer co_await close() first.
+  // about 2 x operation_timeout at most with publishes unconfirmed (unless a write is stuck: see
+  // Limits). Prefer co_await close() first.
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
