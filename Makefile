@@ -33,12 +33,12 @@ run: build-release
 	exec $(RELEASE_DIR)/parley all
 
 # Builds once, starts the test servers in a private folder, runs every suite, stops the servers.
-test: build-debug
-	@scripts/run-tests $(DEBUG_DIR)
+# run-tests builds, so that RabbitMQ, slow to boot, boots during the build (scripts/run-tests).
+test: bootstrap $(DEBUG_DIR)/build.ninja
+	@JOBS=$(JOBS) scripts/run-tests --build $(DEBUG_DIR)
 
 sanitize-test: bootstrap $(SANITIZE_DIR)/build.ninja
-	cmake --build $(SANITIZE_DIR) -j $(JOBS)
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/run-tests $(SANITIZE_DIR)
+	@JOBS=$(JOBS) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/run-tests --build $(SANITIZE_DIR)
 
 bench:
 	@scripts/bootstrap --bench
