@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "amqp/url.hpp"
+#include "core/amqp_url.hpp"
 
 namespace parley::amqp {
 

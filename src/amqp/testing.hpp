@@ -24,7 +24,7 @@
 
 #include "amqp/config.hpp"
 #include "amqp/connection.hpp"
-#include "amqp/url.hpp"
+#include "core/amqp_url.hpp"
 
 namespace parley::amqp::testing {
 

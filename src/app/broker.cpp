@@ -1,7 +1,9 @@
 #include "app/broker.hpp"
 
 #include "core/redis_url.hpp"
+#include "core/amqp_url.hpp"
 #include "jobs/database_broker.hpp"
+#include "jobs/rabbitmq_broker.hpp"
 #include "jobs/redis_broker.hpp"
 #include "redis/client.hpp"
 
@@ -13,7 +15,17 @@ std::unique_ptr<jobs::Broker> make_broker(const Config& config, db::Database& da
                                           boost::asio::any_io_executor executor, spdlog::logger& logger,
                                           std::string relay_name) {
   if (config.broker_url == "database") return std::make_unique<jobs::DatabaseBroker>(database);
-  // Config validated the URL: redis:// is the other broker this build has.
+  if (config.broker_url.starts_with("amqp://")) {
+    amqp::ConnectionConfig connection{.url = amqp::parse_url(config.broker_url), .connection_name = "parley"};
+    return std::make_unique<jobs::RabbitMqBroker>(
+        database, registry, std::move(connection),
+        jobs::RabbitMqBrokerOptions{.prefix = config.broker_prefix,
+                                    .relay_name = std::move(relay_name),
+                                    .poll_interval = config.worker_poll_interval,
+                                    .prefetch = static_cast<std::uint16_t>(config.worker_concurrency)},
+        logger, std::move(executor));
+  }
+  // Config validated the URL: otherwise it is redis://.
   redis::ClientConfig client_config{.url = parse_redis_url(config.broker_url),
                                     .connections = config.redis_connections,
                                     .connect_timeout = config.redis_timeout,

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/amqp_url.hpp"
 #include "core/redis_url.hpp"
 
 namespace parley {
@@ -491,7 +492,8 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return show_ms(c.message_edit_window); }},
       {"PARLEY_BROKER_URL", "database",
        "where workers take jobs from: database (the jobs table: FOR UPDATE SKIP LOCKED on PostgreSQL, the single "
-       "writer on SQLite) or redis://[[user]:password@]host[:port][/db] (Redis Streams, fed from the jobs table)",
+       "writer on SQLite), redis://[[user]:password@]host[:port][/db] (Redis Streams) or "
+       "amqp://[user[:password]@]host[:port][/vhost] (RabbitMQ); both fed from the jobs table",
        true,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          if (v.starts_with("redis://")) {
@@ -500,19 +502,28 @@ std::vector<Setting> make_settings() {
            } catch (const AppError& e) {
              return std::string(kRedisUrlForm) + " (" + e.public_message() + ")";
            }
+         } else if (v.starts_with("amqp://") || v.starts_with("amqps://")) {
+           try {
+             amqp::parse_url(v);
+           } catch (const std::invalid_argument& e) {
+             // "invalid AMQP URL: <reason> (expected <form>)", which never holds the password.
+             std::string_view what = e.what();
+             what = what.substr(std::min(what.find(": ") + 2, what.size()));
+             return std::string(amqp::kUrlForm) + " (" + std::string(what.substr(0, what.rfind(" (expected"))) + ")";
+           }
          } else if (v != "database") {
-           // RabbitMQ is designed (docs/jobs.md) but not built yet: refusing it beats silently
-           // using the database instead.
-           return "database or redis://... (amqp:// is not available in this version)";
+           return "database, redis://... or amqp://...";
          }
          c.broker_url = std::string(v);
          return std::nullopt;
        },
        [](const Config& c) {
+         if (c.broker_url.starts_with("amqp://")) return amqp::parse_url(c.broker_url).redacted();
          return c.broker_url == "database" ? c.broker_url : parse_redis_url(c.broker_url).redacted();
        }},
       {"PARLEY_BROKER_PREFIX", "parley",
-       "prefix of the broker's keys (<prefix>:jobs:<queue>), so deployments can share one Redis", false,
+       "prefix of the broker's names (Redis keys <prefix>:jobs:<queue>, RabbitMQ queues <prefix>.jobs.<queue>), so "
+       "deployments can share one Redis or RabbitMQ", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          const bool valid = !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.' || ch == ':';

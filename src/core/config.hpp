@@ -122,7 +122,7 @@ struct Config {
   bool run_api = true;
   bool run_worker = false;
   bool run_scheduler = false;
-  std::string broker_url = "database";  // or redis://...
+  std::string broker_url = "database";  // or redis://..., amqp://...
   std::string broker_prefix = "parley";
   int worker_concurrency = 4;
   std::vector<std::string> worker_queues;  // empty: every queue

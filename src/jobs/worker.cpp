@@ -249,6 +249,8 @@ awaitable<void> Worker::gauge_loop() {
     } catch (const std::exception& e) {
       logger_.debug("worker {}: cannot count jobs: {}", options_.name, e.what());
     }
+    // A stop that came while counting cancelled the timer before this wait: look again.
+    if (stopping_) break;
     gauge_timer_.expires_after(std::chrono::seconds(15));
     co_await gauge_timer_.async_wait(asio::as_tuple(use_awaitable));
   }

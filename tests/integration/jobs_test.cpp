@@ -1,11 +1,14 @@
 // Background jobs end to end (docs/jobs.md) on SQLite and PostgreSQL with the database broker, and
-// on PostgreSQL with the Redis Streams broker (a real Redis, keys under a prefix of the test's
-// own): the outbox, retries and dead letters through the admin endpoints, a worker killed with
+// on PostgreSQL with the Redis Streams and RabbitMQ brokers (a real Redis and RabbitMQ, keys and
+// queues under a prefix of the test's own): the outbox, retries and dead letters through the admin endpoints, a worker killed with
 // SIGKILL in the middle of a job, and two schedulers that fire a run once.
 #include "child_process.hpp"
 #include "messaging_fixture.hpp"
 
+#include "amqp/connection.hpp"
+#include "core/amqp_url.hpp"
 #include "core/time.hpp"
+#include "jobs/rabbitmq_broker.hpp"
 #include "db/repositories/job_repository.hpp"
 #include "db/testing.hpp"
 
@@ -13,6 +16,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 namespace parley::testing {
@@ -25,21 +29,31 @@ using namespace std::chrono_literals;
 class JobsTest : public MessagingTest {
  protected:
   db::testing::TempDir scratch_;
-  // This test's keys in the shared test Redis: suites running at once never see each other's jobs.
+  // This test's keys in the shared test Redis and queues in the shared RabbitMQ: suites running at
+  // once never see each other's jobs.
   const std::string broker_prefix_ = "test" + std::to_string(std::random_device{}());
 
   void SetUp() override {
-    if (redis_broker() && broker_env().empty()) GTEST_SKIP() << "PARLEY_TEST_REDIS_URL is unset (see scripts/test-servers)";
+    if (message_broker() && broker_env().empty()) GTEST_SKIP() << broker_url_variable() << " is unset (see scripts/test-servers)";
     restart({});
   }
 
-  bool redis_broker() const { return GetParam() == "postgres_redis"; }
+  // The broker under test: "database", "redis" or "rabbitmq" (GET /admin/jobs names it).
+  std::string broker() const {
+    if (GetParam() == "postgres_redis") return "redis";
+    if (GetParam() == "postgres_rabbitmq") return "rabbitmq";
+    return "database";
+  }
+  bool message_broker() const { return broker() != "database"; }
+  const char* broker_url_variable() const {
+    return broker() == "redis" ? "PARLEY_TEST_REDIS_URL" : "PARLEY_TEST_AMQP_URL";
+  }
   // The broker's settings, for this fixture's servers and child processes.
   std::map<std::string, std::string> broker_env() {
-    if (!redis_broker()) return {};
-    const char* redis = std::getenv("PARLEY_TEST_REDIS_URL");
-    if (redis == nullptr || *redis == '\0') return {};
-    return {{"PARLEY_BROKER_URL", redis}, {"PARLEY_BROKER_PREFIX", broker_prefix_}};
+    if (!message_broker()) return {};
+    const char* url = std::getenv(broker_url_variable());
+    if (url == nullptr || *url == '\0') return {};
+    return {{"PARLEY_BROKER_URL", url}, {"PARLEY_BROKER_PREFIX", broker_prefix_}};
   }
 
   // Restarts the server with `env`, and returns its configuration (with the database URL of
@@ -128,7 +142,7 @@ TEST_P(JobsTest, ABacklogLargerThanTheConcurrencyIsWorkedOff) {
   auto admin = user("root", "admin");
   auto stats = call(admin, "GET", "/api/v1/admin/jobs");
   ASSERT_EQ(stats.status, 200) << stats.body;
-  EXPECT_EQ(stats.json().at("broker").as_string(), redis_broker() ? "redis" : "database");
+  EXPECT_EQ(stats.json().at("broker").as_string(), broker());
 }
 
 TEST_P(JobsTest, FailuresAreRetriedWithBackoffUntilTheTaskSucceeds) {
@@ -225,7 +239,103 @@ TEST_P(JobsTest, AWorkerKilledInTheMiddleOfAJobLosesItAndTheEffectHappensOnce) {
   // the attempt that made the effect only): the job ends, and the effect was not made twice.
   replace_server(config);
   EXPECT_TRUE(eventually([&] { return jobs_with_id(app(), *id) == 0; }, 20s));
+  // It ran to its end on the new worker (with a message broker the row left the table before).
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto metrics = http_request(port(), "GET", "/metrics");
+        return metrics.body.find(R"(parley_jobs_finished_total{outcome="succeeded",task="testing.effect"} 1)") !=
+               std::string::npos;
+      },
+      20s));
   EXPECT_EQ(effects(app(), "killed"), 1);
+}
+
+TEST_P(JobsTest, RabbitMqDeadLettersAJobWhoseWorkersKeepDyingAndDropsMessagesThatAreNotJobs) {
+  if (broker() != "rabbitmq") GTEST_SKIP() << "RabbitMQ's delivery limit and dead-letter exchange";
+  const std::string jobs_queue = broker_prefix_ + ".jobs.default";
+  const std::string dead_queue = broker_prefix_ + ".dead";
+  // Runs `body` with a connection of its own to the test RabbitMQ.
+  auto with_rabbitmq = [&]<typename T>(std::function<boost::asio::awaitable<T>(amqp::Connection&)> body) {
+    return on_app_of(app(), [&]() -> boost::asio::awaitable<T> {
+      amqp::ConnectionConfig config{.url = amqp::parse_url(std::getenv("PARLEY_TEST_AMQP_URL"))};
+      auto connection = co_await amqp::Connection::open(config);
+      auto result = co_await body(*connection);
+      co_await connection->close();
+      co_return result;
+    }());
+  };
+  // Messages ready in the job queue and the dead queue; nullopt until the worker declared them.
+  using Depths = std::optional<std::pair<std::uint32_t, std::uint32_t>>;
+  auto depths = [&] {
+    return with_rabbitmq.operator()<Depths>([&](amqp::Connection& connection) -> boost::asio::awaitable<Depths> {
+      try {
+        auto jobs = co_await connection.inspect_queue(jobs_queue);
+        auto dead = co_await connection.inspect_queue(dead_queue);
+        co_return std::pair(jobs.messages, dead.messages);
+      } catch (const amqp::Error&) {  // 404: not declared yet
+        co_return std::nullopt;
+      }
+    });
+  };
+  ASSERT_TRUE(eventually([&] { return depths().has_value(); }, 10s));
+
+  // No worker now. A job as the relay publishes it, and a message that is not a job.
+  auto config = app().config();
+  auto no_worker = config;
+  no_worker.run_worker = false;
+  replace_server(no_worker);
+  with_rabbitmq.operator()<bool>([&](amqp::Connection& connection) -> boost::asio::awaitable<bool> {
+    amqp::Message job;
+    job.routing_key = jobs_queue;
+    job.body = R"({"key":"crash-loop"})";
+    job.properties.message_id = "987654";
+    job.properties.type = "testing.effect";
+    job.properties.headers = {{"queue", "default"}, {"attempts", 1},       {"max_attempts", 3},
+                              {"backoff_ms", 1000}, {"timeout_ms", 60000}, {"priority", 0},
+                              {"waited_ms", 0},     {"relayed_at_ms", 0}};
+    co_await connection.publish(job);
+    co_return true;
+  });
+  // Workers that take it and die (their connection closes before the ack), again and again:
+  // RabbitMQ redelivers it up to its delivery limit, then dead-letters it.
+  int deliveries = 0;
+  for (; deliveries < 2 * jobs::RabbitMqBroker::kDeliveryLimit; ++deliveries) {
+    ASSERT_TRUE(eventually([&] { return depths() != Depths(std::pair(0u, 0u)); }, 10s));
+    if (depths()->second == 1) break;  // dead-lettered
+    with_rabbitmq.operator()<bool>([&](amqp::Connection& connection) -> boost::asio::awaitable<bool> {
+      auto consumer = co_await connection.consume(jobs_queue);
+      auto delivery = co_await consumer->next();
+      co_return delivery.has_value();  // closing the connection without an ack: a worker dying
+    });
+  }
+  EXPECT_EQ(deliveries, jobs::RabbitMqBroker::kDeliveryLimit + 1);
+  ASSERT_EQ(depths(), Depths(std::pair(0u, 1u)));
+  with_rabbitmq.operator()<bool>([&](amqp::Connection& connection) -> boost::asio::awaitable<bool> {
+    amqp::Message garbage;
+    garbage.routing_key = jobs_queue;
+    garbage.body = "not a job";
+    co_await connection.publish(garbage);
+    co_return true;
+  });
+
+  // A worker again: the dead-lettered job goes to the table, dead; the other message is rejected
+  // to the dead queue and dropped from there.
+  replace_server(config);
+  auto admin = user("root", "admin");
+  EXPECT_TRUE(eventually(
+      [&] { return count(app(), "SELECT count(*) FROM jobs WHERE id = 987654 AND status = 'dead'") == 1; }, 10s));
+  auto dead = call(admin, "GET", "/api/v1/admin/jobs/dead");
+  ASSERT_EQ(dead.status, 200) << dead.body;
+  const auto dead_json = dead.json();  // the reference below points into it
+  const auto& listed = dead_json.at("results").as_array();
+  ASSERT_EQ(listed.size(), 1u) << dead.body;
+  EXPECT_EQ(listed[0].at("id").as_int64(), 987654);
+  EXPECT_NE(std::string(listed[0].at("last_error").as_string()).find("dead-lettered"), std::string::npos) << dead.body;
+  EXPECT_EQ(effects(app(), "crash-loop"), 0);
+  EXPECT_TRUE(eventually([&] { return depths() == Depths(std::pair(0u, 0u)); }, 10s));
+  // A retry from the admin endpoints runs it through RabbitMQ once more.
+  ASSERT_EQ(call(admin, "POST", "/api/v1/admin/jobs/987654/retry").status, 200);
+  EXPECT_TRUE(eventually([&] { return effects(app(), "crash-loop") == 1 && jobs_with_id(app(), 987654) == 0; }, 10s));
 }
 
 TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
@@ -265,7 +375,7 @@ TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
   other.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, JobsTest, ::testing::Values("sqlite", "postgres", "postgres_redis"),
+INSTANTIATE_TEST_SUITE_P(Backends, JobsTest, ::testing::Values("sqlite", "postgres", "postgres_redis", "postgres_rabbitmq"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

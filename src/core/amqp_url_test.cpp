@@ -1,4 +1,4 @@
-#include "amqp/url.hpp"
+#include "core/amqp_url.hpp"
 
 #include <gtest/gtest.h>
 
