@@ -2,7 +2,7 @@
 # Background jobs end to end (docs/jobs.md): N system.noop jobs written into the outbox in
 # transactions of 500 while one `parley worker` (concurrency C) runs them; jobs/s from the first
 # enqueue to the last job done, with the database broker on PostgreSQL and on SQLite, and with the
-# Redis Streams broker (the outbox on PostgreSQL, relayed to a stream).
+# Redis Streams and RabbitMQ brokers (the outbox on PostgreSQL, relayed to a stream or a queue).
 #
 #   bench/jobs.sh <parley-binary> [jobs] [concurrency]    (make bench runs it with the Release build)
 set -euo pipefail
@@ -24,9 +24,11 @@ psql_bin="$PARLEY_TEST_PG_BIN/psql"
 
 now_ms() { date +%s%3N; }
 
-# One worker on `url` with nothing else to do; its log goes to a file.
+worker_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# One worker on `url` with nothing else to do; its log goes to a file, its metrics on worker_port.
 start_worker() {
-  PARLEY_DATABASE_URL=$1 PARLEY_BROKER_URL=${2:-database} PARLEY_LISTEN=127.0.0.1:0 PARLEY_WORKER_CONCURRENCY=$concurrency \
+  PARLEY_DATABASE_URL=$1 PARLEY_BROKER_URL=${2:-database} PARLEY_LISTEN=127.0.0.1:$worker_port \
+    PARLEY_WORKER_CONCURRENCY=$concurrency \
     PARLEY_AUTO_MIGRATE=1 PARLEY_LOG_LEVEL=warn PARLEY_ACCESS_LOG=0 \
     "$parley" worker >"$servers/worker.log" 2>&1 &
   worker_pid=$!
@@ -93,6 +95,24 @@ done
 finished=$(now_ms)
 stop_worker
 report "PostgreSQL outbox, Redis Streams broker" "$started" "$enqueued" "$finished"
+
+# The RabbitMQ broker: the same outbox, relayed by the worker to the quorum queue
+# parley.jobs.default. Done when the worker counted every job as succeeded (/metrics): the queue's
+# unacknowledged messages are not visible without the management plugin.
+succeeded() {
+  curl -s "http://127.0.0.1:$worker_port/metrics" |
+    sed -n 's/^parley_jobs_finished_total{outcome="succeeded",task="system.noop"} //p'
+}
+"$psql_bin" -q "$PARLEY_TEST_PG_URL" -c "DROP DATABASE IF EXISTS parley_bench_jobs" -c "CREATE DATABASE parley_bench_jobs"
+start_worker "$pg_url" "$PARLEY_TEST_AMQP_URL"
+until "$psql_bin" -tAq "$pg_url" -c "SELECT 1 FROM jobs LIMIT 0" >/dev/null 2>&1; do sleep 0.1; done
+started=$(now_ms)
+insert_pg "$pg_url"
+enqueued=$(now_ms)
+until [[ "$(succeeded)" == "$jobs" ]]; do sleep 0.05; done
+finished=$(now_ms)
+stop_worker
+report "PostgreSQL outbox, RabbitMQ broker" "$started" "$enqueued" "$finished"
 
 # SQLite: a file the worker and the enqueuing script share (WAL, one writer at a time).
 db="$servers/jobs.db"

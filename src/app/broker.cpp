@@ -1,5 +1,7 @@
 #include "app/broker.hpp"
 
+#include <algorithm>
+
 #include "core/redis_url.hpp"
 #include "core/amqp_url.hpp"
 #include "jobs/database_broker.hpp"
@@ -22,7 +24,7 @@ std::unique_ptr<jobs::Broker> make_broker(const Config& config, db::Database& da
         jobs::RabbitMqBrokerOptions{.prefix = config.broker_prefix,
                                     .relay_name = std::move(relay_name),
                                     .poll_interval = config.worker_poll_interval,
-                                    .prefetch = static_cast<std::uint16_t>(config.worker_concurrency)},
+                                    .prefetch = static_cast<std::uint16_t>(std::min(2 * config.worker_concurrency, 65535))},
         logger, std::move(executor));
   }
   // Config validated the URL: otherwise it is redis://.
