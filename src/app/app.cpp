@@ -6,6 +6,7 @@
 #include "app/job_wakeups.hpp"
 #include "cache/memory_backend.hpp"
 #include "accounts/abuse_detector.hpp"
+#include "analytics/tasks.hpp"
 #include "app/broker.hpp"
 #include "cache/redis_backend.hpp"
 #include "db/pg/pg_database.hpp"
@@ -87,6 +88,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.
   database_ = open_database(config_, pool_);
   health_.add("database", [this]() { return database_->ping(); });
+  analytics_ = std::make_unique<analytics::Recorder>(*database_, *logger_, pool_.primary().get_executor());
+  operational_metrics_ = std::make_unique<OperationalMetrics>(registry_, database_.get());
   credential_cache_ = std::make_unique<accounts::CredentialCache>(
       accounts::CredentialCache::Options{.capacity = config_.auth_cache_size, .max_ttl = config_.auth_cache_ttl});
   credential_invalidator_ = std::make_unique<accounts::CredentialInvalidator>(
@@ -146,6 +149,9 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       *logger_);
   webhooks_->register_tasks(task_registry_);
   register_maintenance_tasks();
+  analytics::register_analytics_tasks(task_registry_, *database_,
+                                      std::chrono::duration_cast<std::chrono::seconds>(config_.analytics_retention),
+                                      *logger_);
   notifications_ = std::make_unique<notifications::Notifications>(
       *database_, *jobs_, *mailer_,
       notifications::NotificationSettings{.public_url = config_.public_url, .delay = config_.notify_delay}, *logger_);
@@ -246,8 +252,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         *abuse_store_, *ip_rules_, *jobs_, *logger_);
   }
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, *ip_rules_, rate_limiter_.get(),
-                             std::move(abuse_detector),
-                             router_);
+                             std::move(abuse_detector), config_.run_api ? analytics_.get() : nullptr, router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,
@@ -308,12 +313,14 @@ App::~App() {
   local_throttle_store_.reset();
   credential_invalidator_.reset();
   credential_cache_.reset();
+  analytics_.reset();
+  operational_metrics_.reset();
   database_.reset();
   logger_->flush();
 }
 
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
-  add_operations_routes(router_, health_, metrics_);
+  add_operations_routes(router_, health_, metrics_, *operational_metrics_);
   if (!config_.run_api) return;  // `parley worker` / `scheduler`: probes and metrics only
   add_account_routes(router_, *accounts_);
   add_session_routes(router_, *accounts_);
@@ -329,6 +336,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_message_routes(router_, *messages_);
   add_upload_routes(router_, *uploads_);
   add_realtime_routes(router_, *realtime_);
+  add_analytics_routes(router_, *database_);
   if (extra_routes) extra_routes(router_);
 }
 
@@ -351,6 +359,7 @@ std::uint16_t App::start() {
     notification_dispatcher_->start();
   }
   if (scheduler_) scheduler_->start();
+  if (config_.run_api) analytics_->start();
   auto port = server_->start(pool_);
   // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
   asio::co_spawn(
@@ -378,6 +387,8 @@ void App::request_stop() {
       pool_.primary(),
       [this]() -> asio::awaitable<void> {
         co_await server_->shutdown(config_.shutdown_grace);
+        // The requests have been answered: write the last of their analytics.
+        if (config_.run_api) co_await analytics_->stop();
         realtime_->stop();
         // The scheduler first (it enqueues), then the worker (it finishes or requeues what runs).
         if (scheduler_) co_await scheduler_->stop();

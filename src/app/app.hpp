@@ -9,7 +9,9 @@
 #include "accounts/oidc_login.hpp"
 #include "accounts/password_reset.hpp"
 #include "accounts/personal_tokens.hpp"
+#include "analytics/recorder.hpp"
 #include "app/health.hpp"
+#include "app/operational_metrics.hpp"
 #include "auth/oidc/oidc_client.hpp"
 #include "cache/cache.hpp"
 #include "core/config.hpp"
@@ -88,6 +90,8 @@ class App {
   // This process's worker and scheduler (null unless the command runs those roles).
   jobs::Worker* worker() noexcept { return worker_.get(); }
   jobs::Scheduler* scheduler() noexcept { return scheduler_.get(); }
+  // Usage analytics' buffer (docs/analytics.md); tests flush it.
+  analytics::Recorder& analytics() noexcept { return *analytics_; }
   // The verified-credential cache (tests look at it).
   accounts::CredentialCache& credential_cache() noexcept { return *credential_cache_; }
   // The first I/O context: where tests and commands run a coroutine on the app's threads (the
@@ -106,11 +110,15 @@ class App {
   http::HttpMetrics metrics_;
   http::AccessLogSink access_log_;
   HealthChecks health_;
+  // Build, readiness, process and database-pool gauges, refreshed at each scrape.
+  std::unique_ptr<OperationalMetrics> operational_metrics_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
   // Owned before the pool but released by ~App (after the pool stopped and before it is
   // destroyed): they hold I/O objects (timers, sockets) that must go before their io_context.
   std::unique_ptr<db::Database> database_;
+  // Usage analytics: the buffered event log the analytics middleware feeds (docs/analytics.md).
+  std::unique_ptr<analytics::Recorder> analytics_;
   // Verified credentials (PARLEY_AUTH_CACHE_*), and what tells this and the other processes when
   // a user's credentials change (app/credentials.cpp carries that over PostgreSQL).
   std::unique_ptr<accounts::CredentialCache> credential_cache_;
@@ -184,10 +192,11 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
                                                ratelimit::RateLimiter* limiter,
                                                std::unique_ptr<http::Middleware> abuse_detector,
-                                               const http::Router& router);
+                                               analytics::Recorder* analytics, const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
-void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics);
+void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics,
+                           OperationalMetrics& operational);
 // /api/v1/realtime, /api/v1/realtime/ticket and /api/v1/events (app/routes_realtime.cpp).
 void add_realtime_routes(http::Router& router, realtime::Realtime& realtime);
 // /api/v1/auth/* and /api/v1/users/* (app/routes_accounts.cpp).
@@ -217,6 +226,8 @@ void add_webhook_routes(http::Router& router, webhooks::Webhooks& hooks);
 // /conversations/{id}/incoming-webhooks and POST /hooks/{token} (app/routes_incoming_webhooks.cpp).
 void add_incoming_webhook_routes(http::Router& router, messaging::IncomingWebhooks& hooks,
                                  const std::string& public_url);
+// GET /api/v1/admin/analytics/daily and /summary (app/routes_analytics.cpp).
+void add_analytics_routes(http::Router& router, db::Database& database);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).
 std::unique_ptr<mail::Mailer> make_mailer(const Config& config);
 

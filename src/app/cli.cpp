@@ -1,4 +1,5 @@
 #include "app/cli.hpp"
+#include "analytics/rollup.hpp"
 
 #include "accounts/admin.hpp"
 #include "app/app.hpp"
@@ -174,6 +175,41 @@ boost::asio::awaitable<int> jobs_command(const JobsCommand& command, const Confi
   co_return 0;
 }
 
+// `parley analytics rollup [--date D | --from D --to D]`: rolls up days again (a backfill, or a
+// day whose events arrived late); today by default.
+struct AnalyticsCommand {
+  std::string date;
+  std::string from;
+  std::string to;
+};
+
+boost::asio::awaitable<int> analytics_rollup(const AnalyticsCommand& command, db::Database& database) {
+  auto day_of = [](const std::string& option, const std::string& text) {
+    auto day = analytics::parse_day(text);
+    if (!day) throw std::invalid_argument(option + ": expected a date as YYYY-MM-DD, got '" + text + "'");
+    return *day;
+  };
+  analytics::Day from = analytics::today();
+  analytics::Day to = from;
+  if (!command.date.empty()) {
+    from = to = day_of("--date", command.date);
+  } else if (!command.from.empty() || !command.to.empty()) {
+    if (command.from.empty() || command.to.empty()) throw std::invalid_argument("--from and --to go together");
+    from = day_of("--from", command.from);
+    to = day_of("--to", command.to);
+    if (from > to) throw std::invalid_argument("--from is after --to");
+  }
+  for (auto day = from; day <= to; day += std::chrono::days(1)) {
+    auto row = co_await analytics::rollup_day(database, day);
+    std::cout << fmt::format("{}: {} active user(s), {} message(s), {} sign-up(s), {} login(s), {} error(s), {} "
+                             "request(s), p95 {}\n",
+                             row.day, row.active_users, row.messages, row.signups, row.logins, row.errors,
+                             row.requests,
+                             row.p95_latency_ms ? fmt::format("{:.1f} ms", *row.p95_latency_ms) : std::string("-"));
+  }
+  co_return 0;
+}
+
 boost::asio::awaitable<int> migrate(const Config& config, db::Database& database) {
   db::Migrator migrator(database, db::migrations_dir(config.migrations_dir, database.dialect()));
   int applied = co_await migrator.migrate();
@@ -278,6 +314,14 @@ int run_cli(int argc, char** argv) {
   auto* jobs_purge = jobs_cmd->add_subcommand("purge-dead", "Delete dead jobs");
   jobs_purge->add_option("--older-than", jobs_args.older_than, "Only those dead for at least this long (e.g. 7d)");
   jobs_purge->callback([&] { jobs_args.action = "purge-dead"; });
+  AnalyticsCommand analytics_args;
+  auto* analytics_cmd = cli.add_subcommand("analytics", "Usage analytics (docs/analytics.md)");
+  analytics_cmd->require_subcommand(1);
+  auto* analytics_rollup_cmd =
+      analytics_cmd->add_subcommand("rollup", "Recompute the daily rollup of a day or range (UTC; today by default)");
+  auto* date_opt = analytics_rollup_cmd->add_option("--date", analytics_args.date, "One day, YYYY-MM-DD");
+  analytics_rollup_cmd->add_option("--from", analytics_args.from, "First day of a range, YYYY-MM-DD")->excludes(date_opt);
+  analytics_rollup_cmd->add_option("--to", analytics_args.to, "Last day of a range, YYYY-MM-DD")->excludes(date_opt);
   bool deploy = false;
   auto* check_cmd = cli.add_subcommand("check", "Print the effective configuration and every problem");
   check_cmd->add_flag("--deploy", deploy, "Also apply the production rules");
@@ -311,6 +355,11 @@ int run_cli(int argc, char** argv) {
   if (*jobs_cmd) {
     return with_database([&jobs_args](const Config& config, db::Database& database) {
       return jobs_command(jobs_args, config, database);
+    });
+  }
+  if (*analytics_rollup_cmd) {
+    return with_database([&analytics_args](const Config&, db::Database& database) {
+      return analytics_rollup(analytics_args, database);
     });
   }
   if (*check_cmd && markdown) {

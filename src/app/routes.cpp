@@ -14,7 +14,8 @@ using http::Response;
 using http::RouteDoc;
 namespace schema = http::schema;
 
-void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics) {
+void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics,
+                           OperationalMetrics& operational) {
   router.add(
       Method::get, "/healthz",
       [](Request&) -> boost::asio::awaitable<Response> {
@@ -45,10 +46,14 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
 
   router.add(
       Method::get, "/metrics",
-      [&metrics](Request&) -> boost::asio::awaitable<Response> {
+      [&metrics, &health, &operational](Request&) -> boost::asio::awaitable<Response> {
+        // parley_ready is what /readyz answers now: the same checks, at each scrape.
+        auto report = co_await health.run(std::chrono::seconds(2));
+        operational.update(report.ready);
         co_return Response::text(http::render_metrics(metrics), "text/plain; version=0.0.4; charset=utf-8");
       },
-      RouteDoc{.summary = "Prometheus metrics in the text exposition format",
+      RouteDoc{.summary = "Prometheus metrics in the text exposition format (with parley_ready from the readiness "
+                          "checks, and the process' and database pools' gauges)",
                .tags = {"operations"},
                .responses = {{200, "Metrics", schema::string()}},
                .consumes = {},

@@ -73,7 +73,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"display_name", schema::string()}},
                                                 {"username", "email", "password"}),
                .responses = {{201, "The new user", accounts::user_schema()}},
-               .rate_limit = "register"});
+               .rate_limit = "register",
+               .analytics_event = "signup"});
 
   router.add(
       Method::post, "/api/v1/auth/token",
@@ -92,7 +93,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .request_schema = schema::object({{"login", schema::string()}, {"password", schema::string("password")}},
                                                 {"login", "password"}),
                .responses = {{200, "A token pair", token_pair_schema()}},
-               .rate_limit = "login"});
+               .rate_limit = "login",
+               .analytics_event = "login"});
 
   router.add(
       Method::post, "/api/v1/auth/token/refresh",

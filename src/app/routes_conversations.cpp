@@ -203,7 +203,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
                                                 {"kind"}),
                .responses = {{201, "Created", conversation_schema()},
                              {200, "The existing direct conversation of the pair", conversation_schema()}},
-               .permissions = member_only});
+               .permissions = member_only,
+               .analytics_event = "conversation_created"});
 
   router.add(
       Method::get, "/api/v1/conversations/browse",

@@ -125,7 +125,8 @@ void add_incoming_webhook_routes(http::Router& router, IncomingWebhooks& hooks, 
                .auth = http::Auth::none,
                .request_schema = schema::object({{"text", schema::string()}}, {"text"}),
                .responses = {{201, "The message", json::value(schema::object({{"id", schema::integer()}}))}},
-               .rate_limit = "message_send"});
+               .rate_limit = "message_send",
+               .analytics_event = "message_sent"});
 }
 
 }  // namespace parley

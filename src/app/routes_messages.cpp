@@ -134,7 +134,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                                                  {"attachment_ids", schema::array(schema::integer())}}),
                .responses = {{201, "The message", message_schema()}},
                .permissions = signed_in,
-               .rate_limit = "message_send"});
+               .rate_limit = "message_send",
+               .analytics_event = "message_sent"});
 
   router.add(
       Method::get, "/api/v1/messages/{id:int}",
@@ -272,7 +273,8 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                .responses = {{200, "A page of results", page_schema(search_result_schema())}},
                .consumes = {},
                .permissions = signed_in,
-               .rate_limit = "search"});
+               .rate_limit = "search",
+               .analytics_event = "search"});
 
   router.add(
       Method::get, "/api/v1/conversations/{id:int}/export",

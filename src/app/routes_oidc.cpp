@@ -92,7 +92,8 @@ void add_oidc_routes(http::Router& router, accounts::OidcLogin& login) {
                           "(302) to PARLEY_PUBLIC_URL",
                .tags = {"auth"},
                .responses = {{302, "Signed in: redirect to the web client", json::value()}},
-               .consumes = {}});
+               .consumes = {},
+               .analytics_event = "login"});
 }
 
 }  // namespace parley

@@ -59,7 +59,8 @@ void add_session_routes(http::Router& router, accounts::Accounts& accounts) {
                                                                        {"role", schema::string()},
                                                                        {"email", schema::string("email")}})},
                                               {"csrf_token", schema::string()}})}},
-               .rate_limit = "login"});
+               .rate_limit = "login",
+               .analytics_event = "login"});
 
   router.add(
       Method::del, std::string(accounts::kSessionPath),

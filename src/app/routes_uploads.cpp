@@ -48,7 +48,8 @@ void add_upload_routes(http::Router& router, uploads::Uploads& uploads) {
                .permissions = {accounts::authenticated()},
                .streamed_body = true,
                .max_body_bytes = uploads.max_request_bytes(),
-               .rate_limit = "upload"});
+               .rate_limit = "upload",
+               .analytics_event = "upload"});
 
   router.add(
       Method::get, "/api/v1/uploads/{id:int}/{filename}",

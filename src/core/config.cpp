@@ -468,6 +468,17 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return show_ms(c.deleted_message_retention); }},
+      {"PARLEY_ANALYTICS_RETENTION", "90d",
+       "analytics events (docs/analytics.md) are deleted once this old by the hourly analytics.rollup job; the "
+       "daily rollups stay; 0 keeps them",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto d = parse_duration(v);
+         if (!d || (d->count() != 0 && *d < std::chrono::hours(48))) return "0, or a duration of at least 2d such as 90d";
+         c.analytics_retention = *d;
+         return std::nullopt;
+       },
+       [](const Config& c) { return show_ms(c.analytics_retention); }},
       {"PARLEY_UPLOAD_THREADS", "2", "threads for upload disk writes, hashing and type sniffing (their own pool)",
        false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {

@@ -149,6 +149,8 @@ struct Config {
   std::chrono::milliseconds upload_orphan_age{24LL * 3600 * 1000};
   // 0: deleted messages stay (blanked) for good.
   std::chrono::milliseconds deleted_message_retention{30LL * 24 * 3600 * 1000};
+  // Analytics events older than this are purged (0: kept); the daily rollups stay.
+  std::chrono::milliseconds analytics_retention{90LL * 24 * 3600 * 1000};
 
   // OpenID Connect providers: the raw PARLEY_OIDC_PROVIDERS and PARLEY_OIDC_<NAME>_* values as read
   // (names are dynamic, so they are not in the settings table); auth::oidc::providers_from_env

@@ -102,9 +102,20 @@ class Transaction : public Executor {
   virtual boost::asio::awaitable<void> rollback() = 0;
 };
 
+// How one connection pool of a database is used (the parley_db_pool_* metrics).
+struct PoolStats {
+  std::string pool;          // "postgres", "sqlite_readers", ...
+  std::size_t in_use = 0;    // held by a transaction
+  std::size_t idle = 0;      // open and free
+  std::size_t max = 0;       // the most it opens
+  std::size_t waiting = 0;   // callers waiting for a connection
+};
+
 class Database : public Executor {
  public:
   virtual Dialect dialect() const noexcept = 0;
+  // One entry per pool (thread-safe; a few atomic reads or a short lock).
+  virtual std::vector<PoolStats> pool_stats() const { return {}; }
   virtual boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation = Isolation::read_committed) = 0;
   // Streams rows in batches straight from a cursor; `on_batch` is awaited before the next batch is
   // fetched, so memory is bounded by batch_size whatever the result size.

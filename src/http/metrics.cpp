@@ -16,9 +16,10 @@ std::uint64_t method_code(std::string_view method) {
   return code;
 }
 
+// 0.3 s is the latency objective's bound (deploy/monitoring: 99.9% of requests under 300 ms).
 const prometheus::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                       0.1,    0.25,  0.5,    1.0,   2.5,  10.0};
-constexpr std::size_t kBucketCount = 14;  // kBuckets and +Inf
+                                                       0.1,    0.25,  0.3,    0.5,   1.0,   2.5,  10.0};
+constexpr std::size_t kBucketCount = 15;  // kBuckets and +Inf
 
 std::atomic<std::uint64_t> next_instance{1};
 

@@ -61,6 +61,9 @@ struct RouteDoc {
   std::string rate_limit;
   // Not rate limited at all: probes and scrapes, which must answer whatever a client does.
   bool rate_limit_exempt = false;
+  // The analytics event a success of this route is ("signup", "message_sent", ...;
+  // analytics/recorder.hpp); empty = none beyond the request itself.
+  std::string analytics_event;
 };
 
 struct Segment {

@@ -83,6 +83,8 @@ const std::vector<std::pair<std::string, std::string>>& builtin_schedules() {
       // PARLEY_DELETED_MESSAGE_RETENTION (registered by the composition root, app/app.cpp).
       {"orphaned_uploads", "27 * * * * missed=catch_up uploads.purge_orphans"},
       {"deleted_messages", "43 3 * * * missed=catch_up messages.purge_deleted"},
+      // Today's and yesterday's analytics rollup, and the purge of old events (analytics/tasks.hpp).
+      {"analytics_rollup", "7 * * * * missed=catch_up analytics.rollup"},
   };
   return kBuiltin;
 }

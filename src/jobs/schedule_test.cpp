@@ -37,16 +37,18 @@ TEST(ScheduleSpec, RefusesWhatItCannotRead) {
 
 TEST(ScheduleSpec, ConfigAddsReplacesAndTurnsOffBuiltins) {
   auto builtin = schedules_from_config("");
-  ASSERT_EQ(builtin.size(), 3u);
-  EXPECT_EQ(builtin[0].name, "cleanup");
-  EXPECT_EQ(builtin[1].name, "deleted_messages");
-  EXPECT_EQ(builtin[2].name, "orphaned_uploads");
+  ASSERT_EQ(builtin.size(), 4u);
+  EXPECT_EQ(builtin[0].name, "analytics_rollup");
+  EXPECT_EQ(builtin[1].name, "cleanup");
+  EXPECT_EQ(builtin[2].name, "deleted_messages");
+  EXPECT_EQ(builtin[3].name, "orphaned_uploads");
   auto changed = schedules_from_config(" cleanup = @daily maintenance.cleanup ; noop=*/5 * * * * system.noop;");
-  ASSERT_EQ(changed.size(), 4u);
-  EXPECT_EQ(changed[0].name, "cleanup");
-  EXPECT_EQ(changed[0].cron.text(), "@daily");
-  EXPECT_EQ(changed[2].name, "noop");
-  EXPECT_TRUE(schedules_from_config("cleanup=off;orphaned_uploads=off;deleted_messages=off").empty());
+  ASSERT_EQ(changed.size(), 5u);
+  EXPECT_EQ(changed[1].name, "cleanup");
+  EXPECT_EQ(changed[1].cron.text(), "@daily");
+  EXPECT_EQ(changed[3].name, "noop");
+  EXPECT_TRUE(
+      schedules_from_config("cleanup=off;orphaned_uploads=off;deleted_messages=off;analytics_rollup=off").empty());
   EXPECT_THROW(schedules_from_config("no-equals-sign"), AppError);
   EXPECT_THROW(schedules_from_config("x=61 * * * * system.noop"), AppError);
 }

@@ -232,6 +232,21 @@ TEST_F(HttpServer, MetricsCountRequestsByRouteTemplate) {
       << r.body;
   EXPECT_NE(r.body.find("parley_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(r.body.find("parley_http_open_connections"), std::string::npos);
+  EXPECT_NE(r.body.find(R"(le="0.3")"), std::string::npos) << "the latency objective's bucket";
+}
+
+TEST_F(HttpServer, MetricsReportTheProcessItsBuildAndReadiness) {
+  auto r = http_request(port(), "GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\nparley_ready 1\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"(parley_build_info{revision=")"), std::string::npos);
+  EXPECT_NE(r.body.find(std::string(R"(version=")") + PARLEY_VERSION + R"("} 1)"), std::string::npos);
+  for (const char* family : {"process_resident_memory_bytes ", "process_open_fds ", "process_max_fds ",
+                             "process_threads ", "process_cpu_seconds_total ", "parley_process_start_time_seconds "}) {
+    const auto at = r.body.find(std::string("\n") + family);
+    ASSERT_NE(at, std::string::npos) << family;
+    EXPECT_GT(std::stod(r.body.substr(at + 1 + std::string(family).size())), 0) << family;
+  }
 }
 
 class CorsServer : public HttpServer {

@@ -340,7 +340,7 @@ TEST_P(JobsTest, RabbitMqDeadLettersAJobWhoseWorkersKeepDyingAndDropsMessagesTha
 
 TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
   auto config = restart({{"PARLEY_SCHEDULES", "minutely=* * * * * missed=catch_up testing.effect; cleanup=off; "
-                                          "orphaned_uploads=off; deleted_messages=off"}});
+                                          "orphaned_uploads=off; deleted_messages=off; analytics_rollup=off"}});
   // A firing three minutes ago: the runs due since were missed, and catch_up fires the latest once.
   on_app_of(app(), [this]() -> boost::asio::awaitable<void> {
     auto& db = app().database();

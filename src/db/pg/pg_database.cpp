@@ -99,4 +99,13 @@ std::unique_ptr<PgDatabase> make_postgres(asio::io_context& io, PgConfig config)
   return make_postgres(asio::any_io_executor(io.get_executor()), std::move(config));
 }
 
+std::vector<PoolStats> PgDatabase::pool_stats() const {
+  const auto stats = pool_->stats();
+  return {PoolStats{.pool = "postgres",
+                    .in_use = stats.pinned,
+                    .idle = stats.open - stats.pinned,
+                    .max = pool_->config().pool_max,
+                    .waiting = stats.waiting}};
+}
+
 }  // namespace parley::db::pg

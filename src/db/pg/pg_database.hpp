@@ -35,6 +35,9 @@ class PgDatabase final : public Database {
   boost::asio::awaitable<void> ping() override;
   void close() override;
   boost::asio::awaitable<void> close_and_drain() override;
+  // The pool: pinned connections (a transaction's) are in use; shared ones carry pipelined
+  // statements and count as idle.
+  std::vector<PoolStats> pool_stats() const override;
 
   // SELECT pg_notify(channel, payload) on a pooled connection.
   boost::asio::awaitable<void> notify(std::string_view channel, std::string_view payload);

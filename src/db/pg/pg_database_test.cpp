@@ -116,6 +116,23 @@ int expect_app_error(const std::function<void()>& f, int status) {
   return 0;
 }
 
+TEST_F(PgDatabaseTest, PoolStatsCountATransactionsConnectionAsInUse) {
+  auto& database = db();
+  exec("SELECT 1");  // one connection open, shared
+  auto idle = database.pool_stats();
+  ASSERT_EQ(idle.size(), 1u);
+  EXPECT_EQ(idle[0].pool, "postgres");
+  EXPECT_EQ(idle[0].max, 1u);
+  EXPECT_EQ(idle[0].in_use, 0u);
+  EXPECT_EQ(idle[0].idle, 1u);
+  auto tx = run([](PgDatabase& db) -> awaitable<std::unique_ptr<Transaction>> { co_return co_await db.begin(); }(database));
+  auto busy = database.pool_stats();
+  EXPECT_EQ(busy[0].in_use, 1u);
+  EXPECT_EQ(busy[0].idle, 0u);
+  run([](Transaction& tx) -> awaitable<void> { co_await tx.rollback(); }(*tx));
+  tx.reset();
+}
+
 TEST_F(PgDatabaseTest, RunsParameterizedQueriesWithTypedRows) {
   auto rs = run([](PgDatabase& db) -> awaitable<ResultSet> {
     const std::vector<Value> params{std::int64_t{42}, std::string("it's \"quoted\""), true, 2.5, nullptr};

@@ -1,0 +1,145 @@
+#include "analytics/recorder.hpp"
+
+#include <spdlog/logger.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "analytics/rollup.hpp"
+#include "core/time.hpp"
+
+namespace parley::analytics {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::array<std::string_view, 8> kNames{"signup", "login",  "active", "message_sent", "conversation_created",
+                                                 "upload", "search", "error"};
+
+std::int64_t day_of(std::chrono::system_clock::time_point at) {
+  return std::chrono::floor<std::chrono::days>(at).time_since_epoch().count();
+}
+
+}  // namespace
+
+std::string_view to_string(Kind kind) noexcept { return kNames[static_cast<std::size_t>(kind)]; }
+
+std::optional<Kind> kind_named(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name) return static_cast<Kind>(i);
+  }
+  return std::nullopt;
+}
+
+Recorder::Recorder(db::Database& database, spdlog::logger& logger, asio::any_io_executor executor,
+                   RecorderOptions options)
+    : database_(database),
+      logger_(logger),
+      options_(options),
+      repository_(database.dialect()),
+      loop_("analytics recorder", [this] { return flush_pass(); }, std::move(executor), logger,
+            options.flush_interval) {}
+
+asio::awaitable<std::int64_t> Recorder::flush_pass() {
+  co_await flush();
+  // Again at once only while events keep arriving faster than a write a second takes them.
+  std::lock_guard lock(mutex_);
+  co_return events_.size() >= kWakeAt ? 1 : 0;
+}
+
+void Recorder::record(Kind kind, std::optional<std::int64_t> user_id, int status, std::string_view route) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (events_.size() >= options_.max_buffered) {
+      ++dropped_;
+      return;
+    }
+    events_.push_back(Event{std::chrono::system_clock::now(), kind, user_id, status, std::string(route)});
+    wake = events_.size() == kWakeAt;
+  }
+  if (wake) loop_.wake();
+}
+
+void Recorder::saw_user(std::int64_t user_id) {
+  const auto today = day_of(std::chrono::system_clock::now());
+  {
+    std::lock_guard lock(mutex_);
+    if (today != seen_day_) {
+      seen_day_ = today;
+      seen_users_.clear();
+    }
+    if (!seen_users_.insert(user_id).second) return;
+  }
+  record(Kind::active, user_id);
+}
+
+void Recorder::observe_request(double seconds) {
+  const auto today = day_of(std::chrono::system_clock::now());
+  const auto bucket = latency_bucket(seconds * 1000.0);
+  std::lock_guard lock(mutex_);
+  ++latency_[{today, bucket}];
+}
+
+std::uint64_t Recorder::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+void Recorder::start() { loop_.start(); }
+
+asio::awaitable<void> Recorder::stop() {
+  co_await loop_.stop();
+  try {
+    co_await flush();
+  } catch (const std::exception& e) {
+    logger_.warn("analytics: the last events could not be written: {}", e.what());
+  }
+}
+
+asio::awaitable<std::int64_t> Recorder::flush() {
+  std::vector<Event> events;
+  LatencyCounts latency;
+  {
+    std::lock_guard lock(mutex_);
+    events.swap(events_);
+    latency.swap(latency_);
+  }
+  if (events.empty() && latency.empty()) co_return 0;
+  boost::json::array event_rows;
+  event_rows.reserve(events.size());
+  for (const auto& event : events) {
+    boost::json::object row{{"at", format_rfc3339(event.at)}, {"name", to_string(event.kind)}};
+    row["user_id"] = event.user_id ? boost::json::value(*event.user_id) : boost::json::value(nullptr);
+    row["status_code"] = event.status != 0 ? boost::json::value(event.status) : boost::json::value(nullptr);
+    row["properties"] = event.route.empty() ? boost::json::value(nullptr)
+                                            : boost::json::value(boost::json::object{{"route", event.route}});
+    event_rows.push_back(std::move(row));
+  }
+  boost::json::array latency_rows;
+  for (const auto& [key, requests] : latency) {
+    latency_rows.push_back(boost::json::object{{"day", format_day(Day{std::chrono::days{key.first}})},
+                                               {"bucket", key.second},
+                                               {"requests", requests}});
+  }
+  try {
+    auto tx = co_await database_.begin();
+    if (!event_rows.empty()) co_await repository_.insert_events(*tx, boost::json::serialize(event_rows));
+    if (!latency_rows.empty()) co_await repository_.add_latency(*tx, boost::json::serialize(latency_rows));
+    co_await tx->commit();
+  } catch (...) {
+    // Kept for the next write, within the bound: the oldest go first when it is reached.
+    std::lock_guard lock(mutex_);
+    const std::size_t room = options_.max_buffered > events_.size() ? options_.max_buffered - events_.size() : 0;
+    const std::size_t keep = std::min(room, events.size());
+    dropped_ += events.size() - keep;
+    events_.insert(events_.begin(), std::make_move_iterator(events.end() - static_cast<std::ptrdiff_t>(keep)),
+                   std::make_move_iterator(events.end()));
+    for (const auto& [key, requests] : latency) latency_[key] += requests;
+    throw;
+  }
+  co_return static_cast<std::int64_t>(events.size() + latency.size());
+}
+
+}  // namespace parley::analytics

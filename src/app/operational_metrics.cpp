@@ -1,0 +1,142 @@
+#include "app/operational_metrics.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#ifndef PARLEY_REVISION
+#define PARLEY_REVISION "unknown"
+#endif
+
+namespace parley {
+namespace {
+
+// Fields of /proc/self/stat after the command name (which may hold spaces, in parentheses):
+// field 14/15 utime/stime in clock ticks, 20 num_threads, 22 starttime in ticks since boot.
+struct ProcStat {
+  double cpu_seconds = 0;
+  double threads = 0;
+};
+
+ProcStat read_proc_stat() {
+  std::ifstream in("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream fields(text.substr(close + 2));  // from field 3 (state)
+  std::string field;
+  ProcStat stat;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  for (int n = 3; fields >> field; ++n) {
+    if (n == 14 || n == 15) stat.cpu_seconds += std::stod(field) / ticks;
+    if (n == 20) {
+      stat.threads = std::stod(field);
+      break;
+    }
+  }
+  return stat;
+}
+
+double resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  long pages_total = 0;
+  long pages_resident = 0;
+  in >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+double open_fds() {
+  std::error_code ec;
+  double count = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db::Database* database)
+    : database_(database),
+      ready_(prometheus::BuildGauge()
+                 .Name("parley_ready")
+                 .Help("1 when /readyz would answer 200 (every required dependency reachable), else 0")
+                 .Register(registry)
+                 .Add({})),
+      resident_memory_(prometheus::BuildGauge()
+                           .Name("process_resident_memory_bytes")
+                           .Help("Resident memory size in bytes")
+                           .Register(registry)
+                           .Add({})),
+      open_fds_(prometheus::BuildGauge()
+                    .Name("process_open_fds")
+                    .Help("Number of open file descriptors")
+                    .Register(registry)
+                    .Add({})),
+      max_fds_(prometheus::BuildGauge()
+                   .Name("process_max_fds")
+                   .Help("Maximum number of open file descriptors")
+                   .Register(registry)
+                   .Add({})),
+      threads_(prometheus::BuildGauge().Name("process_threads").Help("Number of OS threads").Register(registry).Add({})),
+      cpu_seconds_(prometheus::BuildCounter()
+                       .Name("process_cpu_seconds_total")
+                       .Help("Total user and system CPU time spent in seconds")
+                       .Register(registry)
+                       .Add({})),
+      pool_connections_(prometheus::BuildGauge()
+                            .Name("parley_db_pool_connections")
+                            .Help("Database connections by pool and state (in_use: held by a transaction; idle)")
+                            .Register(registry)),
+      pool_max_(prometheus::BuildGauge()
+                    .Name("parley_db_pool_max_connections")
+                    .Help("The most connections a database pool opens")
+                    .Register(registry)),
+      pool_waiting_(prometheus::BuildGauge()
+                        .Name("parley_db_pool_waiting")
+                        .Help("Requests waiting for a database connection")
+                        .Register(registry)) {
+  prometheus::BuildGauge()
+      .Name("parley_build_info")
+      .Help("Always 1: the version and revision of this build")
+      .Register(registry)
+      .Add({{"version", PARLEY_VERSION}, {"revision", PARLEY_REVISION}})
+      .Set(1);
+  prometheus::BuildGauge()
+      .Name("parley_process_start_time_seconds")
+      .Help("When this process started, in seconds since the Unix epoch")
+      .Register(registry)
+      .Add({})
+      .Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) max_fds_.Set(static_cast<double>(limit.rlim_cur));
+}
+
+void OperationalMetrics::update(bool ready) {
+  std::lock_guard lock(mutex_);
+  ready_.Set(ready ? 1 : 0);
+  const auto stat = read_proc_stat();
+  // A counter only goes up: add what was spent since the last scrape.
+  if (stat.cpu_seconds > cpu_seconds_seen_) {
+    cpu_seconds_.Increment(stat.cpu_seconds - cpu_seconds_seen_);
+    cpu_seconds_seen_ = stat.cpu_seconds;
+  }
+  threads_.Set(stat.threads);
+  resident_memory_.Set(resident_bytes());
+  open_fds_.Set(open_fds());
+  if (database_ == nullptr) return;
+  for (const auto& pool : database_->pool_stats()) {
+    pool_connections_.Add({{"pool", pool.pool}, {"state", "in_use"}}).Set(static_cast<double>(pool.in_use));
+    pool_connections_.Add({{"pool", pool.pool}, {"state", "idle"}}).Set(static_cast<double>(pool.idle));
+    pool_max_.Add({{"pool", pool.pool}}).Set(static_cast<double>(pool.max));
+    pool_waiting_.Add({{"pool", pool.pool}}).Set(static_cast<double>(pool.waiting));
+  }
+}
+
+}  // namespace parley
