@@ -17,14 +17,15 @@ std::unique_ptr<jobs::Broker> make_broker(const Config& config, db::Database& da
                                           boost::asio::any_io_executor executor, spdlog::logger& logger,
                                           std::string relay_name) {
   if (config.broker_url == "database") return std::make_unique<jobs::DatabaseBroker>(database);
+  jobs::RelayOptions relay{.name = std::move(relay_name), .poll_interval = config.worker_poll_interval};
   if (config.broker_url.starts_with("amqp://")) {
     amqp::ConnectionConfig connection{.url = amqp::parse_url(config.broker_url), .connection_name = "parley"};
     return std::make_unique<jobs::RabbitMqBroker>(
         database, registry, std::move(connection),
-        jobs::RabbitMqBrokerOptions{.prefix = config.broker_prefix,
-                                    .relay_name = std::move(relay_name),
-                                    .poll_interval = config.worker_poll_interval,
-                                    .prefetch = static_cast<std::uint16_t>(std::min(2 * config.worker_concurrency, 65535))},
+        jobs::RabbitMqBrokerOptions{
+            .prefix = config.broker_prefix,
+            .relay = std::move(relay),
+            .prefetch = static_cast<std::uint16_t>(std::min(2 * config.worker_concurrency, 65535))},
         logger, std::move(executor));
   }
   // Config validated the URL: otherwise it is redis://.
@@ -41,9 +42,7 @@ std::unique_ptr<jobs::Broker> make_broker(const Config& config, db::Database& da
   auto blocking = std::make_shared<redis::Client>(executor, client_config);
   return std::make_unique<jobs::RedisBroker>(
       database, registry, std::move(client), std::move(blocking),
-      jobs::RedisBrokerOptions{.prefix = config.broker_prefix,
-                               .relay_name = std::move(relay_name),
-                               .poll_interval = config.worker_poll_interval},
+      jobs::RedisBrokerOptions{.prefix = config.broker_prefix, .relay = std::move(relay)},
       logger, std::move(executor));
 }
 

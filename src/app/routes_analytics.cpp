@@ -54,19 +54,21 @@ json::value p95_json(const std::optional<double>& ms) {
   return ms ? json::value(std::round(*ms * 10) / 10) : json::value(nullptr);
 }
 
-json::value day_schema() {
-  return schema::object({{"date", schema::string("date")},
-                         {"active_users", schema::integer()},
-                         {"messages", schema::integer()},
-                         {"signups", schema::integer()},
-                         {"logins", schema::integer()},
-                         {"conversations", schema::integer()},
-                         {"uploads", schema::integer()},
-                         {"searches", schema::integer()},
-                         {"errors", schema::integer()},
-                         {"requests", schema::integer()},
-                         {"p95_latency_ms", schema::number()},
-                         {"computed_at", schema::string("date-time")}});
+// The counts both endpoints answer with, plus `extra` properties.
+json::value counts_schema(std::initializer_list<std::pair<std::string_view, json::value>> extra) {
+  json::value result = schema::object({{"active_users", schema::integer()},
+                                       {"messages", schema::integer()},
+                                       {"signups", schema::integer()},
+                                       {"logins", schema::integer()},
+                                       {"conversations", schema::integer()},
+                                       {"uploads", schema::integer()},
+                                       {"searches", schema::integer()},
+                                       {"errors", schema::integer()},
+                                       {"requests", schema::integer()},
+                                       {"p95_latency_ms", schema::number()}});
+  auto& properties = result.as_object().at("properties").as_object();
+  for (const auto& [name, type] : extra) properties[name] = type;
+  return result;
 }
 
 json::object counts_json(const db::repositories::DailyAnalytics& d) {
@@ -105,7 +107,9 @@ void add_analytics_routes(http::Router& router, db::Database& database) {
                .responses = {{200, "The rolled-up days, oldest first",
                               schema::object({{"from", schema::string("date")},
                                               {"to", schema::string("date")},
-                                              {"results", schema::array(day_schema())}})}},
+                                              {"results", schema::array(counts_schema(
+                                                              {{"date", schema::string("date")},
+                                                               {"computed_at", schema::string("date-time")}}))}})}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
 
@@ -125,19 +129,9 @@ void add_analytics_routes(http::Router& router, db::Database& database) {
                .tags = {"admin"},
                .auth = http::Auth::admin,
                .responses = {{200, "The range's totals",
-                              schema::object({{"from", schema::string("date")},
-                                              {"to", schema::string("date")},
-                                              {"days_rolled_up", schema::integer()},
-                                              {"active_users", schema::integer()},
-                                              {"messages", schema::integer()},
-                                              {"signups", schema::integer()},
-                                              {"logins", schema::integer()},
-                                              {"conversations", schema::integer()},
-                                              {"uploads", schema::integer()},
-                                              {"searches", schema::integer()},
-                                              {"errors", schema::integer()},
-                                              {"requests", schema::integer()},
-                                              {"p95_latency_ms", schema::number()}})}},
+                              counts_schema({{"from", schema::string("date")},
+                                             {"to", schema::string("date")},
+                                             {"days_rolled_up", schema::integer()}})}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
 }

@@ -1,5 +1,7 @@
 #include "core/amqp_url.hpp"
 
+#include "core/percent_decode.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -12,32 +14,11 @@ namespace {
   throw std::invalid_argument("invalid AMQP URL: " + reason + " (expected " + std::string(kUrlForm) + ")");
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes `text`; `what` names the part in the error ("the password"), never its value.
-std::string percent_decode(std::string_view text, std::string_view what) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    const bool complete = i + 2 < text.size();
-    const int high = complete ? hex_value(text[i + 1]) : -1;
-    const int low = complete ? hex_value(text[i + 2]) : -1;
-    if (high < 0 || low < 0) {
-      invalid(std::string(what) + " has an invalid percent-encoding ('%' must be followed by two hex digits)");
-    }
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
+std::string decoded(std::string_view text, std::string_view what) {
+  auto out = percent_decode(text);
+  if (!out) invalid(std::string(what) + " has an invalid percent-encoding ('%' must be followed by two hex digits)");
+  return std::move(*out);
 }
 
 bool valid_host_name(std::string_view host) {
@@ -92,9 +73,9 @@ Url parse_url(std::string_view url) {
     const std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const auto colon = userinfo.find(':');
-    out.username = percent_decode(userinfo.substr(0, colon), "the user name");
+    out.username = decoded(userinfo.substr(0, colon), "the user name");
     out.password =
-        colon == std::string_view::npos ? std::string{} : percent_decode(userinfo.substr(colon + 1), "the password");
+        colon == std::string_view::npos ? std::string{} : decoded(userinfo.substr(colon + 1), "the password");
     if (out.username.empty()) invalid("the user name is empty");
   }
 
@@ -127,7 +108,7 @@ Url parse_url(std::string_view url) {
   }
 
   if (path.find('/') != std::string_view::npos) invalid("the vhost has a '/': write it as %2f");
-  if (!path.empty()) out.vhost = percent_decode(path, "the vhost");
+  if (!path.empty()) out.vhost = decoded(path, "the vhost");
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/percent_decode.hpp"
 
 namespace parley {
 namespace {
@@ -15,32 +16,13 @@ namespace {
   throw AppError(500, "invalid_redis_url", "Invalid Redis URL", reason, "expected " + std::string(kRedisUrlForm));
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes `text`; `what` names the part in the error ("password").
-std::string percent_decode(std::string_view text, std::string_view what) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    const bool complete = i + 2 < text.size();
-    const int high = complete ? hex_value(text[i + 1]) : -1;
-    const int low = complete ? hex_value(text[i + 2]) : -1;
-    if (high < 0 || low < 0) {
-      invalid("the " + std::string(what) + " has an invalid percent-encoding ('%' must be followed by two hex digits)");
-    }
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
+std::string decoded(std::string_view text, std::string_view what) {
+  auto out = percent_decode(text);
+  if (!out) {
+    invalid("the " + std::string(what) + " has an invalid percent-encoding ('%' must be followed by two hex digits)");
   }
-  return out;
+  return std::move(*out);
 }
 
 template <typename Int>
@@ -90,8 +72,8 @@ RedisUrl parse_redis_url(std::string_view url) {
     if (colon == std::string_view::npos) {
       invalid("the user info needs a password: write user:password@ or :password@");
     }
-    out.username = percent_decode(userinfo.substr(0, colon), "user name");
-    out.password = percent_decode(userinfo.substr(colon + 1), "password");
+    out.username = decoded(userinfo.substr(0, colon), "user name");
+    out.password = decoded(userinfo.substr(colon + 1), "password");
     if (out.password.empty()) invalid("the password is empty; leave out the user info for no AUTH");
   }
 

@@ -2,6 +2,7 @@
 // A request as middleware and handlers see it: a view over the parsed message plus the
 // per-request context the pipeline fills in (request id, matched route, path parameters,
 // client address, authenticated user). Not thread-safe; lives for one request on one thread.
+#include "core/percent_decode.hpp"
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,7 +93,6 @@ class Request {
   std::string_view query_;
 };
 
-// Percent-decodes `in`; returns nullopt for malformed escapes. `plus_is_space` for query strings.
-std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+using parley::percent_decode;  // core/percent_decode.hpp
 
 }  // namespace parley::http

@@ -15,11 +15,9 @@ namespace parley::jobs {
 namespace asio = boost::asio;
 using asio::awaitable;
 using db::repositories::ClaimedJob;
-using db::repositories::FailOutcome;
 using db::repositories::JobRepository;
 using db::repositories::QueueCounts;
 using db::repositories::ReturnedJob;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -165,7 +163,7 @@ awaitable<std::shared_ptr<amqp::Connection>> RabbitMqBroker::Link::get() {
   }
   if (current && current->is_open()) co_return current;
   amqp::ConnectionConfig config = broker_.connection_config_;
-  config.connection_name = "parley " + role_ + " (" + broker_.options_.relay_name + ")";
+  config.connection_name = "parley " + role_ + " (" + broker_.relay_options_.name + ")";
   auto fresh = co_await amqp::Connection::open(config);
   // The dead-letter exchange and its queue, which the job queues name: declared before them.
   amqp::ExchangeOptions fanout;
@@ -229,13 +227,10 @@ awaitable<void> RabbitMqBroker::Link::close() {
 RabbitMqBroker::RabbitMqBroker(db::Database& database, const TaskRegistry& registry,
                                amqp::ConnectionConfig connection, RabbitMqBrokerOptions options,
                                spdlog::logger& logger, asio::any_io_executor executor)
-    : database_(database),
-      registry_(registry),
+    : RelayingBroker(database, registry, std::move(options.relay), logger, std::move(executor)),
       connection_config_(std::move(connection)),
-      options_(std::move(options)),
-      logger_(logger),
-      repository_(database.dialect()),
-      relay_("jobs relay", [this] { return relay_pass(); }, std::move(executor), logger, options_.poll_interval) {}
+      prefix_(std::move(options.prefix)),
+      prefetch_(options.prefetch) {}
 
 RabbitMqBroker::~RabbitMqBroker() = default;
 
@@ -247,23 +242,8 @@ std::vector<std::string> RabbitMqBroker::queues_of(std::span<const std::string> 
 
 // --- The relay --------------------------------------------------------------------------------
 
-void RabbitMqBroker::start() { relay_.start(); }
-
-void RabbitMqBroker::wake() { relay_.wake(); }
-
-awaitable<std::int64_t> RabbitMqBroker::relay_pass() {
-  // The relay's own rows whose lease ran out (a relay that died between publishing and the delete)
-  // are taken back like a worker's.
-  if (Clock::now() >= next_reap_) {
-    next_reap_ = Clock::now() + std::max<Clock::duration>(options_.relay_lease / 2, std::chrono::seconds(1));
-    co_await repository_.reap_expired(database_);
-  }
-  co_return co_await relay_once();
-}
-
 awaitable<int> RabbitMqBroker::relay_once() {
-  auto jobs = co_await repository_.claim(database_, options_.relay_name, {}, options_.relay_batch,
-                                         std::chrono::duration<double>(options_.relay_lease).count());
+  auto jobs = co_await claim_batch();
   if (jobs.empty()) co_return 0;
   std::vector<std::int64_t> published;
   std::string failure;
@@ -286,11 +266,11 @@ awaitable<int> RabbitMqBroker::relay_once() {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  if (!published.empty()) co_await repository_.remove_relayed(database_, published, options_.relay_name);
+  if (!published.empty()) co_await repository_.remove_relayed(database_, published, relay_options_.name);
   if (published.size() < jobs.size()) {
     // The rest go back to their queue at once, their attempt uncounted; the relay loop backs off.
     // A publish that failed may still have been delivered (a confirm that timed out): at least once.
-    co_await repository_.requeue_worker(database_, options_.relay_name);
+    co_await repository_.requeue_worker(database_, relay_options_.name);
     throw std::runtime_error(std::to_string(jobs.size() - published.size()) + " of " + std::to_string(jobs.size()) +
                              " jobs not handed to RabbitMQ: " + failure);
   }
@@ -321,7 +301,7 @@ awaitable<void> RabbitMqBroker::ensure_consuming(const std::vector<std::string>&
   const auto executor = co_await asio::this_coro::executor;
   for (const auto& queue : missing) {
     amqp::ConsumeOptions options;
-    options.prefetch = queue == dead_name() ? kDeadPrefetch : options_.prefetch;
+    options.prefetch = queue == dead_name() ? kDeadPrefetch : prefetch_;
     auto consumer = co_await connection->consume(queue, options);
     consumers_[queue] = consumer;
     ++pumps_;
@@ -449,34 +429,13 @@ awaitable<bool> RabbitMqBroker::give_back(const ReturnedJob& returned) {
   co_return written;
 }
 
-awaitable<FailOutcome> RabbitMqBroker::fail(const std::string&, const ClaimedJob& job, std::string_view error,
-                                            std::chrono::milliseconds retry_delay) {
-  const bool dead = job.attempts >= job.max_attempts;
-  const ReturnedJob returned{.job = job,
-                             .dead = dead,
-                             .attempts = job.attempts,
-                             .delay_seconds = std::chrono::duration<double>(retry_delay).count(),
-                             .error = std::string(error)};
-  if (!co_await give_back(returned)) co_return FailOutcome::lost;
-  co_return dead ? FailOutcome::dead : FailOutcome::retried;
-}
-
 awaitable<JobRepository::Reaped> RabbitMqBroker::reap_expired(const std::string&, std::span<const std::string>,
                                                               std::chrono::milliseconds) {
   co_return std::exchange(dead_lettered_, {});
 }
 
-awaitable<std::int64_t> RabbitMqBroker::requeue(const std::string&, std::span<const ClaimedJob> running) {
-  std::int64_t requeued = 0;
-  for (const auto& job : running) {
-    const ReturnedJob returned{.job = job, .dead = false, .attempts = job.attempts - 1, .delay_seconds = 0};
-    if (co_await give_back(returned)) ++requeued;
-  }
-  co_return requeued;
-}
-
 awaitable<void> RabbitMqBroker::stop() {
-  co_await relay_.stop();
+  co_await RelayingBroker::stop();
   if (arrived_) {
     // Jobs received and not started go back to the table uncounted; left to RabbitMQ, they would
     // come back as deliveries of a dead connection and count towards the delivery limit.
@@ -522,11 +481,7 @@ awaitable<std::vector<QueueCounts>> RabbitMqBroker::counts() {
       if (e.kind() == amqp::ErrorKind::channel_error && e.reply_code() == 404) continue;  // nothing relayed yet
       throw;
     }
-    if (info.messages == 0) continue;
-    auto it = std::find_if(counts.begin(), counts.end(), [&](const QueueCounts& c) { return c.queue == queue; });
-    if (it == counts.end()) it = counts.insert(counts.end(), QueueCounts{.queue = queue});
-    it->queued += info.messages;
-    it->due += info.messages;
+    add_counts(counts, queue, info.messages, 0);
   }
   std::sort(counts.begin(), counts.end(), [](const QueueCounts& a, const QueueCounts& b) { return a.queue < b.queue; });
   co_return counts;

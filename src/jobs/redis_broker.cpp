@@ -13,11 +13,9 @@ namespace parley::jobs {
 namespace asio = boost::asio;
 using asio::awaitable;
 using db::repositories::ClaimedJob;
-using db::repositories::FailOutcome;
 using db::repositories::JobRepository;
 using db::repositories::QueueCounts;
 using db::repositories::ReturnedJob;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -80,14 +78,10 @@ std::optional<ClaimedJob> job_of_entry(std::string_view queue, const redis::Repl
 RedisBroker::RedisBroker(db::Database& database, const TaskRegistry& registry, std::shared_ptr<redis::Client> client,
                          std::shared_ptr<redis::Client> blocking, RedisBrokerOptions options, spdlog::logger& logger,
                          asio::any_io_executor executor)
-    : database_(database),
-      registry_(registry),
+    : RelayingBroker(database, registry, std::move(options.relay), logger, std::move(executor)),
       client_(std::move(client)),
       blocking_(std::move(blocking)),
-      options_(std::move(options)),
-      logger_(logger),
-      repository_(database.dialect()),
-      relay_("jobs relay", [this] { return relay_pass(); }, std::move(executor), logger, options_.poll_interval) {}
+      prefix_(std::move(options.prefix)) {}
 
 RedisBroker::~RedisBroker() = default;
 
@@ -118,25 +112,8 @@ awaitable<void> RedisBroker::ensure_groups(const std::vector<std::string>& queue
 
 // --- The relay --------------------------------------------------------------------------------
 
-void RedisBroker::start() { relay_.start(); }
-
-void RedisBroker::wake() { relay_.wake(); }
-
-awaitable<void> RedisBroker::stop() { co_await relay_.stop(); }
-
-awaitable<std::int64_t> RedisBroker::relay_pass() {
-  // The relay's own rows whose lease ran out (a relay that died between XADD and the delete) are
-  // taken back like a worker's.
-  if (Clock::now() >= next_reap_) {
-    next_reap_ = Clock::now() + std::max<Clock::duration>(options_.relay_lease / 2, std::chrono::seconds(1));
-    co_await repository_.reap_expired(database_);
-  }
-  co_return co_await relay_once();
-}
-
 awaitable<int> RedisBroker::relay_once() {
-  auto jobs = co_await repository_.claim(database_, options_.relay_name, {}, options_.relay_batch,
-                                         std::chrono::duration<double>(options_.relay_lease).count());
+  auto jobs = co_await claim_batch();
   if (jobs.empty()) co_return 0;
   std::vector<std::string> queues;
   for (const auto& job : jobs) {
@@ -157,7 +134,7 @@ awaitable<int> RedisBroker::relay_once() {
   // Any failure leaves the rows claimed: they are relayed again when the relay's lease runs out.
   auto replies = co_await client_->pipeline(commands);
   for (const auto& reply : replies) reply.throw_if_error();
-  co_await repository_.remove_relayed(database_, ids, options_.relay_name);
+  co_await repository_.remove_relayed(database_, ids, relay_options_.name);
   co_return static_cast<int>(jobs.size());
 }
 
@@ -188,7 +165,7 @@ awaitable<std::vector<ClaimedJob>> RedisBroker::claim(const std::string& worker,
   for (const auto& per_stream : reply.elements) {
     if (!per_stream.is_array() || per_stream.elements.size() != 2) continue;
     const std::string& key = per_stream.elements[0].text;
-    const std::string_view queue = std::string_view(key).substr(options_.prefix.size() + kJobsInfix.size());
+    const std::string_view queue = std::string_view(key).substr(prefix_.size() + kJobsInfix.size());
     for (const auto& entry : per_stream.elements[1].elements) {
       if (auto job = job_of_entry(queue, entry)) {
         jobs.push_back(std::move(*job));
@@ -221,18 +198,6 @@ awaitable<bool> RedisBroker::give_back(const ReturnedJob& returned) {
   const bool written = co_await repository_.return_job(database_, returned);
   co_await acknowledge(returned.job);
   co_return written;
-}
-
-awaitable<FailOutcome> RedisBroker::fail(const std::string&, const ClaimedJob& job, std::string_view error,
-                                         std::chrono::milliseconds retry_delay) {
-  const bool dead = job.attempts >= job.max_attempts;
-  const ReturnedJob returned{.job = job,
-                             .dead = dead,
-                             .attempts = job.attempts,
-                             .delay_seconds = std::chrono::duration<double>(retry_delay).count(),
-                             .error = std::string(error)};
-  if (!co_await give_back(returned)) co_return FailOutcome::lost;
-  co_return dead ? FailOutcome::dead : FailOutcome::retried;
 }
 
 awaitable<void> RedisBroker::heartbeat(const std::string& worker, std::span<const ClaimedJob> running,
@@ -299,22 +264,13 @@ awaitable<JobRepository::Reaped> RedisBroker::reap_expired(const std::string& wo
   co_return reaped;
 }
 
-awaitable<std::int64_t> RedisBroker::requeue(const std::string&, std::span<const ClaimedJob> running) {
-  std::int64_t requeued = 0;
-  for (const auto& job : running) {
-    const ReturnedJob returned{.job = job, .dead = false, .attempts = job.attempts - 1, .delay_seconds = 0};
-    if (co_await give_back(returned)) ++requeued;
-  }
-  co_return requeued;
-}
-
 awaitable<std::vector<QueueCounts>> RedisBroker::counts() {
   auto counts = co_await repository_.counts(database_);
   // Every job stream, also of queues this process has no task for (`parley jobs stats`).
   std::vector<std::string> keys;
   std::string cursor = "0";
   do {
-    const std::vector<std::string> scan{"SCAN", cursor, "MATCH", options_.prefix + ":jobs:*", "TYPE", "stream",
+    const std::vector<std::string> scan{"SCAN", cursor, "MATCH", prefix_ + ":jobs:*", "TYPE", "stream",
                                         "COUNT", "1000"};
     auto page = co_await client_->command(scan);
     page.throw_if_error();
@@ -336,14 +292,8 @@ awaitable<std::vector<QueueCounts>> RedisBroker::counts() {
     const std::int64_t in_stream = length.integer;
     const std::int64_t running =
         pending.is_array() && !pending.elements.empty() ? pending.elements[0].integer : 0;  // NOGROUP: none
-    if (in_stream == 0 && running == 0) continue;
-    const std::string queue = keys[i].substr(options_.prefix.size() + kJobsInfix.size());
-    auto it = std::find_if(counts.begin(), counts.end(), [&](const QueueCounts& c) { return c.queue == queue; });
-    if (it == counts.end()) it = counts.insert(counts.end(), QueueCounts{.queue = queue});
-    const std::int64_t waiting = std::max<std::int64_t>(in_stream - running, 0);
-    it->queued += waiting;
-    it->due += waiting;
-    it->running += running;
+    add_counts(counts, keys[i].substr(prefix_.size() + kJobsInfix.size()), std::max<std::int64_t>(in_stream - running, 0),
+               running);
   }
   std::sort(counts.begin(), counts.end(), [](const QueueCounts& a, const QueueCounts& b) { return a.queue < b.queue; });
   co_return counts;

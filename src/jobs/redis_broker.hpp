@@ -23,18 +23,15 @@
 // is relayed; a worker reads the streams of the queues it was given, or of every queue a task of
 // this build is registered on.
 //
-// Threading: the relay is a DispatchLoop on its own strand; the Broker methods are called from the
-// worker's.
+// Threading: the relay is a DispatchLoop on its own strand (jobs/relaying_broker.hpp); the Broker
+// methods are called from the worker's.
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
 #include <mutex>
 #include <set>
 
-#include "db/database.hpp"
-#include "jobs/broker.hpp"
-#include "jobs/dispatch_loop.hpp"
-#include "jobs/jobs.hpp"
+#include "jobs/relaying_broker.hpp"
 
 namespace spdlog {
 class logger;
@@ -47,14 +44,11 @@ struct Reply;
 namespace parley::jobs {
 
 struct RedisBrokerOptions {
-  std::string prefix = "parley";          // keys <prefix>:jobs:<queue>; PARLEY_BROKER_PREFIX
-  std::string relay_name = "relay";       // the relay's name on the rows it claims (unique per process)
-  int relay_batch = 256;                  // jobs per relay pass
-  std::chrono::milliseconds relay_lease{30000};
-  std::chrono::milliseconds poll_interval{1000};  // the relay's poll when nothing wakes it
+  std::string prefix = "parley";  // keys <prefix>:jobs:<queue>; PARLEY_BROKER_PREFIX
+  RelayOptions relay;
 };
 
-class RedisBroker final : public Broker {
+class RedisBroker final : public RelayingBroker {
  public:
   // `client` carries the short commands; `blocking` only the worker's XREADGROUP BLOCK, which
   // would hold up the commands behind it on a shared connection (its command timeout must exceed
@@ -65,9 +59,6 @@ class RedisBroker final : public Broker {
   ~RedisBroker() override;
 
   std::string_view name() const noexcept override { return "redis"; }
-  void start() override;
-  void wake() override;
-  boost::asio::awaitable<void> stop() override;
 
   boost::asio::awaitable<std::vector<db::repositories::ClaimedJob>> claim(const std::string& worker,
                                                                           std::span<const std::string> queues,
@@ -75,41 +66,27 @@ class RedisBroker final : public Broker {
                                                                           std::chrono::milliseconds wait) override;
   bool waits_for_jobs() const noexcept override { return true; }
   boost::asio::awaitable<bool> complete(const std::string& worker, const db::repositories::ClaimedJob& job) override;
-  boost::asio::awaitable<db::repositories::FailOutcome> fail(const std::string& worker,
-                                                             const db::repositories::ClaimedJob& job,
-                                                             std::string_view error,
-                                                             std::chrono::milliseconds retry_delay) override;
   boost::asio::awaitable<void> heartbeat(const std::string& worker,
                                          std::span<const db::repositories::ClaimedJob> running,
                                          std::chrono::milliseconds lease) override;
   boost::asio::awaitable<db::repositories::JobRepository::Reaped> reap_expired(
       const std::string& worker, std::span<const std::string> queues, std::chrono::milliseconds lease) override;
-  boost::asio::awaitable<std::int64_t> requeue(const std::string& worker,
-                                               std::span<const db::repositories::ClaimedJob> running) override;
   boost::asio::awaitable<std::vector<db::repositories::QueueCounts>> counts() override;
 
-  // One relay pass: hands up to relay_batch due jobs over to their streams; returns how many.
-  boost::asio::awaitable<int> relay_once();
+  // Appends the due jobs of a batch to their streams (XADD, pipelined); returns how many.
+  boost::asio::awaitable<int> relay_once() override;
 
  private:
-  std::string stream(std::string_view queue) const { return options_.prefix + ":jobs:" + std::string(queue); }  // kJobsInfix
+  std::string stream(std::string_view queue) const { return prefix_ + ":jobs:" + std::string(queue); }  // kJobsInfix
   std::vector<std::string> streams_of(std::span<const std::string> queues) const;
   boost::asio::awaitable<void> ensure_groups(const std::vector<std::string>& queues);
   // Writes `job` back to the table (a retry, a dead letter, a requeue) and acknowledges its entry.
-  boost::asio::awaitable<bool> give_back(const db::repositories::ReturnedJob& job);
+  boost::asio::awaitable<bool> give_back(const db::repositories::ReturnedJob& job) override;
   boost::asio::awaitable<bool> acknowledge(const db::repositories::ClaimedJob& job);
-  // The relay loop's pass: the reaper when due, then relay_once().
-  boost::asio::awaitable<std::int64_t> relay_pass();
 
-  db::Database& database_;
-  const TaskRegistry& registry_;
   std::shared_ptr<redis::Client> client_;
   std::shared_ptr<redis::Client> blocking_;
-  RedisBrokerOptions options_;
-  spdlog::logger& logger_;
-  db::repositories::JobRepository repository_;
-  std::chrono::steady_clock::time_point next_reap_{};  // the relay loop's strand only
-  DispatchLoop relay_;                                  // last: its passes use the members above
+  std::string prefix_;
   // Any strand: the queues whose consumer group exists.
   std::mutex groups_mutex_;
   std::set<std::string, std::less<>> groups_;
