@@ -213,6 +213,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       make_fanout(*database_, redis_, redis_subscriber_, pool_.primary().get_executor(), *logger_),
       pool_.primary().get_executor(), *logger_,
       realtime::RealtimeSettings{.presence_ttl = config_.presence_ttl, .presence_sweep = config_.presence_sweep});
+  operational_metrics_->watch(*realtime_);
   cache_ = make_cache(config_, redis_, registry_, *logger_);
   if (auto* memory = cache_ ? dynamic_cast<cache::MemoryBackend*>(&cache_->backend()) : nullptr) {
     // Writes of other processes reach a per-process store through their committed events.
@@ -337,6 +338,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_upload_routes(router_, *uploads_);
   add_realtime_routes(router_, *realtime_);
   add_analytics_routes(router_, *database_);
+  add_static_routes(router_, config_.web_dir, *logger_);
   if (extra_routes) extra_routes(router_);
 }
 

@@ -226,6 +226,8 @@ void add_webhook_routes(http::Router& router, webhooks::Webhooks& hooks);
 // /conversations/{id}/incoming-webhooks and POST /hooks/{token} (app/routes_incoming_webhooks.cpp).
 void add_incoming_webhook_routes(http::Router& router, messaging::IncomingWebhooks& hooks,
                                  const std::string& public_url);
+// The admin console at /admin/ and Swagger UI at /api/docs/, from PARLEY_WEB_DIR (app/routes_static.cpp).
+void add_static_routes(http::Router& router, const std::string& web_dir, spdlog::logger& logger);
 // GET /api/v1/admin/analytics/daily and /summary (app/routes_analytics.cpp).
 void add_analytics_routes(http::Router& router, db::Database& database);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).

@@ -101,7 +101,27 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
       pool_waiting_(prometheus::BuildGauge()
                         .Name("parley_db_pool_waiting")
                         .Help("Requests waiting for a database connection")
-                        .Register(registry)) {
+                        .Register(registry)),
+      ws_open_(prometheus::BuildGauge()
+                   .Name("parley_ws_open_sockets")
+                   .Help("Real-time WebSockets open (attached to this process's hub)")
+                   .Register(registry)
+                   .Add({})),
+      ws_overflows_(prometheus::BuildCounter()
+                        .Name("parley_ws_queue_overflows_total")
+                        .Help("Real-time sockets closed with 4008: their outgoing queue (or replay hold) overflowed")
+                        .Register(registry)
+                        .Add({})),
+      ws_refused_frames_(prometheus::BuildCounter()
+                             .Name("parley_ws_refused_frames_total")
+                             .Help("Real-time sockets closed for a malformed or refused client frame")
+                             .Register(registry)
+                             .Add({})),
+      typing_dropped_(prometheus::BuildCounter()
+                          .Name("parley_realtime_typing_dropped_total")
+                          .Help("Typing indicators dropped (over the rate limit, or not a member)")
+                          .Register(registry)
+                          .Add({})) {
   prometheus::BuildGauge()
       .Name("parley_build_info")
       .Help("Always 1: the version and revision of this build")
@@ -118,18 +138,28 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) max_fds_.Set(static_cast<double>(limit.rlim_cur));
 }
 
+void OperationalMetrics::advance(prometheus::Counter& counter, double total, double& seen) {
+  if (total > seen) {
+    counter.Increment(total - seen);
+    seen = total;
+  }
+}
+
 void OperationalMetrics::update(bool ready) {
   std::lock_guard lock(mutex_);
   ready_.Set(ready ? 1 : 0);
   const auto stat = read_proc_stat();
-  // A counter only goes up: add what was spent since the last scrape.
-  if (stat.cpu_seconds > cpu_seconds_seen_) {
-    cpu_seconds_.Increment(stat.cpu_seconds - cpu_seconds_seen_);
-    cpu_seconds_seen_ = stat.cpu_seconds;
-  }
+  advance(cpu_seconds_, stat.cpu_seconds, cpu_seconds_seen_);
   threads_.Set(stat.threads);
   resident_memory_.Set(resident_bytes());
   open_fds_.Set(open_fds());
+  if (realtime_ != nullptr) {
+    const auto& counters = realtime_->counters();
+    ws_open_.Set(static_cast<double>(counters.open_sockets.load()));
+    advance(ws_overflows_, static_cast<double>(counters.slow_consumers.load()), ws_overflows_seen_);
+    advance(ws_refused_frames_, static_cast<double>(counters.refused_frames.load()), ws_refused_seen_);
+    advance(typing_dropped_, static_cast<double>(counters.typing_dropped.load()), typing_dropped_seen_);
+  }
   if (database_ == nullptr) return;
   for (const auto& pool : database_->pool_stats()) {
     pool_connections_.Add({{"pool", pool.pool}, {"state", "in_use"}}).Set(static_cast<double>(pool.in_use));

@@ -1,7 +1,8 @@
 #pragma once
 // The metrics of the process itself, refreshed at each scrape of /metrics (docs/operations.md,
 // "Metrics"): build info, readiness, the process' memory, CPU, threads and file descriptors (read
-// from /proc/self, as Prometheus' own client libraries do), and the database pools' use.
+// from /proc/self, as Prometheus' own client libraries do), the database pools' use, and the
+// real-time layer's counters (kept as atomics on its hot path, read here).
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -10,6 +11,7 @@
 #include <mutex>
 
 #include "db/database.hpp"
+#include "realtime/realtime.hpp"
 
 namespace parley {
 
@@ -18,11 +20,18 @@ class OperationalMetrics {
   // `database` may be null (no pool gauges).
   OperationalMetrics(prometheus::Registry& registry, const db::Database* database);
 
+  // The real-time layer whose counters to report (once it exists; it outlives the scrapes).
+  void watch(const realtime::Realtime& realtime) { realtime_ = &realtime; }
+
   // Updates every gauge; `ready` is what /readyz would answer now. Thread-safe.
   void update(bool ready);
 
  private:
+  // Adds to `counter` what `total` grew by since `seen` (a counter only goes up).
+  static void advance(prometheus::Counter& counter, double total, double& seen);
+
   const db::Database* database_;
+  const realtime::Realtime* realtime_ = nullptr;
   prometheus::Gauge& ready_;
   prometheus::Gauge& resident_memory_;
   prometheus::Gauge& open_fds_;
@@ -32,8 +41,15 @@ class OperationalMetrics {
   prometheus::Family<prometheus::Gauge>& pool_connections_;
   prometheus::Family<prometheus::Gauge>& pool_max_;
   prometheus::Family<prometheus::Gauge>& pool_waiting_;
+  prometheus::Gauge& ws_open_;
+  prometheus::Counter& ws_overflows_;
+  prometheus::Counter& ws_refused_frames_;
+  prometheus::Counter& typing_dropped_;
   std::mutex mutex_;  // update() runs for each scrape, possibly two at once
   double cpu_seconds_seen_ = 0;
+  double ws_overflows_seen_ = 0;
+  double ws_refused_seen_ = 0;
+  double typing_dropped_seen_ = 0;
 };
 
 }  // namespace parley

@@ -291,6 +291,8 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return std::string(c.effective_auto_migrate() ? "1" : "0"); }},
       {"PARLEY_MIGRATIONS_DIR", "<source>/migrations", "folder holding postgres/ and sqlite/ migration files", false,
        string_field(&Config::migrations_dir), [](const Config& c) { return c.migrations_dir; }},
+      {"PARLEY_WEB_DIR", "<source>/web", "folder holding the admin console (admin/) and Swagger UI (api-docs/), read at start",
+       false, string_field(&Config::web_dir), [](const Config& c) { return c.web_dir; }},
       {"PARLEY_DB_POOL_MAX", "10", "PostgreSQL connections per process at most", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          auto n = parse_int<std::size_t>(v);
@@ -738,6 +740,7 @@ Config::Loaded Config::load(const Lookup& lookup) {
   load_oidc_env(lookup, loaded.config.oidc_env);
   if (loaded.config.threads == 0) loaded.config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (loaded.config.migrations_dir.empty()) loaded.config.migrations_dir = std::string(PARLEY_SOURCE_DIR) + "/migrations";
+  if (loaded.config.web_dir.empty()) loaded.config.web_dir = std::string(PARLEY_SOURCE_DIR) + "/web";
   return loaded;
 }
 

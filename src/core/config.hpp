@@ -59,6 +59,7 @@ struct Config {
   std::string database_url = "sqlite:var/parley.db";
   std::optional<bool> auto_migrate;  // unset = on for SQLite, off otherwise
   std::string migrations_dir;        // empty = the source tree's migrations/
+  std::string web_dir;               // empty = the source tree's web/ (admin console, Swagger UI)
   std::size_t db_pool_max = 10;
   std::chrono::milliseconds db_statement_timeout{30000};
   std::chrono::milliseconds db_acquire_timeout{5000};

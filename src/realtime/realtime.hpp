@@ -85,8 +85,10 @@ class Realtime {
     std::atomic<std::uint64_t> typing_dropped{0};   // over the limit or not a member
     std::atomic<std::uint64_t> slow_consumers{0};   // sockets closed with 4008
     std::atomic<std::uint64_t> refused_frames{0};   // sockets closed for a malformed frame
+    std::atomic<std::int64_t> open_sockets{0};      // WebSockets attached to the hub now
   };
   Counters& counters() noexcept { return counters_; }
+  const Counters& counters() const noexcept { return counters_; }
 
  private:
   void received(std::string_view text);

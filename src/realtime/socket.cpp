@@ -36,6 +36,7 @@ boost::asio::awaitable<void> RealtimeSocket::on_open(http::WsConnection& connect
   }
   co_await realtime_.hub().attach(user_id_, this);
   attached_ = true;
+  ++realtime_.counters().open_sockets;
   realtime_.presence().socket_opened(user_id_, this, Clock::now());
   auto& stream = realtime_.stream();
   std::int64_t position = 0;
@@ -161,6 +162,7 @@ void RealtimeSocket::on_close(std::uint16_t) {
     realtime_.hub().detach(user_id_, this);  // no deliver() after this returns
     realtime_.presence().socket_closed(user_id_, this);
     attached_ = false;
+    --realtime_.counters().open_sockets;
   }
   std::lock_guard lock(mutex_);
   closed_ = true;

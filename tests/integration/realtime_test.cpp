@@ -57,6 +57,7 @@ TEST_P(RealtimeTest, ALiveMessageReachesTheMembersSocketsOnly) {
   auto alice_laptop = live_socket(alice);
   auto bob_ws = live_socket(bob);
   auto carol_ws = live_socket(carol);
+  EXPECT_NE(http_request(port(), "GET", "/metrics").body.find("\nparley_ws_open_sockets 4\n"), std::string::npos);
   auto sent = send(bob, conversation, "hello **world**");
   for (auto* ws : {alice_phone.get(), alice_laptop.get(), bob_ws.get()}) {
     auto frame = ws->next_of("message.created");
@@ -340,6 +341,12 @@ TEST_P(RealtimeTest, ASlowConsumerIsClosedWith4008AndResumesWithoutLoss) {
   }
   ASSERT_GT(app().realtime().counters().slow_consumers.load(), 0u) << sent_ids.size() << " messages sent";
   EXPECT_EQ(slow.wait_closed(20s), 4008);
+  // Operators see it: the overflow is counted, and the socket is no longer open.
+  EXPECT_TRUE(eventually([&] {
+    const auto metrics = http_request(port(), "GET", "/metrics").body;
+    return metrics.find("\nparley_ws_queue_overflows_total 1\n") != std::string::npos &&
+           metrics.find("\nparley_ws_open_sockets 0\n") != std::string::npos;
+  }));
   auto resumed = socket(bob, "?last_event_id=" + std::to_string(position));
   EXPECT_EQ(next_created_message_ids(*resumed, sent_ids.size()), sent_ids);
 }
