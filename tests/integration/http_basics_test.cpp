@@ -138,6 +138,10 @@ TEST_F(HttpServer, WrongContentTypeIs415AndWrongAcceptIs406) {
   EXPECT_EQ(xml.status, 406);
   EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Accept", "application/*;q=0.9"}}).status, 200);
   EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Accept", "*/*"}}).status, 200);
+  // A route that answers 204 has no body to negotiate: accepting only problems (as Swagger UI asks
+  // there) reaches the route, here to be refused for want of a session.
+  EXPECT_EQ(http_request(port(), "DELETE", "/api/v1/auth/session", {{"Accept", "application/problem+json"}}).status,
+            401);
 }
 
 TEST_F(HttpServer, UnexpectedExceptionsBecome500WithoutLeakingDetails) {

@@ -95,8 +95,11 @@ class ContentTypeMiddleware final : public Middleware {
             throw AppError::unsupported_media_type("Only the UTF-8 charset is accepted.");
         }
       }
+      // A route whose success has no body (204) has nothing to negotiate: clients that only accept
+      // problem+json there (Swagger UI does, for such routes) get their answer.
+      const bool bodiless = !doc.responses.empty() && doc.responses.front().status == 204;
       auto accept = req.header("Accept");
-      if (!accept.empty() && !doc.produces.empty() && !accept_allows(accept, doc.produces))
+      if (!accept.empty() && !doc.produces.empty() && !bodiless && !accept_allows(accept, doc.produces))
         throw AppError::not_acceptable("This endpoint produces " + doc.produces + ".");
     }
     co_return co_await next(req);
