@@ -266,14 +266,7 @@ awaitable<int> RabbitMqBroker::relay_once() {
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  if (!published.empty()) co_await repository_.remove_relayed(database_, published, relay_options_.name);
-  if (published.size() < jobs.size()) {
-    // The rest go back to their queue at once, their attempt uncounted; the relay loop backs off.
-    // A publish that failed may still have been delivered (a confirm that timed out): at least once.
-    co_await repository_.requeue_worker(database_, relay_options_.name);
-    throw std::runtime_error(std::to_string(jobs.size() - published.size()) + " of " + std::to_string(jobs.size()) +
-                             " jobs not handed to RabbitMQ: " + failure);
-  }
+  co_await settle_batch(published, jobs.size(), failure);
   co_return static_cast<int>(jobs.size());
 }
 

@@ -119,7 +119,6 @@ awaitable<int> RedisBroker::relay_once() {
   for (const auto& job : jobs) {
     if (std::find(queues.begin(), queues.end(), job.queue) == queues.end()) queues.push_back(job.queue);
   }
-  co_await ensure_groups(queues);
   std::vector<std::vector<std::string>> commands;
   std::vector<std::int64_t> ids;
   commands.reserve(jobs.size());
@@ -131,10 +130,23 @@ awaitable<int> RedisBroker::relay_once() {
                         std::to_string(static_cast<std::int64_t>(job.waited_seconds * 1000))});
     ids.push_back(job.id);
   }
-  // Any failure leaves the rows claimed: they are relayed again when the relay's lease runs out.
-  auto replies = co_await client_->pipeline(commands);
-  for (const auto& reply : replies) reply.throw_if_error();
-  co_await repository_.remove_relayed(database_, ids, relay_options_.name);
+  // The entries Redis appended are handed over; the rest go back to their queue.
+  std::vector<std::int64_t> appended;
+  std::string failure;
+  try {
+    co_await ensure_groups(queues);
+    auto replies = co_await client_->pipeline(commands);
+    for (std::size_t i = 0; i < replies.size() && i < ids.size(); ++i) {
+      if (!replies[i].is_error()) {
+        appended.push_back(ids[i]);
+      } else if (failure.empty()) {
+        failure = replies[i].text;
+      }
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  co_await settle_batch(appended, jobs.size(), failure);
   co_return static_cast<int>(jobs.size());
 }
 

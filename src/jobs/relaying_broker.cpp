@@ -1,6 +1,7 @@
 #include "jobs/relaying_broker.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace parley::jobs {
 
@@ -39,6 +40,15 @@ awaitable<std::int64_t> RelayingBroker::relay_pass() {
 awaitable<std::vector<ClaimedJob>> RelayingBroker::claim_batch() {
   co_return co_await repository_.claim(database_, relay_options_.name, {}, relay_options_.batch,
                                        std::chrono::duration<double>(relay_options_.lease).count());
+}
+
+awaitable<void> RelayingBroker::settle_batch(std::span<const std::int64_t> handed_over, std::size_t claimed,
+                                            const std::string& failure) {
+  if (!handed_over.empty()) co_await repository_.remove_relayed(database_, handed_over, relay_options_.name);
+  if (handed_over.size() == claimed) co_return;
+  co_await repository_.requeue_worker(database_, relay_options_.name);
+  throw std::runtime_error(std::to_string(claimed - handed_over.size()) + " of " + std::to_string(claimed) +
+                           " jobs not handed over: " + failure);
 }
 
 awaitable<FailOutcome> RelayingBroker::fail(const std::string&, const ClaimedJob& job, std::string_view error,

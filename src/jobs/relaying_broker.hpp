@@ -6,9 +6,10 @@
 // or dead, so the admin endpoints, `parley jobs` and JobContext::claim_effect work unchanged.
 //
 // The relay is a DispatchLoop on its own strand: a pass whenever a commit wakes it and at least
-// every poll_interval, repeated until a pass relays nothing. A relay that dies between handing
-// jobs over and deleting their rows leaves the rows to run out of lease; each pass also takes back
-// such rows (at least once: the job may run twice; claim_effect keeps its effect once).
+// every poll_interval, repeated until a pass relays nothing. Rows whose hand-over failed go back to
+// their queue at once; a relay that dies between handing jobs over and deleting their rows leaves
+// the rows to run out of lease, and each pass takes back such rows (at least once: the job may run
+// twice; claim_effect keeps its effect once).
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
@@ -56,6 +57,12 @@ class RelayingBroker : public Broker {
 
   // The next batch of due jobs, claimed for the relay under its lease.
   boost::asio::awaitable<std::vector<db::repositories::ClaimedJob>> claim_batch();
+  // After a pass handed over `handed_over` of the `claimed` jobs: deletes their rows, puts the rest
+  // back in their queue at once (their attempt uncounted) and throws `failure` when there is a
+  // rest, so the relay loop backs off. A job whose hand-over failed may still have arrived (a
+  // timeout): it may run twice, as at least once allows.
+  boost::asio::awaitable<void> settle_batch(std::span<const std::int64_t> handed_over, std::size_t claimed,
+                                            const std::string& failure);
   // Writes `job` back to the table and settles its delivery in the broker; false when it was not
   // written (returned already, or no longer this worker's).
   virtual boost::asio::awaitable<bool> give_back(const db::repositories::ReturnedJob& job) = 0;
