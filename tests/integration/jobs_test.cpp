@@ -338,6 +338,27 @@ TEST_P(JobsTest, RabbitMqDeadLettersAJobWhoseWorkersKeepDyingAndDropsMessagesTha
   EXPECT_TRUE(eventually([&] { return effects(app(), "crash-loop") == 1 && jobs_with_id(app(), 987654) == 0; }, 10s));
 }
 
+TEST_P(JobsTest, WhenTheMessageBrokerIsDownTheRelayPutsJobsBackAtOnceUncounted) {
+  if (!message_broker()) GTEST_SKIP() << "the database broker has no relay";
+  // A broker nobody listens on: the relay claims the job, fails to hand it over, and gives the
+  // row back at once instead of holding it for its lease.
+  auto config = app().config();
+  config.broker_url = broker() == "redis" ? "redis://127.0.0.1:1" : "amqp://guest:guest@127.0.0.1:1/";
+  LogCapture logs;
+  recorder_.reset();
+  server_->stop();
+  server_ = std::make_unique<TestServer>(config, nullptr, &logs);
+  recorder_ = std::make_unique<EventRecorder>(server_->app());
+  auto id = enqueue(app(), {{"key", "undelivered"}});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(eventually([&] { return logs.contents().find("jobs not handed over") != std::string::npos; }, 10s))
+      << logs.contents();
+  EXPECT_EQ(count(app(), "SELECT count(*) FROM jobs WHERE id = " + std::to_string(*id) +
+                             " AND status = 'queued' AND attempts = 0 AND locked_by IS NULL"),
+            1);
+  EXPECT_EQ(effects(app(), "undelivered"), 0);
+}
+
 TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
   auto config = restart({{"PARLEY_SCHEDULES", "minutely=* * * * * missed=catch_up testing.effect; cleanup=off; "
                                           "orphaned_uploads=off; deleted_messages=off; analytics_rollup=off"}});
