@@ -102,6 +102,17 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
                         .Name("parley_db_pool_waiting")
                         .Help("Requests waiting for a database connection")
                         .Register(registry)),
+      transactions_(prometheus::BuildCounter()
+                        .Name("parley_db_transactions_total")
+                        .Help("Database transactions by how they ended (a failed commit counts as rolled back)")
+                        .Register(registry)),
+      committed_(transactions_.Add({{"outcome", "committed"}})),
+      rolled_back_(transactions_.Add({{"outcome", "rolled_back"}})),
+      retries_(prometheus::BuildCounter()
+                   .Name("parley_db_retries_total")
+                   .Help("Transactions run again after a serialization failure or a deadlock")
+                   .Register(registry)
+                   .Add({})),
       ws_open_(prometheus::BuildGauge()
                    .Name("parley_ws_open_sockets")
                    .Help("Real-time WebSockets open (attached to this process's hub)")
@@ -161,6 +172,10 @@ void OperationalMetrics::update(bool ready) {
     advance(typing_dropped_, static_cast<double>(counters.typing_dropped.load()), typing_dropped_seen_);
   }
   if (database_ == nullptr) return;
+  const auto& transactions = database_->transaction_counters();
+  advance(committed_, static_cast<double>(transactions.committed.load()), committed_seen_);
+  advance(rolled_back_, static_cast<double>(transactions.rolled_back.load()), rolled_back_seen_);
+  advance(retries_, static_cast<double>(transactions.retries.load()), retries_seen_);
   for (const auto& pool : database_->pool_stats()) {
     pool_connections_.Add({{"pool", pool.pool}, {"state", "in_use"}}).Set(static_cast<double>(pool.in_use));
     pool_connections_.Add({{"pool", pool.pool}, {"state", "idle"}}).Set(static_cast<double>(pool.idle));

@@ -41,12 +41,19 @@ class OperationalMetrics {
   prometheus::Family<prometheus::Gauge>& pool_connections_;
   prometheus::Family<prometheus::Gauge>& pool_max_;
   prometheus::Family<prometheus::Gauge>& pool_waiting_;
+  prometheus::Family<prometheus::Counter>& transactions_;
+  prometheus::Counter& committed_;
+  prometheus::Counter& rolled_back_;
+  prometheus::Counter& retries_;
   prometheus::Gauge& ws_open_;
   prometheus::Counter& ws_overflows_;
   prometheus::Counter& ws_refused_frames_;
   prometheus::Counter& typing_dropped_;
   std::mutex mutex_;  // update() runs for each scrape, possibly two at once
   double cpu_seconds_seen_ = 0;
+  double committed_seen_ = 0;
+  double rolled_back_seen_ = 0;
+  double retries_seen_ = 0;
   double ws_overflows_seen_ = 0;
   double ws_refused_seen_ = 0;
   double typing_dropped_seen_ = 0;

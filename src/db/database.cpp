@@ -111,6 +111,7 @@ boost::asio::awaitable<void> with_transaction(Database& db, Isolation isolation,
       tx.reset();
     }
     if (!retry) std::rethrow_exception(failure);
+    ++db.transaction_counters().retries;
     // Full jitter: wait a random time in [backoff/2, backoff], doubling up to 200 ms.
     std::uniform_int_distribution<long> dist(backoff.count() / 2, backoff.count());
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,

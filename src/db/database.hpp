@@ -8,6 +8,8 @@
 // SQL uses `$1, $2, ...` placeholders in both dialects. A `Query` is named: the name labels
 // metrics and logs and keys the per-connection prepared-statement cache.
 #include <boost/asio/awaitable.hpp>
+
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -111,8 +113,18 @@ struct PoolStats {
   std::size_t waiting = 0;   // callers waiting for a connection
 };
 
+// How transactions ended, counted by the implementations (the parley_db_transactions_total and
+// parley_db_retries_total metrics). A commit that fails counts as rolled back.
+struct TransactionCounters {
+  std::atomic<std::uint64_t> committed{0};
+  std::atomic<std::uint64_t> rolled_back{0};
+  std::atomic<std::uint64_t> retries{0};  // with_transaction's retries of serialization failures
+};
+
 class Database : public Executor {
  public:
+  TransactionCounters& transaction_counters() noexcept { return transaction_counters_; }
+  const TransactionCounters& transaction_counters() const noexcept { return transaction_counters_; }
   virtual Dialect dialect() const noexcept = 0;
   // One entry per pool (thread-safe; a few atomic reads or a short lock).
   virtual std::vector<PoolStats> pool_stats() const { return {}; }
@@ -131,6 +143,9 @@ class Database : public Executor {
     close();
     co_return;
   }
+
+ private:
+  TransactionCounters transaction_counters_;
 };
 
 // Runs `body` in a transaction, retrying serialization failures and deadlocks (SQLSTATE 40001,

@@ -245,6 +245,8 @@ TEST_F(HttpServer, MetricsReportTheProcessItsBuildAndReadiness) {
   EXPECT_NE(r.body.find("\nparley_ready 1\n"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find(R"(parley_build_info{revision=")"), std::string::npos);
   EXPECT_NE(r.body.find(std::string(R"(version=")") + PARLEY_VERSION + R"("} 1)"), std::string::npos);
+  EXPECT_NE(r.body.find(R"(parley_db_transactions_total{outcome="committed"} )"), std::string::npos);
+  EXPECT_NE(r.body.find("\nparley_db_retries_total "), std::string::npos);
   for (const char* family : {"process_resident_memory_bytes ", "process_open_fds ", "process_max_fds ",
                              "process_threads ", "process_cpu_seconds_total ", "parley_process_start_time_seconds "}) {
     const auto at = r.body.find(std::string("\n") + family);

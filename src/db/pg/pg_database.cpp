@@ -48,14 +48,14 @@ awaitable<std::vector<ResultSet>> PgDatabase::execute_all(std::span<const Statem
 awaitable<std::unique_ptr<Transaction>> PgDatabase::begin(Isolation isolation) {
   auto conn = co_await pool_->pin();
   // BEGIN goes out with the transaction's first statement.
-  co_return std::make_unique<PgTransaction>(pool_, std::move(conn), begin_sql(isolation));
+  co_return std::make_unique<PgTransaction>(pool_, std::move(conn), transaction_counters(), begin_sql(isolation));
 }
 
 awaitable<void> PgDatabase::stream(Query query, Params params, std::size_t batch_size,
                                    std::function<awaitable<void>(std::vector<Row>&)> on_batch) {
   batch_size = std::max<std::size_t>(batch_size, 1);
   auto conn = co_await pool_->pin();
-  PgTransaction tx(pool_, conn);
+  PgTransaction tx(pool_, conn, transaction_counters());
   co_await tx.execute(Query{"", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"});
   const std::string declare = "DECLARE parley_stream NO SCROLL CURSOR FOR " + std::string(query.sql);
   co_await tx.execute(Query{"", declare}, params);

@@ -133,6 +133,24 @@ TEST_F(PgDatabaseTest, PoolStatsCountATransactionsConnectionAsInUse) {
   tx.reset();
 }
 
+TEST_F(PgDatabaseTest, TransactionsAreCountedByHowTheyEnded) {
+  auto& database = db();
+  const auto& counters = database.transaction_counters();
+  run([](PgDatabase& db) -> awaitable<void> {
+    auto committed = co_await db.begin();
+    co_await committed->execute(Query{"", "SELECT 1"});
+    co_await committed->commit();
+    auto rolled_back = co_await db.begin();
+    co_await rolled_back->execute(Query{"", "SELECT 1"});
+    co_await rolled_back->rollback();
+    auto dropped = co_await db.begin();
+    co_await dropped->execute(Query{"", "SELECT 1"});  // left without commit: rolled back
+  }(database));
+  EXPECT_EQ(counters.committed.load(), 1u);
+  EXPECT_EQ(counters.rolled_back.load(), 2u);
+  EXPECT_EQ(counters.retries.load(), 0u);
+}
+
 TEST_F(PgDatabaseTest, RunsParameterizedQueriesWithTypedRows) {
   auto rs = run([](PgDatabase& db) -> awaitable<ResultSet> {
     const std::vector<Value> params{std::int64_t{42}, std::string("it's \"quoted\""), true, 2.5, nullptr};

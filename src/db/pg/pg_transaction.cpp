@@ -8,11 +8,12 @@
 namespace parley::db::pg {
 
 PgTransaction::PgTransaction(std::shared_ptr<PgPool> pool, std::shared_ptr<PgConnection> conn,
-                             std::string_view begin_sql)
-    : pool_(std::move(pool)), conn_(std::move(conn)), begin_sql_(begin_sql) {}
+                             TransactionCounters& counters, std::string_view begin_sql)
+    : counters_(counters), pool_(std::move(pool)), conn_(std::move(conn)), begin_sql_(begin_sql) {}
 
 PgTransaction::~PgTransaction() {
   if (!conn_) return;
+  ++counters_.rolled_back;
   if (!begin_sql_.empty()) {  // nothing was sent
     pool_->release(conn_);
     return;
@@ -49,6 +50,7 @@ boost::asio::awaitable<void> PgTransaction::commit() {
   if (!conn_) throw AppError::internal("commit of a finished transaction");
   if (!begin_sql_.empty()) {  // nothing ran: nothing to commit
     pool_->release(std::exchange(conn_, nullptr));
+    ++counters_.committed;
     co_return;
   }
   if (conn_->transaction_failed()) {
@@ -61,6 +63,7 @@ boost::asio::awaitable<void> PgTransaction::commit() {
 boost::asio::awaitable<void> PgTransaction::rollback() {
   if (conn_ && !begin_sql_.empty()) {
     pool_->release(std::exchange(conn_, nullptr));
+    ++counters_.rolled_back;
   } else if (conn_) {
     co_await finish("ROLLBACK");
   }
@@ -76,6 +79,7 @@ boost::asio::awaitable<void> PgTransaction::finish(std::string_view sql) {
     failure = std::current_exception();
   }
   pool_->release(conn);
+  ++(sql == "COMMIT" && !failure ? counters_.committed : counters_.rolled_back);
   if (failure) std::rethrow_exception(failure);
 }
 

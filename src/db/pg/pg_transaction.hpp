@@ -21,7 +21,9 @@ class PgTransaction final : public Transaction {
  public:
   // `conn` is pinned. With `begin_sql`, that BEGIN goes out with the first statement; without,
   // the caller sends its own BEGIN first.
-  PgTransaction(std::shared_ptr<PgPool> pool, std::shared_ptr<PgConnection> conn, std::string_view begin_sql = {});
+  // `counters` (the database's) must outlive the transaction.
+  PgTransaction(std::shared_ptr<PgPool> pool, std::shared_ptr<PgConnection> conn, TransactionCounters& counters,
+                std::string_view begin_sql = {});
   ~PgTransaction() override;
 
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
@@ -35,6 +37,7 @@ class PgTransaction final : public Transaction {
  private:
   boost::asio::awaitable<void> finish(std::string_view sql);
 
+  TransactionCounters& counters_;
   std::shared_ptr<PgPool> pool_;
   std::shared_ptr<PgConnection> conn_;  // null once finished
   std::string_view begin_sql_;           // not sent yet when non-empty

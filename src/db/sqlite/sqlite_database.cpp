@@ -35,6 +35,7 @@ class SqliteTransaction final : public Transaction {
   // and the writer is released only after it, so the next transaction starts clean.
   ~SqliteTransaction() override {
     if (!lease_) return;
+    ++db_.transaction_counters().rolled_back;
     boost::asio::post(db_.pool_, [lease = std::move(lease_)]() mutable {
       try {
         if (!lease->autocommit()) lease->execute_script("ROLLBACK");
@@ -66,7 +67,8 @@ class SqliteTransaction final : public Transaction {
     co_await offload(db_.pool_.get_executor(), [&] {
       try {
         c.execute_script("COMMIT");
-      } catch (...) {
+        ++db_.transaction_counters().committed;
+      } catch (...) {  // (counted as rolled back by the destructor, which still holds the lease)
         // A failed COMMIT (e.g. SQLITE_BUSY) can leave the transaction open: end it here.
         if (!c.autocommit()) {
           try {
@@ -86,6 +88,7 @@ class SqliteTransaction final : public Transaction {
       if (!c.autocommit()) c.execute_script("ROLLBACK");
     });
     lease_.reset();
+    ++db_.transaction_counters().rolled_back;
   }
 
  private:
