@@ -186,21 +186,26 @@ TEST(Config, RetentionAndAbuseSettingsRefuseWhatMakesNoSense) {
   auto bad = load({{"PARLEY_ABUSE_LIMIT", "lots"},
                    {"PARLEY_ABUSE_BLOCK_FOR", "5s"},
                    {"PARLEY_DELETED_MESSAGE_RETENTION", "10m"},
-                   {"PARLEY_UPLOAD_ORPHAN_AGE", "1m"}});
-  ASSERT_EQ(bad.problems.size(), 4u);
+                   {"PARLEY_UPLOAD_ORPHAN_AGE", "1m"},
+                   {"PARLEY_ANALYTICS_RETENTION", "1h"}});
+  ASSERT_EQ(bad.problems.size(), 5u);
   for (const char* name : {"PARLEY_ABUSE_LIMIT", "PARLEY_ABUSE_BLOCK_FOR", "PARLEY_DELETED_MESSAGE_RETENTION",
-                           "PARLEY_UPLOAD_ORPHAN_AGE"}) {
+                           "PARLEY_UPLOAD_ORPHAN_AGE", "PARLEY_ANALYTICS_RETENTION"}) {
     EXPECT_TRUE(std::any_of(bad.problems.begin(), bad.problems.end(),
                             [&](const std::string& p) { return p.starts_with(name); }))
         << name;
   }
-  auto good = load({{"PARLEY_ABUSE_LIMIT", "off"}, {"PARLEY_DELETED_MESSAGE_RETENTION", "0"}});
+  auto good = load({{"PARLEY_ABUSE_LIMIT", "off"},
+                    {"PARLEY_DELETED_MESSAGE_RETENTION", "0"},
+                    {"PARLEY_ANALYTICS_RETENTION", "0"}});
   EXPECT_TRUE(good.problems.empty());
+  EXPECT_EQ(good.config.analytics_retention.count(), 0) << "0 keeps every event";
   EXPECT_FALSE(good.config.abuse_limit.enabled);
   EXPECT_EQ(good.config.deleted_message_retention.count(), 0);
   auto defaults = load({});
   EXPECT_TRUE(defaults.config.abuse_limit.enabled);
   EXPECT_EQ(defaults.config.upload_orphan_age, std::chrono::hours(24));
+  EXPECT_EQ(defaults.config.analytics_retention, std::chrono::hours(24 * 90));
 }
 
 TEST(Config, DurationsAndSizes) {
