@@ -27,10 +27,9 @@ class AnalyticsMiddleware final : public http::Middleware {
     if ((req.route && req.route->doc.rate_limit_exempt) || response.status == http::kSwitchingProtocols) {
       co_return response;
     }
-    recorder_.observe_request(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     const std::optional<std::int64_t> user =
         req.principal ? std::optional<std::int64_t>(req.principal->user_id) : std::nullopt;
-    if (user) recorder_.saw_user(*user);
+    recorder_.observe_request(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), user);
     if (response.status >= 500) {
       recorder_.record(Kind::error, user, response.status,
                        req.route ? std::string_view(req.route->path) : std::string_view("unmatched"));

@@ -62,24 +62,22 @@ void Recorder::record(Kind kind, std::optional<std::int64_t> user_id, int status
   if (wake) loop_.wake();
 }
 
-void Recorder::saw_user(std::int64_t user_id) {
-  const auto today = day_of(std::chrono::system_clock::now());
-  {
-    std::lock_guard lock(mutex_);
-    if (today != seen_day_) {
-      seen_day_ = today;
-      seen_users_.clear();
-    }
-    if (!seen_users_.insert(user_id).second) return;
-  }
-  record(Kind::active, user_id);
-}
-
-void Recorder::observe_request(double seconds) {
+void Recorder::observe_request(double seconds, std::optional<std::int64_t> user_id) {
   const auto today = day_of(std::chrono::system_clock::now());
   const auto bucket = latency_bucket(seconds * 1000.0);
-  std::lock_guard lock(mutex_);
-  ++latency_[{today, bucket}];
+  bool first_today = false;
+  {
+    std::lock_guard lock(mutex_);
+    ++latency_[{today, bucket}];
+    if (user_id) {
+      if (today != seen_day_) {
+        seen_day_ = today;
+        seen_users_.clear();
+      }
+      first_today = seen_users_.insert(*user_id).second;
+    }
+  }
+  if (first_today) record(Kind::active, user_id);
 }
 
 std::uint64_t Recorder::dropped() const {

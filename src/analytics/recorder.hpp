@@ -11,8 +11,8 @@
 // What is lost: what was buffered when the process is killed (at most a second's events; a clean
 // stop flushes). The log is for trends, not for billing.
 //
-// Threading: record(), saw_user() and observe_request() may be called from any thread (one short
-// lock); start() and stop() from the composition root.
+// Threading: record() and observe_request() may be called from any thread (one short lock);
+// start() and stop() from the composition root.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -60,10 +60,9 @@ class Recorder {
 
   // `status` and `route` describe an error (0 and empty otherwise).
   void record(Kind kind, std::optional<std::int64_t> user_id, int status = 0, std::string_view route = {});
-  // An authenticated request: an `active` event for the user's first one of the (UTC) day here.
-  void saw_user(std::int64_t user_id);
-  // A request answered after `seconds`.
-  void observe_request(double seconds);
+  // A request answered after `seconds`, by `user_id` when authenticated: an `active` event for the
+  // user's first request of the (UTC) day here.
+  void observe_request(double seconds, std::optional<std::int64_t> user_id);
 
   void start();
   // Stops the loop, then writes what is left.
