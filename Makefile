@@ -7,7 +7,7 @@ RELEASE_DIR := build/release
 DEBUG_DIR := build/debug
 SANITIZE_DIR := build/sanitize
 
-.PHONY: run test bench sanitize-test format lint bootstrap build-release build-debug clean
+.PHONY: run test bench sanitize-test format lint bootstrap build-release build-debug clean deploy-test deploy-check
 
 bootstrap:
 	@scripts/bootstrap
@@ -50,6 +50,19 @@ bench:
 	@bench/jobs.sh $(RELEASE_DIR)/parley
 	@bench/cold_start.sh $(RELEASE_DIR)/parley
 	@bench/realtime.sh $(RELEASE_DIR)/parley $(RELEASE_DIR)/bench/wsload/wsload
+
+# Deployment, the long form (docs/deployment.md#checks): builds the container image, proves it,
+# then runs two `serve` replicas behind nginx on one PostgreSQL and Redis with real-time clients
+# connected, kills one (SIGKILL), rolls the other (SIGTERM) and checks nothing acknowledged is lost.
+# Not part of `make test`, which runs the short form (scripts/check-deploy, ctest deploy.manifests).
+deploy-test: build-release
+	@scripts/bootstrap --deploy
+	@scripts/check-deploy
+	@scripts/build-image --jobs $(JOBS)
+	@scripts/deploy-test --image localhost/parley:latest $(RELEASE_DIR)/parley
+
+deploy-check:
+	@scripts/check-deploy
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
