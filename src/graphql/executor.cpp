@@ -1,0 +1,373 @@
+#include "graphql/executor.hpp"
+
+#include "graphql/values.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace parley::graphql {
+namespace {
+
+using boost::asio::awaitable;
+using boost::json::value;
+
+// Children of one list, run concurrently; the parent parks on `waiter` until all finished.
+struct Join {
+  Join(Batcher& batcher, std::size_t n) : remaining(n), waiter(batcher) {}
+  std::size_t remaining;
+  std::exception_ptr error;
+  Batcher::Waiter waiter;
+};
+
+}  // namespace
+
+Execution::Execution(const ExecutionInput& input, boost::asio::any_io_executor strand)
+    : in_(input), strand_(strand), batcher_(strand), loaders_(batcher_) {
+  for (const auto& f : input.document.fragments) fragments_.emplace(f.name, &f);
+}
+
+boost::json::array Execution::path_json(const Path* path) {
+  std::vector<const Path*> chain;
+  for (; path; path = path->parent) chain.push_back(path);
+  boost::json::array out;
+  out.reserve(chain.size());
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if ((*it)->is_index) out.push_back(static_cast<std::uint64_t>((*it)->index));
+    else out.push_back(boost::json::string((*it)->key));
+  }
+  return out;
+}
+
+void Execution::field_error(std::string message, const Fields& fields, const Path& path, std::string code,
+                            boost::json::object extensions) {
+  Error e;
+  e.message = std::move(message);
+  if (!fields.empty()) e.locations.push_back(fields.front()->loc);
+  e.path = path_json(&path);
+  e.code = std::move(code);
+  e.extensions = std::move(extensions);
+  errors_.push_back(std::move(e));
+}
+
+Error exception_to_error(std::exception_ptr error, const ExceptionMapper* mapper) {
+  Error e;
+  try {
+    std::rethrow_exception(error);
+  } catch (const FieldError& f) {
+    e.message = f.what();
+    e.code = f.code();
+    e.extensions = f.extensions();
+  } catch (...) {
+    std::optional<FieldError> mapped;
+    if (mapper && *mapper) mapped = (*mapper)(std::current_exception());
+    if (mapped) {
+      e.message = mapped->what();
+      e.code = mapped->code();
+      e.extensions = mapped->extensions();
+    } else {
+      e.message = "Internal server error";
+      e.code = codes::kInternal;
+    }
+  }
+  return e;
+}
+
+void Execution::record_exception(std::exception_ptr error, const Fields& fields, boost::json::array path) {
+  Error e = exception_to_error(error, in_.map_exception);
+  if (!fields.empty()) e.locations.push_back(fields.front()->loc);
+  e.path = std::move(path);
+  errors_.push_back(std::move(e));
+}
+
+bool Execution::included(const std::vector<Directive>& directives) const {
+  for (const auto& d : directives) {
+    if (d.name != "skip" && d.name != "include") continue;
+    bool flag = false;
+    for (const auto& a : d.arguments) {
+      if (a.name != "if") continue;
+      if (a.value.kind == ValueNode::Kind::Boolean) {
+        flag = a.value.boolean;
+      } else if (a.value.kind == ValueNode::Kind::Variable) {
+        auto it = in_.variables.find(a.value.text);
+        flag = it != in_.variables.end() && it->value().is_bool() && it->value().as_bool();
+      }
+    }
+    if (d.name == "skip" && flag) return false;
+    if (d.name == "include" && !flag) return false;
+  }
+  return true;
+}
+
+bool Execution::applies(const Type& object_type, std::string_view condition) const {
+  if (condition.empty() || condition == object_type.name) return true;
+  const Type* t = in_.schema.type(condition);
+  return t && t->is_abstract() && in_.schema.is_possible_type(*t, object_type);
+}
+
+void Execution::collect_fields(const Type& type, const SelectionSet& set, Grouped& out,
+                               std::set<std::string_view>& visited) const {
+  for (const auto& s : set) {
+    if (!included(s.directives)) continue;
+    switch (s.kind) {
+      case Selection::Kind::Field: {
+        auto [it, fresh] = out.index.try_emplace(s.response_name(), out.entries.size());
+        if (fresh) out.entries.emplace_back(s.response_name(), Fields{});
+        out.entries[it->second].second.push_back(&s);
+        break;
+      }
+      case Selection::Kind::InlineFragment:
+        if (applies(type, s.name)) collect_fields(type, s.selection_set, out, visited);
+        break;
+      case Selection::Kind::FragmentSpread: {
+        if (!visited.insert(s.name).second) break;
+        auto it = fragments_.find(s.name);
+        if (it == fragments_.end() || !applies(type, it->second->type_condition)) break;
+        collect_fields(type, it->second->selection_set, out, visited);
+        break;
+      }
+    }
+  }
+}
+
+awaitable<boost::json::object> Execution::run(Value root) {
+  batcher_.enter();
+  const Type* root_type = in_.schema.root_type(in_.operation.operation);
+  std::optional<boost::json::object> data;
+  std::exception_ptr failure;
+  if (root_type) {
+    Grouped grouped;
+    std::set<std::string_view> visited;
+    collect_fields(*root_type, in_.operation.selection_set, grouped, visited);
+    try {
+      data = co_await execute_fields(*root_type, root, grouped, nullptr);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  batcher_.leave();
+  if (failure) {
+    Fields none;
+    record_exception(failure, none, {});
+  }
+  boost::json::object response;
+  if (data) response["data"] = std::move(*data);
+  else response["data"] = nullptr;
+  if (!errors_.empty()) response["errors"] = errors_to_json(errors_);
+  co_return response;
+}
+
+awaitable<std::optional<boost::json::object>> Execution::execute_fields(const Type& type, const Value& parent,
+                                                                        const Grouped& grouped, const Path* path) {
+  boost::json::object out;
+  out.reserve(grouped.entries.size());
+  for (const auto& [name, fields] : grouped.entries) {
+    Path here{path, name, 0, false};
+    std::optional<value> v = co_await execute_field(type, parent, fields, here);
+    if (!v) co_return std::nullopt;  // a non-null field failed: this object becomes null
+    out[name] = std::move(*v);
+  }
+  co_return out;
+}
+
+awaitable<std::optional<value>> Execution::execute_field(const Type& type, const Value& parent, const Fields& fields,
+                                                         const Path& path) {
+  const Selection& node = *fields.front();
+  if (node.name == "__typename") co_return value(boost::json::string(type.name));
+  const FieldDef* def = in_.schema.field(type, node.name);
+  if (!def) co_return value(nullptr);  // unreachable after validation
+  auto null_result = [&]() -> std::optional<value> {
+    if (def->type.is_non_null()) return std::nullopt;
+    return value(nullptr);
+  };
+
+  Value result;
+  std::exception_ptr failure;
+  const bool event_root = in_.subscription_event && path.parent == nullptr;
+  try {
+    boost::json::object args = coerce_arguments(in_.schema, def->args, node.arguments, in_.variables);
+    ResolveInfo info(in_.schema, type, *def, fields, in_.variables, in_.context, &loaders_,
+                     [&path] { return path_json(&path); });
+    if (def->resolve_sync) {
+      result = def->resolve_sync(parent, args, info);
+    } else if (def->resolve) {
+      auto task = def->resolve(parent, args, info);
+      result = co_await std::move(task);
+    } else if (parent.kind() == Value::Kind::Json && parent.json().is_object()) {
+      const auto& obj = parent.json().as_object();
+      auto it = obj.find(node.name);
+      if (it != obj.end()) result = Value(it->value());
+      else if (event_root) result = parent;
+    } else if (event_root) {
+      result = parent;
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    record_exception(failure, fields, path_json(&path));
+    co_return null_result();
+  }
+  co_return co_await complete_value(def->type, fields, result, path, type, *def);
+}
+
+awaitable<std::optional<value>> Execution::complete_value(const TypeRef& type, const Fields& fields, const Value& result,
+                                                          const Path& path, const Type& parent_type, const FieldDef& def) {
+  if (type.is_non_null()) {
+    const TypeRef inner = type.of_type();
+    std::optional<value> v = co_await complete_inner(inner, fields, result, path, parent_type, def);
+    if (!v) co_return std::nullopt;  // the error is recorded; propagate
+    if (v->is_null()) {
+      field_error("Cannot return null for non-nullable field " + parent_type.name + "." + def.name + ".", fields, path);
+      co_return std::nullopt;
+    }
+    co_return v;
+  }
+  std::optional<value> v = co_await complete_inner(type, fields, result, path, parent_type, def);
+  if (!v) co_return value(nullptr);  // this position is nullable: the propagation stops here
+  co_return v;
+}
+
+awaitable<std::optional<value>> Execution::complete_inner(const TypeRef& type, const Fields& fields, const Value& result,
+                                                          const Path& path, const Type& parent_type, const FieldDef& def) {
+  if (result.is_null()) co_return value(nullptr);
+  if (type.is_list()) co_return co_await complete_list(type, fields, result, path, parent_type, def);
+  const Type* named = in_.schema.type(type.name);
+  if (!named) co_return value(nullptr);
+  if (!named->is_leaf()) co_return co_await complete_object(*named, fields, result, path, parent_type, def);
+  if (result.kind() != Value::Kind::Json) {
+    field_error("Expected a value of type \"" + named->name + "\" for field " + parent_type.name + "." + def.name +
+                    ", but the resolver returned an object or a list.",
+                fields, path);
+    co_return std::nullopt;
+  }
+  co_return complete_leaf(*named, result.json(), fields, path);
+}
+
+std::optional<value> Execution::complete_leaf(const Type& type, const value& in, const Fields& fields, const Path& path) {
+  value out;
+  std::string why;
+  if (!serialize_leaf(type, in, out, why)) {
+    field_error(why, fields, path);
+    return std::nullopt;
+  }
+  return out;
+}
+
+const Type* Execution::runtime_type(const Type& abstract_type, const Value& v, const Fields& fields, const Path& path,
+                                    const Type& parent_type, const FieldDef& def) {
+  std::string name;
+  if (abstract_type.resolve_type) {
+    ResolveInfo info(in_.schema, parent_type, def, fields, in_.variables, in_.context, &loaders_,
+                     [&path] { return path_json(&path); });
+    name = abstract_type.resolve_type(v, info);
+  }
+  if (name.empty()) name = v.type_name();
+  if (name.empty() && v.kind() == Value::Kind::Json && v.json().is_object()) {
+    auto it = v.json().as_object().find("__typename");
+    if (it != v.json().as_object().end() && it->value().is_string()) name = it->value().as_string();
+  }
+  if (name.empty() && abstract_type.possible_types.size() == 1) return abstract_type.possible_types.front();
+  const Type* t = name.empty() ? nullptr : in_.schema.type(name);
+  if (!t || t->kind != TypeKind::Object || !in_.schema.is_possible_type(abstract_type, *t)) {
+    field_error(name.empty() ? "Abstract type \"" + abstract_type.name + "\" must resolve to an Object type at runtime for field \"" +
+                                   parent_type.name + "." + def.name + "\"."
+                             : "Runtime Object type \"" + name + "\" is not a possible type for \"" + abstract_type.name + "\".",
+                fields, path);
+    return nullptr;
+  }
+  return t;
+}
+
+awaitable<std::optional<value>> Execution::complete_object(const Type& type, const Fields& fields, const Value& result,
+                                                           const Path& path, const Type& parent_type, const FieldDef& def) {
+  const Type* object_type = &type;
+  if (type.is_abstract()) {
+    object_type = runtime_type(type, result, fields, path, parent_type, def);
+    if (!object_type) co_return std::nullopt;
+  }
+  if (result.kind() == Value::Kind::List || (result.kind() == Value::Kind::Json && !result.json().is_object())) {
+    field_error("Expected an object for field " + parent_type.name + "." + def.name + " of type \"" + type.name + "\".", fields,
+                path);
+    co_return std::nullopt;
+  }
+  Grouped grouped;
+  for (const Selection* f : fields) {
+    std::set<std::string_view> visited;
+    collect_fields(*object_type, f->selection_set, grouped, visited);
+  }
+  std::optional<boost::json::object> obj = co_await execute_fields(*object_type, result, grouped, &path);
+  if (!obj) co_return std::nullopt;
+  co_return value(std::move(*obj));
+}
+
+awaitable<void> Execution::complete_item(const TypeRef& type, const Fields& fields, const Value& item, Path path,
+                                         const Type& parent_type, const FieldDef& def, std::optional<value>& out) {
+  out = co_await complete_value(type, fields, item, path, parent_type, def);
+}
+
+awaitable<std::optional<value>> Execution::complete_list(const TypeRef& type, const Fields& fields, const Value& result,
+                                                         const Path& path, const Type& parent_type, const FieldDef& def) {
+  const TypeRef item_type = type.of_type();
+  // Items as Values: a JSON array's elements are wrapped (leaves take the fast path below).
+  std::vector<Value> wrapped;
+  const std::vector<Value>* items = nullptr;
+  const Type* named = in_.schema.type(item_type.name);
+  if (result.kind() == Value::Kind::List) {
+    items = &result.items();
+  } else if (result.kind() == Value::Kind::Json && result.json().is_array()) {
+    const auto& array = result.json().as_array();
+    if (named && named->is_leaf() && item_type.is_named()) {
+      boost::json::array out;
+      out.reserve(array.size());
+      for (std::size_t i = 0; i < array.size(); ++i) {
+        Path here{&path, {}, i, true};
+        if (array[i].is_null()) {
+          out.push_back(nullptr);
+          continue;
+        }
+        std::optional<value> v = complete_leaf(*named, array[i], fields, here);
+        out.push_back(v ? std::move(*v) : value(nullptr));
+      }
+      co_return value(std::move(out));
+    }
+    wrapped.reserve(array.size());
+    for (const auto& element : array) wrapped.emplace_back(element);
+    items = &wrapped;
+  } else {
+    field_error("Expected Iterable, but did not find one for field \"" + parent_type.name + "." + def.name + "\".", fields, path);
+    co_return std::nullopt;
+  }
+
+  const std::size_t n = items->size();
+  std::vector<std::optional<value>> results(n);
+  const bool concurrent = n > 1 && named && named->is_composite();
+  if (concurrent) {
+    Join join(batcher_, n);
+    batcher_.enter(static_cast<int>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      Path here{&path, {}, i, true};
+      boost::asio::co_spawn(strand_, complete_item(item_type, fields, (*items)[i], here, parent_type, def, results[i]),
+                            [this, &join](std::exception_ptr e) {
+                              if (e && !join.error) join.error = e;
+                              if (--join.remaining == 0) join.waiter.wake();
+                              batcher_.leave();
+                            });
+    }
+    co_await join.waiter.wait();
+    if (join.error) std::rethrow_exception(join.error);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      Path here{&path, {}, i, true};
+      results[i] = co_await complete_value(item_type, fields, (*items)[i], here, parent_type, def);
+    }
+  }
+  boost::json::array out;
+  out.reserve(n);
+  for (auto& r : results) {
+    if (!r) co_return std::nullopt;  // a non-null item failed: the list becomes null
+    out.push_back(std::move(*r));
+  }
+  co_return value(std::move(out));
+}
+
+}  // namespace parley::graphql

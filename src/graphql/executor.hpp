@@ -1,0 +1,115 @@
+#pragma once
+// Execution of one operation (spec section 6) on one request strand. Internal to the engine; the
+// application uses Engine (engine.hpp).
+//
+// Root fields and the fields of an object run one after the other (mutations must; queries
+// could run concurrently, but sequential keeps the order of side effects obvious). The items of a
+// list of objects run concurrently as tasks on the request's strand, which is what lets a
+// Loader batch the keys every item asks for (see loader.hpp). Field errors follow the spec's
+// null propagation (6.4.4): a null in a non-null position nulls the nearest nullable parent.
+#include "graphql/ast.hpp"
+#include "graphql/error.hpp"
+#include "graphql/loader.hpp"
+#include "graphql/schema.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <exception>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <vector>
+
+namespace parley::graphql {
+
+// Turns an exception thrown by a resolver into a public error; nullopt: "Internal server error".
+using ExceptionMapper = std::function<std::optional<FieldError>(std::exception_ptr)>;
+
+// The public error for an exception thrown by a resolver: FieldError as is, others through `mapper`
+// (when set) or a generic "Internal server error" (INTERNAL_SERVER_ERROR).
+Error exception_to_error(std::exception_ptr error, const ExceptionMapper* mapper);
+
+struct ExecutionInput {
+  const Schema& schema;
+  const Document& document;
+  const OperationDefinition& operation;
+  const boost::json::object& variables;  // coerced
+  void* context = nullptr;
+  const ExceptionMapper* map_exception = nullptr;
+  bool subscription_event = false;  // the root value is a subscription event (6.3.2)
+};
+
+class Execution {
+ public:
+  // `strand` must be the executor the caller runs run() on; every task of the request runs there.
+  Execution(const ExecutionInput& input, boost::asio::any_io_executor strand);
+  Execution(const Execution&) = delete;
+  Execution& operator=(const Execution&) = delete;
+
+  // Executes the operation's selection set on `root`; returns {"data":..., "errors":[...]}.
+  boost::asio::awaitable<boost::json::object> run(Value root);
+
+  // Shared with subscribe(): the grouped root fields and argument coercion of a field.
+  using Fields = std::vector<const Selection*>;
+  struct Grouped {
+    std::vector<std::pair<std::string_view, Fields>> entries;
+    std::map<std::string_view, std::size_t> index;
+  };
+  void collect_fields(const Type& type, const SelectionSet& set, Grouped& out, std::set<std::string_view>& visited) const;
+  Batcher& batcher() { return batcher_; }
+  LoaderRegistry& loaders() { return loaders_; }
+  // Records a field error from an exception (FieldError, mapped, or internal).
+  void record_exception(std::exception_ptr error, const Fields& fields, boost::json::array path);
+  std::vector<Error>& errors() { return errors_; }
+
+  struct Path {
+    const Path* parent;
+    std::string_view key;
+    std::size_t index;
+    bool is_index;
+  };
+  static boost::json::array path_json(const Path* path);
+
+ private:
+  bool included(const std::vector<Directive>& directives) const;
+  bool applies(const Type& object_type, std::string_view condition) const;
+
+  boost::asio::awaitable<std::optional<boost::json::object>> execute_fields(const Type& type, const Value& parent,
+                                                                            const Grouped& grouped, const Path* path);
+  boost::asio::awaitable<std::optional<boost::json::value>> execute_field(const Type& type, const Value& parent,
+                                                                          const Fields& fields, const Path& path);
+  boost::asio::awaitable<std::optional<boost::json::value>> complete_value(const TypeRef& type, const Fields& fields,
+                                                                           const Value& result, const Path& path,
+                                                                           const Type& parent_type, const FieldDef& def);
+  boost::asio::awaitable<std::optional<boost::json::value>> complete_inner(const TypeRef& type, const Fields& fields,
+                                                                           const Value& result, const Path& path,
+                                                                           const Type& parent_type, const FieldDef& def);
+  boost::asio::awaitable<std::optional<boost::json::value>> complete_object(const Type& type, const Fields& fields,
+                                                                            const Value& result, const Path& path,
+                                                                            const Type& parent_type, const FieldDef& def);
+  boost::asio::awaitable<std::optional<boost::json::value>> complete_list(const TypeRef& type, const Fields& fields,
+                                                                          const Value& result, const Path& path,
+                                                                          const Type& parent_type, const FieldDef& def);
+  boost::asio::awaitable<void> complete_item(const TypeRef& type, const Fields& fields, const Value& item, Path path,
+                                             const Type& parent_type, const FieldDef& def,
+                                             std::optional<boost::json::value>& out);
+  std::optional<boost::json::value> complete_leaf(const Type& type, const boost::json::value& value, const Fields& fields,
+                                                  const Path& path);
+  const Type* runtime_type(const Type& abstract_type, const Value& value, const Fields& fields, const Path& path,
+                           const Type& parent_type, const FieldDef& def);
+  void field_error(std::string message, const Fields& fields, const Path& path, std::string code = {},
+                   boost::json::object extensions = {});
+
+  const ExecutionInput& in_;
+  boost::asio::any_io_executor strand_;
+  Batcher batcher_;
+  LoaderRegistry loaders_;
+  std::vector<Error> errors_;
+  std::map<std::string_view, const FragmentDefinition*> fragments_;
+};
+
+}  // namespace parley::graphql
