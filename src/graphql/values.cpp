@@ -14,6 +14,16 @@ constexpr std::int64_t kIntMax = std::numeric_limits<std::int32_t>::max();
 
 std::string show(const boost::json::value& v) { return boost::json::serialize(v); }
 
+// Hooks are application code: an exception from one means "cannot represent / invalid".
+std::optional<boost::json::value> call_hook(
+    const std::function<std::optional<boost::json::value>(const boost::json::value&)>& hook, const boost::json::value& v) {
+  try {
+    return hook(v);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::string join_path(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
 
 bool builtin_scalar_input(const Type& type, const boost::json::value& in, boost::json::value& out, std::string& error) {
@@ -74,7 +84,7 @@ bool builtin_scalar_input(const Type& type, const boost::json::value& in, boost:
   }
   // A custom scalar.
   if (type.scalar.parse) {
-    auto parsed = type.scalar.parse(in);
+    auto parsed = call_hook(type.scalar.parse, in);
     if (!parsed) {
       error = "Expected type \"" + n + "\", found " + show(in) + ".";
       return false;
@@ -328,7 +338,7 @@ Coerced coerce_literal(const Schema& schema, const ValueNode& node, const TypeRe
       }
       boost::json::value raw = literal_to_json(node, variables);
       if (named->scalar.parse) {
-        auto parsed = named->scalar.parse(raw);
+        auto parsed = call_hook(named->scalar.parse, raw);
         if (!parsed) return invalid();
         out = std::move(*parsed);
       } else {
@@ -466,7 +476,7 @@ bool serialize_leaf(const Type& type, const boost::json::value& in, boost::json:
     return false;
   }
   if (type.scalar.serialize) {
-    auto v = type.scalar.serialize(in);
+    auto v = call_hook(type.scalar.serialize, in);
     if (!v) {
       error = "\"" + n + "\" cannot represent value: " + show(in);
       return false;
