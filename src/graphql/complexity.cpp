@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <map>
+#include <set>
 #include <string_view>
 
 namespace parley::graphql {
@@ -15,20 +16,30 @@ std::size_t mul(std::size_t a, std::size_t b) { return (a != 0 && b > kMax / a) 
 class Measure {
  public:
   Measure(const Schema& schema, const Document& doc, const boost::json::object& variables, const ComplexityOptions& options)
-      : schema_(schema), doc_(doc), variables_(variables), options_(options) {
+      : schema_(schema), variables_(variables), options_(options) {
     for (const auto& f : doc.fragments) fragments_.emplace(f.name, &f);
   }
 
   Complexity selection_set(const Type* parent, const SelectionSet& set) {
+    std::set<std::string_view> visited;
+    return selection_set(parent, set, visited);
+  }
+
+ private:
+  // Like CollectFields, a fragment spread counts once per selection set (`visited`), so repeated
+  // spreads of one fragment cost nothing extra, as in execution.
+  Complexity selection_set(const Type* parent, const SelectionSet& set, std::set<std::string_view>& visited) {
     Complexity total;
     for (const auto& s : set) {
       Complexity c;
       switch (s.kind) {
         case Selection::Kind::Field: c = field(parent, s); break;
         case Selection::Kind::InlineFragment:
-          c = selection_set(s.name.empty() ? parent : schema_.type(s.name), s.selection_set);
+          c = selection_set(s.name.empty() ? parent : schema_.type(s.name), s.selection_set, visited);
           break;
-        case Selection::Kind::FragmentSpread: c = fragment(s.name); break;
+        case Selection::Kind::FragmentSpread:
+          if (visited.insert(s.name).second) c = fragment(s.name);
+          break;
       }
       total.depth = std::max(total.depth, c.depth);
       total.cost = add(total.cost, c.cost);
@@ -37,7 +48,6 @@ class Measure {
     return total;
   }
 
- private:
   Complexity fragment(const std::string& name) {
     if (auto it = memo_.find(name); it != memo_.end()) return it->second;
     auto def = fragments_.find(name);
@@ -83,7 +93,6 @@ class Measure {
   }
 
   const Schema& schema_;
-  const Document& doc_;
   const boost::json::object& variables_;
   const ComplexityOptions& options_;
   std::map<std::string_view, const FragmentDefinition*> fragments_;

@@ -6,7 +6,8 @@
 //        multiplied by the field's `first`, `last` or `limit` argument (literal or variable),
 //        else by `default_list_size`. Saturates instead of overflowing.
 // aliases: the number of aliased fields in the operation with fragments expanded.
-// Fragments are measured once each (memoised), so fragment "bombs" cost linear time.
+// A fragment counts once per selection set (as CollectFields merges repeated spreads), and each
+// fragment is measured once (memoised), so fragment "bombs" cost linear time.
 // Fields under __schema / __type are not counted (their size is bounded by the schema).
 #include "graphql/ast.hpp"
 #include "graphql/error.hpp"

@@ -29,6 +29,7 @@ class Value {
   Value(bool b) : Value(boost::json::value(b)) {}
   Value(int n) : Value(boost::json::value(n)) {}
   Value(std::int64_t n) : Value(boost::json::value(n)) {}
+  Value(std::uint64_t n) : Value(boost::json::value(n)) {}
   Value(double d) : Value(boost::json::value(d)) {}
 
   // An application object; `type_name` (optional) is its GraphQL object type.
