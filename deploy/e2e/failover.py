@@ -248,6 +248,13 @@ def main():
     for s in senders:
         s.start()
 
+    def upstream(name):
+        """The replica's address as nginx logs it: <name>.addr, else 127.0.0.1:<name>.port."""
+        path = os.path.join(args.control, f"{name}.addr")
+        if os.path.exists(path):
+            return open(path).read().strip()
+        return "127.0.0.1:" + open(os.path.join(args.control, f"{name}.port")).read().strip()
+
     def pid(name):
         return int(open(os.path.join(args.control, f"{name}.pid")).read())
 
@@ -267,7 +274,7 @@ def main():
     def wait_in_rotation(name, offset, limit=30):
         """Seconds until nginx answers a request from replica <name> again (read from its access log
         from byte <offset> on); None when it does not within <limit> seconds."""
-        port_ = open(os.path.join(args.control, f"{name}.port")).read().strip()
+        addr_ = upstream(name)
         t0 = time.time()
         while time.time() - t0 < limit:
             with open(args.access_log) as log:
@@ -278,7 +285,7 @@ def main():
                     except ValueError:
                         continue
                     last = e["upstream_addr"].split(",")[-1].strip()
-                    if last.endswith(":" + port_) and e["upstream_status"].split(",")[-1].strip() < "500":
+                    if last == addr_ and e["upstream_status"].split(",")[-1].strip() < "500":
                         return round(time.time() - t0, 2)
             time.sleep(0.1)
         return None
@@ -345,7 +352,7 @@ def main():
         if c.errors:
             problems.append(f"client {c.name}: {c.errors[:3]}")
     # nginx: every 5xx must be an in-flight request of the killed replica.
-    a_port = open(os.path.join(args.control, "a.port")).read().strip()
+    a_addr = upstream("a")
     five_xx, five_xx_other = [], []
     for line in open(args.access_log):
         try:
@@ -355,7 +362,7 @@ def main():
         if e["status"] >= 500:
             five_xx.append(e)
             # An in-flight request of the killed replica: its (only) upstream is replica a.
-            if e["upstream_addr"].strip() != f"127.0.0.1:{a_port}":
+            if e["upstream_addr"].strip() != a_addr:
                 five_xx_other.append(e)
     if five_xx_other:
         problems.append(f"{len(five_xx_other)} 5xx not from the killed replica: {five_xx_other[:3]}")
