@@ -88,7 +88,7 @@ awaitable<boost::json::object> Engine::execute(const Prepared& prepared, Request
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::any_io_executor strand = boost::asio::make_strand(executor);
   ExecutionInput input{*schema_, *document, *planned.operation, planned.variables, request.context, &options_.map_exception,
-                       false};
+                       false, request.deadline};
   Execution execution(input, strand);
   auto task = boost::asio::co_spawn(strand, execution.run(std::move(request.root_value)), boost::asio::use_awaitable);
   co_return co_await std::move(task);
@@ -118,7 +118,7 @@ awaitable<SubscribeResult> Engine::subscribe(const Prepared& prepared, Request r
   const Type& root = *schema_->subscription_type();
   auto executor = co_await boost::asio::this_coro::executor;
   ExecutionInput input{*schema_, *document, *planned.operation, planned.variables, request.context, &options_.map_exception,
-                       false};
+                       false, std::nullopt};
   Execution execution(input, executor);
   Execution::Grouped grouped;
   std::set<std::string_view> visited;
@@ -172,7 +172,8 @@ awaitable<std::optional<boost::json::object>> Subscription::next() {
 awaitable<boost::json::object> Subscription::execute_event(Value event) {
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::any_io_executor strand = boost::asio::make_strand(executor);
-  ExecutionInput input{*engine_.schema_, *document_, operation_, variables_, context_, &engine_.options_.map_exception, true};
+  ExecutionInput input{*engine_.schema_, *document_, operation_, variables_, context_, &engine_.options_.map_exception, true,
+                       std::nullopt};
   Execution execution(input, strand);
   auto task = boost::asio::co_spawn(strand, execution.run(std::move(event)), boost::asio::use_awaitable);
   co_return co_await std::move(task);

@@ -22,6 +22,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,8 @@ struct Request {
   boost::json::object variables;
   void* context = nullptr;          // handed to resolvers as ResolveInfo::context<T>(); must outlive the call
   Value root_value;                 // the parent of root fields
+  // Optional time limit: fields not yet resolved when it passes are not resolved (TIMEOUT error).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // A parsed and validated document (cacheable by query text, e.g. for persisted queries).

@@ -22,6 +22,7 @@ inline constexpr const char* kOperationResolution = "OPERATION_RESOLUTION_FAILUR
 inline constexpr const char* kQueryTooComplex = "QUERY_TOO_COMPLEX";           // cost or alias limit
 inline constexpr const char* kQueryTooDeep = "QUERY_TOO_DEEP";                 // depth limit
 inline constexpr const char* kInternal = "INTERNAL_SERVER_ERROR";              // unexpected resolver failure
+inline constexpr const char* kTimeout = "TIMEOUT";                             // Request::deadline passed
 }  // namespace codes
 
 struct Error {

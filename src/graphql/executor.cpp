@@ -180,6 +180,14 @@ awaitable<std::optional<value>> Execution::execute_field(const Type& type, const
     return value(nullptr);
   };
 
+  if (in_.deadline && (timed_out_ || std::chrono::steady_clock::now() > *in_.deadline)) {
+    if (!timed_out_) {
+      timed_out_ = true;
+      field_error("The request took too long and was stopped.", fields, path, codes::kTimeout);
+    }
+    co_return null_result();
+  }
+
   Value result;
   std::exception_ptr failure;
   const bool event_root = in_.subscription_event && path.parent == nullptr;

@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <map>
@@ -41,6 +42,9 @@ struct ExecutionInput {
   void* context = nullptr;
   const ExceptionMapper* map_exception = nullptr;
   bool subscription_event = false;  // the root value is a subscription event (6.3.2)
+  // Past this instant no further field is resolved: one TIMEOUT error, and the remaining fields
+  // are null (with the usual propagation). Cooperative: a resolver already running is not cut.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 class Execution {
@@ -110,6 +114,7 @@ class Execution {
   LoaderRegistry loaders_;
   std::vector<Error> errors_;
   std::map<std::string_view, const FragmentDefinition*> fragments_;
+  bool timed_out_ = false;
 };
 
 }  // namespace parley::graphql

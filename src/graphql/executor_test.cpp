@@ -312,6 +312,23 @@ TEST(GraphqlExecutor, SelectsTheOperation) {
   EXPECT_EQ(r["errors"].at(0).at("message"), "Unknown operation named \"C\".");
 }
 
+TEST(GraphqlExecutor, StopsAtTheDeadline) {
+  Fixture f;
+  Request req;
+  req.query = "{ a: slow(ms: 30) b: slow(ms: 1) c: number n: nonNullNumber }";
+  req.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+  auto r = test::run(*f.engine, req);
+  // a runs to its end (cooperative); b, c and n are not resolved; n is non-null, so data is null.
+  EXPECT_EQ(r["data"], nullptr);
+  ASSERT_EQ(r["errors"].as_array().size(), 1u) << r;
+  EXPECT_EQ(r["errors"].at(0).at("extensions").at("code"), "TIMEOUT");
+  EXPECT_EQ(r["errors"].at(0).at("path"), parse_json(R"(["b"])"));
+  req.query = "{ a: slow(ms: 30) c: number }";
+  req.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+  r = test::run(*f.engine, req);
+  EXPECT_EQ(r["data"], parse_json(R"({"a":"slept","c":null})"));
+}
+
 TEST(GraphqlExecutor, PassesTheRequestContext) {
   Fixture f;
   std::string who = "alice";
