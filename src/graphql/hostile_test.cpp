@@ -108,6 +108,18 @@ TEST(GraphqlHostile, FragmentCyclesAndBombs) {
   EXPECT_EQ(t.response["data"].at("me").at("name"), "me") << t.response;
   EXPECT_LT(t.took, kFast);
 
+  // A chain of 5,000 fragments, each spreading the next: refused before anything recurses down it.
+  EngineOptions options;
+  options.limits.max_tokens = 1'000'000;
+  Engine lenient(schema(), options);
+  std::string chain = "{ me { ...C0 } }";
+  for (int i = 0; i < 5000; ++i) chain += " fragment C" + std::to_string(i) + " on User { ...C" + std::to_string(i + 1) + " }";
+  chain += " fragment C5000 on User { name }";
+  t = run(lenient, chain);
+  EXPECT_EQ(code(t.response), "GRAPHQL_VALIDATION_FAILED") << t.response;
+  EXPECT_NE(json::serialize(t.response).find("levels deep"), std::string::npos) << t.response;
+  EXPECT_LT(t.took, kFast);
+
   // Nested: friend { ...F } where F is also friend-deep, multiplies cost; the limit stops it.
   std::string wide = "{ me { ...G0 } }";
   for (int i = 0; i < 10; ++i) {

@@ -11,17 +11,18 @@ namespace {
 
 // Response names of the subscription's root selection, through fragments (each visited once).
 void collect_root_names(const Context& ctx, const SelectionSet& set, std::vector<const Selection*>& out,
-                        std::set<std::string_view>& visited) {
+                        std::set<std::string_view>& visited, std::size_t depth = 0) {
+  if (depth > ctx.options.max_fragment_depth) return;  // reported by the cycle check below
   for (const auto& s : set) {
     if (s.kind == Selection::Kind::Field) {
       bool known = false;
       for (const auto* o : out) known |= o->response_name() == s.response_name();
       if (!known) out.push_back(&s);
     } else if (s.kind == Selection::Kind::InlineFragment) {
-      collect_root_names(ctx, s.selection_set, out, visited);
+      collect_root_names(ctx, s.selection_set, out, visited, depth + 1);
     } else if (visited.insert(s.name).second) {
       auto it = ctx.fragments.find(s.name);
-      if (it != ctx.fragments.end()) collect_root_names(ctx, it->second->selection_set, out, visited);
+      if (it != ctx.fragments.end()) collect_root_names(ctx, it->second->selection_set, out, visited, depth + 1);
     }
   }
 }
@@ -90,8 +91,15 @@ void check_documents(Context& ctx) {
   std::set<std::string_view> done;
   std::vector<const Selection*> path;
   std::map<std::string_view, std::size_t> on_path;
+  bool too_deep = false;
   std::function<void(const FragmentDefinition&)> visit = [&](const FragmentDefinition& f) {
-    if (done.count(f.name)) return;
+    if (done.count(f.name) || too_deep) return;
+    if (path.size() >= ctx.options.max_fragment_depth) {
+      too_deep = true;
+      ctx.report("Fragments spread fragments more than " + std::to_string(ctx.options.max_fragment_depth) + " levels deep.",
+                 {path.back()->loc});
+      return;
+    }
     on_path[f.name] = path.size();
     std::vector<const Selection*> spreads;
     spreads_of(f.selection_set, spreads);

@@ -15,6 +15,9 @@ struct ValidationOptions {
   bool introspection = true;                     // false: __schema and __type are refused
   std::size_t max_overlap_comparisons = 200'000;  // field pairs the merging rule may compare
   std::size_t max_errors = 100;                   // stop collecting after this many
+  // Chains of fragments spreading fragments longer than this are refused: the checks and the
+  // executor follow such chains recursively, and the stack must stay bounded.
+  std::size_t max_fragment_depth = 100;
 };
 
 std::vector<Error> validate(const Schema& schema, const Document& document, const ValidationOptions& options = {});
