@@ -11,16 +11,57 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <list>
+#include <map>
+#include <mutex>
+
 namespace parley::graphql {
 
 using boost::asio::awaitable;
 
+// A mutex-guarded LRU of valid documents by query text.
+class Engine::DocumentCache {
+ public:
+  explicit DocumentCache(std::size_t capacity) : capacity_(capacity) {}
+
+  std::shared_ptr<const Document> find(std::string_view query) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(query);
+    if (it == index_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+  }
+
+  void add(std::string_view query, std::shared_ptr<const Document> document) {
+    std::lock_guard lock(mutex_);
+    if (index_.count(query)) return;
+    order_.emplace_front(std::string(query), std::move(document));
+    index_.emplace(order_.front().first, order_.begin());
+    if (order_.size() > capacity_) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  using Entry = std::pair<std::string, std::shared_ptr<const Document>>;
+  std::mutex mutex_;
+  std::size_t capacity_;
+  std::list<Entry> order_;
+  std::map<std::string_view, std::list<Entry>::iterator> index_;
+};
+
 Engine::Engine(std::shared_ptr<const Schema> schema, EngineOptions options)
     : schema_(std::move(schema)), options_(std::move(options)) {
   if (!schema_ || !schema_->query_type()) throw std::invalid_argument("graphql::Engine needs a schema with a query type");
+  if (options_.document_cache_size > 0) cache_ = std::make_shared<DocumentCache>(options_.document_cache_size);
 }
 
 Prepared Engine::prepare(std::string_view query) const {
+  constexpr std::size_t kMaxCachedQuery = 100'000;
+  const bool cacheable = cache_ && query.size() <= kMaxCachedQuery;
+  if (cacheable)
+    if (auto document = cache_->find(query)) return Prepared{std::move(document), {}};
   Prepared out;
   Document doc;
   try {
@@ -33,7 +74,10 @@ Prepared Engine::prepare(std::string_view query) const {
   vo.introspection = options_.introspection;
   vo.max_overlap_comparisons = options_.limits.max_overlap_comparisons;
   out.errors = validate(*schema_, doc, vo);
-  if (out.errors.empty()) out.document = std::make_shared<const Document>(std::move(doc));
+  if (out.errors.empty()) {
+    out.document = std::make_shared<const Document>(std::move(doc));
+    if (cacheable) cache_->add(query, out.document);
+  }
   return out;
 }
 

@@ -44,6 +44,9 @@ struct Limits {
 
 struct EngineOptions {
   Limits limits;
+  // Valid documents kept by query text (least recently used dropped), so a repeated query skips
+  // parsing and validation; 0 disables. Queries longer than 100 KB are not kept.
+  std::size_t document_cache_size = 1000;
   bool introspection = true;    // false: __schema / __type are refused (GRAPHQL_VALIDATION_FAILED)
   ExceptionMapper map_exception; // resolver exceptions other than FieldError -> public error
 };
@@ -79,6 +82,7 @@ class Engine {
   const Schema& schema() const { return *schema_; }
   const EngineOptions& options() const { return options_; }
 
+  // Parses and validates (or finds the document in the cache). Thread-safe.
   Prepared prepare(std::string_view query) const;
 
   // Executes a query or mutation: {"data": ..., "errors": [...]} (errors only when there are some;
@@ -100,8 +104,10 @@ class Engine {
   };
   Planned plan(const Document& document, const Request& request) const;
 
+  class DocumentCache;
   std::shared_ptr<const Schema> schema_;
   EngineOptions options_;
+  std::shared_ptr<DocumentCache> cache_;
   friend class Subscription;
 };
 

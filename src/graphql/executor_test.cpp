@@ -329,6 +329,21 @@ TEST(GraphqlExecutor, StopsAtTheDeadline) {
   EXPECT_EQ(r["data"], parse_json(R"({"a":"slept","c":null})"));
 }
 
+TEST(GraphqlExecutor, CachesValidDocuments) {
+  Fixture f;
+  Prepared a = f.engine->prepare("{ number }");
+  Prepared b = f.engine->prepare("{ number }");
+  ASSERT_TRUE(a.document);
+  EXPECT_EQ(a.document, b.document);
+  EXPECT_FALSE(f.engine->prepare("{ nope }").document);
+  EngineOptions small;
+  small.document_cache_size = 1;
+  Engine engine(f.schema, small);
+  auto first = engine.prepare("{ number }").document;
+  engine.prepare("{ hello }");
+  EXPECT_NE(engine.prepare("{ number }").document, first);  // evicted
+}
+
 TEST(GraphqlExecutor, PassesTheRequestContext) {
   Fixture f;
   std::string who = "alice";
