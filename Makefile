@@ -59,7 +59,7 @@ deploy-test: build-release
 	@scripts/bootstrap --deploy
 	@scripts/check-deploy
 	@scripts/build-image --jobs $(JOBS)
-	@scripts/deploy-test --image localhost/parley:latest $(RELEASE_DIR)/parley
+	@scripts/deploy-test --image localhost/parley:latest --compose --kube $(RELEASE_DIR)/parley
 
 deploy-check:
 	@scripts/check-deploy
