@@ -18,6 +18,8 @@
 #include "realtime/pg_fanout.hpp"
 #include "realtime/redis_fanout.hpp"
 
+#include <unistd.h>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,6 +32,16 @@ namespace parley {
 namespace asio = boost::asio;
 
 namespace {
+
+// Who the exported spans come from (OpenTelemetry resource semantic conventions).
+std::vector<std::pair<std::string, std::string>> trace_resource(const Config& config) {
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return {{"service.name", "parley"},
+          {"service.version", PARLEY_VERSION},
+          {"service.instance.id", std::string(host.data()) + ":" + std::to_string(getpid())},
+          {"deployment.environment", config.environment}};
+}
 
 // The bus between replicas (realtime/fanout.hpp): Redis pub/sub with PARLEY_REDIS_URL, else
 // PostgreSQL LISTEN/NOTIFY when the database is PostgreSQL, else nothing (SQLite: one process).
@@ -86,7 +98,14 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       pool_(config_.threads),
       log_flush_timer_(pool_.primary()) {
   // Opening is cheap and does no network I/O yet: PostgreSQL connects once the pool runs.
-  database_ = open_database(config_, pool_);
+  if (!config_.otlp_traces_url.empty()) {
+    span_exporter_ = std::make_unique<tracing::OtlpExporter>(
+        tracing::OtlpOptions{.url = config_.otlp_traces_url, .resource = trace_resource(config_)}, registry_, *logger_);
+  }
+  statement_metrics_ = std::make_unique<StatementMetrics>(registry_, span_exporter_.get(),
+                                                          config_.uses_sqlite() ? "sqlite" : "postgresql");
+  metrics_.on_flush([this] { statement_metrics_->flush(); });
+  database_ = open_database(config_, pool_, statement_metrics_.get());
   health_.add("database", [this]() { return database_->ping(); });
   analytics_ = std::make_unique<analytics::Recorder>(*database_, *logger_, pool_.primary().get_executor());
   operational_metrics_ = std::make_unique<OperationalMetrics>(registry_, database_.get());
@@ -164,7 +183,9 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
                             .concurrency = config_.worker_concurrency,
                             .lease = config_.job_lease,
                             .poll_interval = config_.worker_poll_interval,
-                            .shutdown_grace = config_.shutdown_grace},
+                            .shutdown_grace = config_.shutdown_grace,
+                            .spans = span_exporter_.get(),
+                            .trace_sample_ratio = config_.trace_sample_ratio},
         registry_, *logger_, pool_.primary().get_executor());
     jobs_->set_wake([worker = worker_.get()] { worker->wake(); });
     webhook_dispatcher_ = std::make_unique<jobs::DispatchLoop>(
@@ -253,7 +274,8 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
         *abuse_store_, *ip_rules_, *jobs_, *logger_);
   }
   pipeline_ = build_pipeline(config_, *logger_, access_log_, metrics_, *accounts_, *ip_rules_, rate_limiter_.get(),
-                             std::move(abuse_detector), config_.run_api ? analytics_.get() : nullptr, router_);
+                             std::move(abuse_detector), config_.run_api ? analytics_.get() : nullptr,
+                             span_exporter_.get(), router_);
   http::ServerOptions options{
       .host = config_.listen.host,
       .port = config_.listen.port,

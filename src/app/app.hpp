@@ -12,6 +12,7 @@
 #include "analytics/recorder.hpp"
 #include "app/health.hpp"
 #include "app/operational_metrics.hpp"
+#include "app/statement_metrics.hpp"
 #include "auth/oidc/oidc_client.hpp"
 #include "cache/cache.hpp"
 #include "core/config.hpp"
@@ -32,6 +33,7 @@
 #include "notifications/notifications.hpp"
 #include "webhooks/sender.hpp"
 #include "webhooks/webhooks.hpp"
+#include "tracing/otlp_exporter.hpp"
 #include "mail/mailer.hpp"
 #include "messaging/context.hpp"
 #include "messaging/conversations.hpp"
@@ -112,6 +114,10 @@ class App {
   HealthChecks health_;
   // Build, readiness, process and database-pool gauges, refreshed at each scrape.
   std::unique_ptr<OperationalMetrics> operational_metrics_;
+  // Spans to the OTLP collector (PARLEY_OTLP_TRACES_URL; null: no export), and every statement's
+  // latency and span: both outlive the database, whose connections report to them to the end.
+  std::unique_ptr<tracing::OtlpExporter> span_exporter_;
+  std::unique_ptr<StatementMetrics> statement_metrics_;
   http::Router router_;
   std::unique_ptr<http::Pipeline> pipeline_;
   // Owned before the pool but released by ~App (after the pool stopped and before it is
@@ -192,7 +198,8 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
                                                ratelimit::RateLimiter* limiter,
                                                std::unique_ptr<http::Middleware> abuse_detector,
-                                               analytics::Recorder* analytics, const http::Router& router);
+                                               analytics::Recorder* analytics, trace::SpanSink* spans,
+                                               const http::Router& router);
 
 // Operations and documentation routes: /healthz, /readyz, /metrics, /api/schema.json (app/routes.cpp).
 void add_operations_routes(http::Router& router, HealthChecks& health, http::HttpMetrics& metrics,

@@ -9,11 +9,12 @@
 
 namespace parley {
 
-std::unique_ptr<db::Database> open_database(const Config& config, http::IoPool& pool) {
+std::unique_ptr<db::Database> open_database(const Config& config, http::IoPool& pool,
+                                            db::StatementObserver* observer) {
   if (config.uses_sqlite()) {
     std::filesystem::path path = config.database_url.substr(std::string_view("sqlite:").size());
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-    return std::make_unique<db::sqlite::SqliteDatabase>(db::sqlite::SqliteOptions{.path = path.string()});
+    return std::make_unique<db::sqlite::SqliteDatabase>(db::sqlite::SqliteOptions{.path = path.string(), .observer = observer});
   }
   std::vector<boost::asio::any_io_executor> executors;
   for (std::size_t i = 0; i < pool.size(); ++i) executors.push_back(pool.next().get_executor());
@@ -21,7 +22,8 @@ std::unique_ptr<db::Database> open_database(const Config& config, http::IoPool& 
                                db::pg::PgConfig{.url = config.database_url,
                                                 .pool_max = config.db_pool_max,
                                                 .acquire_timeout = config.db_acquire_timeout,
-                                                .statement_timeout = config.db_statement_timeout});
+                                                .statement_timeout = config.db_statement_timeout,
+                                                .observer = observer});
 }
 
 boost::asio::awaitable<void> prepare_schema(const Config& config, db::Database& db, spdlog::logger& logger) {

@@ -12,7 +12,9 @@ namespace parley {
 
 // SQLite for "sqlite:<path>" (its folder is created), PostgreSQL otherwise, with its connections
 // spread over `pool`'s contexts. Throws AppError 503 when the database cannot be opened.
-std::unique_ptr<db::Database> open_database(const Config& config, http::IoPool& pool);
+// `observer` (may be null) hears of every statement and must outlive the database.
+std::unique_ptr<db::Database> open_database(const Config& config, http::IoPool& pool,
+                                            db::StatementObserver* observer = nullptr);
 
 // Applies pending migrations when PARLEY_AUTO_MIGRATE allows, otherwise refuses (std::runtime_error
 // naming the pending files and the command to run). Logs what it applied.

@@ -128,6 +128,17 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
                              .Help("Real-time sockets closed for a malformed or refused client frame")
                              .Register(registry)
                              .Add({})),
+      ws_frames_(prometheus::BuildCounter()
+                     .Name("parley_ws_frames_total")
+                     .Help("Real-time WebSocket frames: in from clients, out queued to them")
+                     .Register(registry)),
+      ws_frames_in_(ws_frames_.Add({{"direction", "in"}})),
+      ws_frames_out_(ws_frames_.Add({{"direction", "out"}})),
+      ws_deliveries_(prometheus::BuildCounter()
+                         .Name("parley_ws_deliveries_total")
+                         .Help("Events queued to real-time sockets, live or replayed on resume")
+                         .Register(registry)
+                         .Add({})),
       typing_dropped_(prometheus::BuildCounter()
                           .Name("parley_realtime_typing_dropped_total")
                           .Help("Typing indicators dropped (over the rate limit, or not a member)")
@@ -170,6 +181,9 @@ void OperationalMetrics::update(bool ready) {
     advance(ws_overflows_, static_cast<double>(counters.slow_consumers.load()), ws_overflows_seen_);
     advance(ws_refused_frames_, static_cast<double>(counters.refused_frames.load()), ws_refused_seen_);
     advance(typing_dropped_, static_cast<double>(counters.typing_dropped.load()), typing_dropped_seen_);
+    advance(ws_frames_in_, static_cast<double>(counters.frames_in.load()), ws_frames_in_seen_);
+    advance(ws_frames_out_, static_cast<double>(counters.frames_out.load()), ws_frames_out_seen_);
+    advance(ws_deliveries_, static_cast<double>(counters.deliveries.load()), ws_deliveries_seen_);
   }
   if (database_ == nullptr) return;
   const auto& transactions = database_->transaction_counters();

@@ -48,6 +48,10 @@ class OperationalMetrics {
   prometheus::Gauge& ws_open_;
   prometheus::Counter& ws_overflows_;
   prometheus::Counter& ws_refused_frames_;
+  prometheus::Family<prometheus::Counter>& ws_frames_;
+  prometheus::Counter& ws_frames_in_;
+  prometheus::Counter& ws_frames_out_;
+  prometheus::Counter& ws_deliveries_;
   prometheus::Counter& typing_dropped_;
   std::mutex mutex_;  // update() runs for each scrape, possibly two at once
   double cpu_seconds_seen_ = 0;
@@ -57,6 +61,9 @@ class OperationalMetrics {
   double ws_overflows_seen_ = 0;
   double ws_refused_seen_ = 0;
   double typing_dropped_seen_ = 0;
+  double ws_frames_in_seen_ = 0;
+  double ws_frames_out_seen_ = 0;
+  double ws_deliveries_seen_ = 0;
 };
 
 }  // namespace parley

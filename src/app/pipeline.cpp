@@ -13,13 +13,17 @@ std::unique_ptr<http::Pipeline> build_pipeline(const Config& config, spdlog::log
                                                accounts::Accounts& accounts, const accounts::IpRules& ip_rules,
                                                ratelimit::RateLimiter* limiter,
                                                std::unique_ptr<http::Middleware> abuse_detector,
-                                               analytics::Recorder* analytics, const http::Router& router) {
+                                               analytics::Recorder* analytics, trace::SpanSink* spans,
+                                               const http::Router& router) {
   std::vector<std::unique_ptr<http::Middleware>> chain;
   // Outermost: sees every request and the final status, including errors and early answers.
   chain.push_back(http::make_metrics_middleware(metrics));
   // Also sees the final status, and the caller once the chain inside has authenticated it. Absent
   // in the roles without the API (`parley worker`, `scheduler`): their probes are not usage.
   if (analytics != nullptr) chain.push_back(analytics::make_analytics_middleware(*analytics));
+  // Starts or continues the request's trace before anything inside logs, queries or enqueues;
+  // its span covers everything below, and the metrics layer above reads its id for exemplars.
+  chain.push_back(http::make_tracing_middleware(spans, config.trace_sample_ratio));
   // Before anything that logs or answers, so every response and log line carries the id.
   chain.push_back(http::make_request_id_middleware());
   // Resolves the client address once, for the log and for later IP rules and rate limits.

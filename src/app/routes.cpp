@@ -46,14 +46,19 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
 
   router.add(
       Method::get, "/metrics",
-      [&metrics, &health, &operational](Request&) -> boost::asio::awaitable<Response> {
+      [&metrics, &health, &operational](Request& req) -> boost::asio::awaitable<Response> {
         // parley_ready is what /readyz answers now: the same checks, at each scrape.
         auto report = co_await health.run(std::chrono::seconds(2));
         operational.update(report.ready);
-        co_return Response::text(http::render_metrics(metrics), "text/plain; version=0.0.4; charset=utf-8");
+        Response response = http::accepts_openmetrics(req.header("Accept"))
+                                ? Response::text(http::render_openmetrics(metrics), std::string(http::kOpenMetricsType))
+                                : Response::text(http::render_metrics(metrics), "text/plain; version=0.0.4; charset=utf-8");
+        response.set_header("Vary", "Accept");
+        co_return response;
       },
-      RouteDoc{.summary = "Prometheus metrics in the text exposition format (with parley_ready from the readiness "
-                          "checks, and the process' and database pools' gauges)",
+      RouteDoc{.summary = "Prometheus metrics in the text exposition format, or OpenMetrics with exemplars (trace "
+                          "ids on the latency buckets) for Accept: application/openmetrics-text (with parley_ready "
+                          "from the readiness checks, and the process' and database pools' gauges)",
                .tags = {"operations"},
                .responses = {{200, "Metrics", schema::string()}},
                .consumes = {},

@@ -58,6 +58,14 @@ std::optional<bool> parse_bool(std::string_view text) {
   return std::nullopt;
 }
 
+// A ratio as written in the environment: "1", "0.25".
+std::string fmt_ratio(double ratio) {
+  std::string text = std::to_string(ratio);
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text;
+}
+
 std::string show_ms(std::chrono::milliseconds ms) {
   if (ms.count() > 0 && ms.count() % 86'400'000 == 0) return std::to_string(ms.count() / 86'400'000) + "d";
   if (ms.count() > 0 && ms.count() % 3'600'000 == 0) return std::to_string(ms.count() / 3'600'000) + "h";
@@ -481,6 +489,34 @@ std::vector<Setting> make_settings() {
          return std::nullopt;
        },
        [](const Config& c) { return show_ms(c.analytics_retention); }},
+      {"PARLEY_OTLP_TRACES_URL", "",
+       "OpenTelemetry collector endpoint for spans over OTLP/HTTP JSON, used as is (e.g. "
+       "http://127.0.0.1:4318/v1/traces); empty: no export (trace ids still reach logs, jobs and webhooks)",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         bool http = v.starts_with("http://") || v.starts_with("https://");
+         auto rest = v.substr(v.find("//") == std::string_view::npos ? 0 : v.find("//") + 2);
+         if (!v.empty() && (!http || rest.empty() || rest.front() == '/' ||
+                            v.find_first_of(" \t\r\n") != std::string_view::npos))
+           return "empty, or an http:// or https:// URL such as http://127.0.0.1:4318/v1/traces";
+         c.otlp_traces_url = std::string(v);
+         return std::nullopt;
+       },
+       [](const Config& c) { return c.otlp_traces_url; }},
+      {"PARLEY_TRACE_SAMPLE_RATIO", "1",
+       "share of new traces (requests without a sampled traceparent) whose spans are exported, 0 to 1; an "
+       "incoming traceparent's sampled flag is followed",
+       false,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         std::string text(v);
+         char* end = nullptr;
+         double ratio = std::strtod(text.c_str(), &end);
+         if (text.empty() || end != text.c_str() + text.size() || !(ratio >= 0.0 && ratio <= 1.0))
+           return "a number from 0 to 1 such as 0.1";
+         c.trace_sample_ratio = ratio;
+         return std::nullopt;
+       },
+       [](const Config& c) { return fmt_ratio(c.trace_sample_ratio); }},
       {"PARLEY_UPLOAD_THREADS", "2", "threads for upload disk writes, hashing and type sniffing (their own pool)",
        false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {

@@ -153,6 +153,11 @@ struct Config {
   // Analytics events older than this are purged (0: kept); the daily rollups stay.
   std::chrono::milliseconds analytics_retention{90LL * 24 * 3600 * 1000};
 
+  // Tracing (docs/operations.md): spans go to this OTLP/HTTP endpoint when set; new traces are
+  // sampled at this ratio.
+  std::string otlp_traces_url;
+  double trace_sample_ratio = 1.0;
+
   // OpenID Connect providers: the raw PARLEY_OIDC_PROVIDERS and PARLEY_OIDC_<NAME>_* values as read
   // (names are dynamic, so they are not in the settings table); auth::oidc::providers_from_env
   // parses and validates them in the composition root. Holds client secrets: never log it.

@@ -8,6 +8,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/base_sink.h>
 
+#include "core/trace.hpp"
+
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +17,49 @@
 
 namespace parley {
 namespace {
+
+// The trace ids of a record logged inside traced work travel to the formatter (which runs on the
+// logger's own thread, where trace::current() means nothing) at the end of its payload: in JSON
+// as a marker byte and the ids, which the formatter turns into fields; in text, readable.
+constexpr char kTraceMarker = '\x1f';
+constexpr std::size_t kTraceMarkerSize = 1 + 32 + 16;
+
+// spdlog's async_logger is final: this front logger adds the trace ids on the caller's thread and
+// hands the record to the async logger behind it, which formats and writes.
+class TracingLogger final : public spdlog::logger {
+ public:
+  TracingLogger(std::shared_ptr<spdlog::logger> backend, bool json)
+      : spdlog::logger(backend->name()), backend_(std::move(backend)), json_(json) {
+    set_level(backend_->level());
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const trace::SpanContext* span = trace::current();
+    if (span == nullptr) {
+      backend_->log(msg.time, msg.source, msg.level, msg.payload);
+      return;
+    }
+    std::string payload(msg.payload.data(), msg.payload.size());
+    if (json_) {
+      payload += kTraceMarker;
+      trace::append_hex(payload, span->trace_id.data(), span->trace_id.size());
+      trace::append_hex(payload, span->span_id.data(), span->span_id.size());
+    } else {
+      payload += " trace_id=";
+      trace::append_hex(payload, span->trace_id.data(), span->trace_id.size());
+      payload += " span_id=";
+      trace::append_hex(payload, span->span_id.data(), span->span_id.size());
+    }
+    backend_->log(msg.time, msg.source, msg.level, payload);
+  }
+
+  void flush_() override { backend_->flush(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> backend_;
+  bool json_;
+};
 
 class JsonFormatter final : public spdlog::formatter {
  public:
@@ -37,6 +82,16 @@ class JsonFormatter final : public spdlog::formatter {
     append_json_escaped(line, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
     line += '"';
     std::string_view payload(msg.payload.data(), msg.payload.size());
+    // A record logged inside traced work ends with the marker TracingAsyncLogger appended.
+    if (payload.size() >= kTraceMarkerSize && payload[payload.size() - kTraceMarkerSize] == kTraceMarker) {
+      std::string_view ids = payload.substr(payload.size() - kTraceMarkerSize + 1);
+      line += R"(,"trace_id":")";
+      line.append(ids.substr(0, 32));
+      line += R"(","span_id":")";
+      line.append(ids.substr(32));
+      line += '"';
+      payload.remove_suffix(kTraceMarkerSize);
+    }
     if (payload.size() >= 2 && payload.front() == '{' && payload.back() == '}') {
       if (payload.size() > 2) {
         line += ',';
@@ -103,20 +158,24 @@ std::shared_ptr<spdlog::logger> make_logger(const LogOptions& options) {
   // pointer aliases into it. The queue drops the oldest record rather than block an I/O thread.
   struct Holder {
     std::shared_ptr<spdlog::details::thread_pool> pool;
-    std::shared_ptr<spdlog::async_logger> logger;
+    std::shared_ptr<spdlog::async_logger> backend;
+    std::shared_ptr<TracingLogger> logger;
   };
   auto holder = std::make_shared<Holder>();
   holder->pool = std::make_shared<spdlog::details::thread_pool>(16384, 1);
-  holder->logger = std::make_shared<spdlog::async_logger>(options.name, sink, holder->pool,
-                                                          spdlog::async_overflow_policy::overrun_oldest);
-  std::shared_ptr<spdlog::logger> logger(holder, holder->logger.get());
+  holder->backend = std::make_shared<spdlog::async_logger>(options.name, sink, holder->pool,
+                                                           spdlog::async_overflow_policy::overrun_oldest);
   if (options.format == "json") {
-    logger->set_formatter(std::make_unique<JsonFormatter>());
+    holder->backend->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %n: %v", spdlog::pattern_time_type::utc);
+    holder->backend->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %n: %v", spdlog::pattern_time_type::utc);
   }
+  holder->backend->set_level(spdlog::level::from_str(options.level));
+  holder->backend->flush_on(spdlog::level::warn);
+  holder->logger = std::make_shared<TracingLogger>(holder->backend, options.format == "json");
+  std::shared_ptr<spdlog::logger> logger(holder, holder->logger.get());
+  // The front logger's level gates the records (the backend's is the same).
   logger->set_level(spdlog::level::from_str(options.level));
-  logger->flush_on(spdlog::level::warn);
   return logger;
 }
 

@@ -5,6 +5,8 @@
 // Formats: "text" gives readable lines for development; "json" gives one JSON object a line with
 // ts, level, logger and msg. A message that is itself a JSON object (starts with '{', as the access
 // log writes) is merged into the record instead of being quoted, so its fields stay queryable.
+// A record logged inside traced work (core/trace.hpp: a request, a job) carries the span's ids:
+// "trace_id" and "span_id" fields in JSON, " trace_id=... span_id=..." at the end in text.
 #include <spdlog/logger.h>
 
 #include <memory>

@@ -18,8 +18,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
+
+#include "core/trace.hpp"
 
 namespace parley::db {
 
@@ -77,6 +80,66 @@ struct ResultSet {
 struct Statement {
   Query query;
   Params params;
+};
+
+// One statement a backend ran, as its StatementObserver hears of it.
+struct StatementSample {
+  std::string_view name;  // the Query's name; empty for one-off statements
+  std::string_view sql;   // for one-off statements' labels (BEGIN, COMMIT, ...)
+  std::int64_t start_unix_nano = 0;
+  std::chrono::nanoseconds elapsed{0};
+  bool failed = false;
+  std::optional<trace::SpanContext> parent;  // the span current when it was issued
+};
+
+// Hears of every statement (the parley_db_statement_* metrics and the statements' spans). Given
+// to a backend by the composition root; called on whatever thread finished the statement, so it
+// must be thread-safe, cheap, and must not throw.
+class StatementObserver {
+ public:
+  virtual ~StatementObserver() = default;
+  virtual void on_statement(const StatementSample& sample) noexcept = 0;
+};
+
+// Times one statement for an observer (none: does nothing). Reports a failure unless succeeded()
+// was called before it is destroyed, so an exception on the way is reported too. The parent span
+// is the caller's current one, unless given (for work handed to another thread).
+class StatementTimer {
+ public:
+  StatementTimer(StatementObserver* observer, Query query) noexcept
+      : StatementTimer(observer, query, observer != nullptr ? to_optional(trace::current()) : std::nullopt) {}
+  StatementTimer(StatementObserver* observer, Query query, std::optional<trace::SpanContext> parent) noexcept
+      : observer_(observer), query_(query), parent_(parent) {
+    if (observer_ != nullptr) {
+      start_ = std::chrono::steady_clock::now();
+      start_unix_nano_ = trace::now_unix_nanos();
+    }
+  }
+  ~StatementTimer() { report(true); }
+  StatementTimer(StatementTimer&& other) noexcept
+      : observer_(std::exchange(other.observer_, nullptr)), query_(other.query_), parent_(other.parent_),
+        start_(other.start_), start_unix_nano_(other.start_unix_nano_) {}
+  StatementTimer& operator=(StatementTimer&&) = delete;
+
+  void succeeded() noexcept { report(false); }
+  void finished(bool failed) noexcept { report(failed); }
+
+ private:
+  static std::optional<trace::SpanContext> to_optional(const trace::SpanContext* span) noexcept {
+    return span != nullptr ? std::optional<trace::SpanContext>(*span) : std::nullopt;
+  }
+  void report(bool failed) noexcept {
+    if (observer_ == nullptr) return;
+    observer_->on_statement(StatementSample{query_.name, query_.sql, start_unix_nano_,
+                                            std::chrono::steady_clock::now() - start_, failed, parent_});
+    observer_ = nullptr;
+  }
+
+  StatementObserver* observer_;
+  Query query_;
+  std::optional<trace::SpanContext> parent_;
+  std::chrono::steady_clock::time_point start_{};
+  std::int64_t start_unix_nano_ = 0;
 };
 
 // Something that runs statements: a Database (autocommit) or an open Transaction.

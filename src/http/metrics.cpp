@@ -23,6 +23,21 @@ constexpr std::size_t kBucketCount = 15;  // kBuckets and +Inf
 
 std::atomic<std::uint64_t> next_instance{1};
 
+constexpr std::string_view kLatencyFamily = "parley_http_request_duration_seconds";
+
+// A series' identity for its exemplars: the label values in the registry's (sorted) order.
+std::string series_key(const std::map<std::string, std::string>& labels) {
+  std::string key;
+  for (const auto& [name, value] : labels) (key += value) += '\x1f';
+  return key;
+}
+
+std::string series_key(const std::vector<prometheus::ClientMetric::Label>& labels) {
+  std::string key;
+  for (const auto& label : labels) (key += label.value) += '\x1f';
+  return key;
+}
+
 }  // namespace
 
 // What one thread counted since the last flush, per (route, method, status).
@@ -32,6 +47,8 @@ struct HttpMetrics::Shard {
     std::uint64_t requests = 0;
     std::array<std::uint64_t, kBucketCount> buckets{};
     double seconds = 0;
+    // The last sampled trace per bucket since the last flush (trace id empty: none).
+    std::array<Exemplar, kBucketCount> exemplars{};
   };
   std::mutex mutex;  // its thread per request (uncontended), flush() now and then
   std::unordered_map<std::uint64_t, Counts> series;
@@ -79,7 +96,7 @@ HttpMetrics::Shard& HttpMetrics::local_shard() {
 }
 
 void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::string_view route, int status,
-                          double seconds) {
+                          double seconds, const trace::SpanContext* trace) {
   const std::uint64_t key = (static_cast<std::uint64_t>(route_key) << 48) ^ (method_code(method) << 10) ^
                             static_cast<std::uint64_t>(status);
   const auto bucket = static_cast<std::size_t>(
@@ -94,6 +111,13 @@ void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::s
   ++counts.requests;
   ++counts.buckets[bucket];
   counts.seconds += seconds;
+  if (trace != nullptr && trace->sampled) {
+    Exemplar& exemplar = counts.exemplars[bucket];
+    exemplar.trace_id.clear();
+    trace::append_hex(exemplar.trace_id, trace->trace_id.data(), trace->trace_id.size());
+    exemplar.value = seconds;
+    exemplar.timestamp = static_cast<double>(trace::now_unix_nanos()) / 1e9;
+  }
 }
 
 void HttpMetrics::flush() {
@@ -106,11 +130,37 @@ void HttpMetrics::flush() {
       requests_.Add(counts.labels).Increment(static_cast<double>(counts.requests));
       for (std::size_t i = 0; i < kBucketCount; ++i) increments[i] = static_cast<double>(counts.buckets[i]);
       latency_.Add(counts.labels, kBuckets).ObserveMultiple(increments, counts.seconds);
+      for (std::size_t i = 0; i < kBucketCount; ++i) {
+        if (counts.exemplars[i].trace_id.empty()) continue;
+        auto& slots = exemplars_[series_key(counts.labels)];
+        slots.resize(kBucketCount);
+        slots[i] = std::move(counts.exemplars[i]);
+        counts.exemplars[i] = Exemplar{};
+      }
       counts.requests = 0;
       counts.buckets.fill(0);
       counts.seconds = 0;
     }
   }
+  for (const auto& hook : flush_hooks_) hook();
+}
+
+std::optional<Exemplar> HttpMetrics::exemplar(std::string_view family,
+                                              const std::vector<prometheus::ClientMetric::Label>& labels,
+                                              std::size_t bucket) {
+  if (family != kLatencyFamily) return std::nullopt;
+  std::lock_guard lock(shards_mutex_);
+  auto it = exemplars_.find(series_key(labels));
+  if (it == exemplars_.end() || bucket >= it->second.size()) return std::nullopt;
+  return it->second[bucket];
+}
+
+std::string render_openmetrics(HttpMetrics& metrics) {
+  metrics.flush();
+  return serialize_openmetrics(metrics.registry().Collect(),
+                               [&metrics](std::string_view family, const auto& labels, std::size_t bucket) {
+                                 return metrics.exemplar(family, labels, bucket);
+                               });
 }
 
 std::string render_metrics(HttpMetrics& metrics) {

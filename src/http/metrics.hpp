@@ -13,12 +13,18 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <optional>
+
+#include "core/trace.hpp"
+#include "http/openmetrics.hpp"
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace parley::http {
 
@@ -28,15 +34,24 @@ class HttpMetrics {
   ~HttpMetrics();
 
   // `route` is the matched template or "unmatched"; `route_key` identifies it for the cache.
-  void observe(std::size_t route_key, std::string_view method, std::string_view route, int status, double seconds);
-  // Adds what the shards counted since the last flush to the registry's series.
+  // `trace`, when given and sampled, becomes the latency bucket's exemplar (OpenMetrics).
+  void observe(std::size_t route_key, std::string_view method, std::string_view route, int status, double seconds,
+               const trace::SpanContext* trace = nullptr);
+  // Adds what the shards counted since the last flush to the registry's series, then runs the
+  // hooks (other sharded metrics folding themselves in before a scrape renders the registry).
   void flush();
+  // Set up before serving; `hook` must not call back into this object.
+  void on_flush(std::function<void()> hook) { flush_hooks_.push_back(std::move(hook)); }
 
   prometheus::Gauge& open_connections;
   prometheus::Gauge& in_flight_requests;
   prometheus::Counter& rejected_connections;
 
   prometheus::Registry& registry() noexcept { return registry_; }
+
+  // The latest exemplar of a latency bucket, as of the last flush (for render_openmetrics).
+  std::optional<Exemplar> exemplar(std::string_view family, const std::vector<prometheus::ClientMetric::Label>& labels,
+                                   std::size_t bucket);
 
  private:
   struct Shard;
@@ -48,9 +63,14 @@ class HttpMetrics {
   const std::uint64_t instance_;  // tells this object's shards from another's in a thread's cache
   std::mutex shards_mutex_;       // the map below, and one flush at a time
   std::unordered_map<std::thread::id, std::unique_ptr<Shard>> shards_;
+  std::vector<std::function<void()>> flush_hooks_;
+  // Latency exemplars by series (its label values joined) and bucket; under shards_mutex_.
+  std::unordered_map<std::string, std::vector<std::optional<Exemplar>>> exemplars_;
 };
 
 // Flushes `metrics` and renders its registry in the Prometheus text exposition format.
 std::string render_metrics(HttpMetrics& metrics);
+// The same in the OpenMetrics text format, with the latency histogram's exemplars.
+std::string render_openmetrics(HttpMetrics& metrics);
 
 }  // namespace parley::http

@@ -54,5 +54,36 @@ TEST(HttpMetricsTest, TwoInstancesOnOneThreadKeepTheirOwnCounts) {
             std::string::npos);
 }
 
+TEST(HttpMetricsTest, OpenMetricsCarriesExemplarsOfSampledTraces) {
+  prometheus::Registry registry;
+  HttpMetrics metrics(registry);
+  auto traced = trace::parse_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  auto unsampled = trace::parse_traceparent("00-1bf7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00");
+  metrics.observe(1, "GET", "/a", 200, 0.004, &*traced);
+  metrics.observe(1, "GET", "/a", 200, 0.2, &*unsampled);
+  const std::string text = render_openmetrics(metrics);
+  EXPECT_NE(text.find("# TYPE parley_http_requests counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(parley_http_requests_total{method="GET",route="/a",status="200"} 2)"), std::string::npos);
+  EXPECT_NE(text.find(R"(parley_http_request_duration_seconds_bucket{method="GET",route="/a",status="200",le="0.005"} 1 # {trace_id="0af7651916cd43dd8448eb211c80319c"} 0.004 )"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(parley_http_request_duration_seconds_bucket{method="GET",route="/a",status="200",le="1.0"} 2)"),
+            std::string::npos)
+      << "bounds in canonical form";
+  EXPECT_EQ(text.find("1bf7651916cd43dd8448eb211c80319c"), std::string::npos) << "not sampled: no exemplar";
+  EXPECT_NE(text.find(R"(le="+Inf"} 2)"), std::string::npos);
+  EXPECT_TRUE(text.ends_with("# EOF\n"));
+  // The exemplar stays until a newer observation replaces it.
+  EXPECT_NE(render_openmetrics(metrics).find("0af7651916cd43dd8448eb211c80319c"), std::string::npos);
+}
+
+TEST(OpenMetricsTest, RecognisesTheAcceptHeadersOfScrapers) {
+  EXPECT_TRUE(accepts_openmetrics("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+  EXPECT_TRUE(accepts_openmetrics("text/plain;q=0.5, application/openmetrics-text; version=1.0.0"));
+  EXPECT_FALSE(accepts_openmetrics("text/plain;version=0.0.4"));
+  EXPECT_FALSE(accepts_openmetrics("application/openmetrics-text;q=0"));
+  EXPECT_FALSE(accepts_openmetrics(""));
+}
+
 }  // namespace
 }  // namespace parley::http

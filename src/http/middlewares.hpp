@@ -1,6 +1,7 @@
 #pragma once
 // The standard middleware set. Each factory documents what its layer does; the order they run in
 // is decided in one place, app/pipeline.cpp.
+#include "core/trace.hpp"
 #include "http/middleware.hpp"
 
 #include <memory>
@@ -18,6 +19,11 @@ class AccessLogSink;
 
 // Counts requests and observes latency by route template and status; tracks in-flight requests.
 std::unique_ptr<Middleware> make_metrics_middleware(HttpMetrics& metrics);
+// W3C trace context: continues the trace of a valid incoming traceparent (keeping its sampled flag
+// and a valid tracestate) or starts one (sampled at `sample_ratio`); sets req.trace and makes the
+// request's span current in the connection's trace slot (so logs, statements and enqueued jobs
+// carry it); hands the finished server span to `sink` when sampled (null: no export).
+std::unique_ptr<Middleware> make_tracing_middleware(trace::SpanSink* sink, double sample_ratio);
 // Accepts a sane incoming X-Request-Id (1-128 of [A-Za-z0-9._:-]) or makes one; echoes it back.
 std::unique_ptr<Middleware> make_request_id_middleware();
 // Sets req.client_ip: the peer, or the nearest untrusted X-Forwarded-For hop when the peer is one
@@ -25,7 +31,7 @@ std::unique_ptr<Middleware> make_request_id_middleware();
 // stops at the first hop that is not a trusted proxy. Throws std::invalid_argument for a malformed CIDR.
 std::unique_ptr<Middleware> make_client_ip_middleware(const std::vector<std::string>& trusted_proxies);
 // One structured line per request: method, route template, path, status, bytes, duration,
-// request id, user id, client IP.
+// request id, trace and span ids, user id, client IP.
 std::unique_ptr<Middleware> make_access_log_middleware(AccessLogSink& sink, bool json);
 // nosniff, CSP, Referrer-Policy, X-Frame-Options, Cache-Control: no-store (unless the handler set
 // one), and HSTS when the request arrived over TLS.

@@ -3,6 +3,7 @@
 // per-request context the pipeline fills in (request id, matched route, path parameters,
 // client address, authenticated user). Not thread-safe; lives for one request on one thread.
 #include "core/percent_decode.hpp"
+#include "core/trace.hpp"
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -68,6 +69,7 @@ class Request {
 
   // --- context, filled by the server, the router and middleware ---
   std::string request_id;
+  trace::SpanContext trace;  // this request's server span (the tracing middleware)
   std::string peer_ip;    // the TCP peer
   std::string client_ip;  // peer, or the X-Forwarded-For hop when the peer is a trusted proxy
   bool secure = false;    // arrived over TLS

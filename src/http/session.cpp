@@ -12,6 +12,7 @@
 #include "http/ws_session.hpp"
 
 #include "core/error.hpp"
+#include "core/trace_executor.hpp"
 #include "http/problem.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -29,6 +30,7 @@
 
 #include <array>
 #include <optional>
+#include <stdexcept>
 
 namespace parley::http {
 namespace {
@@ -454,11 +456,16 @@ void start_session(std::shared_ptr<Server::State> state, tcp::socket socket) {
   std::string peer_ip = ec ? std::string("unknown") : endpoint.address().to_string();
   socket.set_option(tcp::no_delay(true), ec);
   state->metrics.open_connections.Increment();
+  // The connection's coroutine runs on a SlotExecutor: whatever it does for a request (statements,
+  // log lines, enqueued jobs) finds the request's span through trace::current().
+  const auto* io = executor.target<asio::io_context::executor_type>();
+  if (io == nullptr) throw std::logic_error("HTTP sockets must run on an io_context");
+  trace::SlotExecutor traced(*io, std::make_shared<trace::Slot>());
   if (state->tls) {
     TlsStream stream(beast::tcp_stream(std::move(socket)), *state->tls);
-    asio::co_spawn(executor, serve(state, std::move(stream), std::move(peer_ip)), asio::detached);
+    asio::co_spawn(traced, serve(state, std::move(stream), std::move(peer_ip)), asio::detached);
   } else {
-    asio::co_spawn(executor, serve(state, PlainStream(std::move(socket)), std::move(peer_ip)), asio::detached);
+    asio::co_spawn(traced, serve(state, PlainStream(std::move(socket)), std::move(peer_ip)), asio::detached);
   }
 }
 

@@ -47,6 +47,7 @@ amqp::Message message_of(const ClaimedJob& job, std::string queue, std::int64_t 
                         {"priority", job.priority},
                         {"waited_ms", static_cast<std::int64_t>(job.waited_seconds * 1000)},
                         {"relayed_at_ms", now_ms}};
+  if (job.traceparent) properties.headers["traceparent"] = *job.traceparent;
   return message;
 }
 
@@ -59,6 +60,7 @@ std::optional<ClaimedJob> job_of(const amqp::Delivery& delivery) {
     return value->as_int64();
   };
   const auto* queue = headers.if_contains("queue");
+  const auto* traceparent = headers.if_contains("traceparent");
   const std::string& message_id = delivery.properties.message_id;
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(message_id.data(), message_id.data() + message_id.size(), id);
@@ -88,7 +90,10 @@ std::optional<ClaimedJob> job_of(const amqp::Delivery& delivery) {
                     .backoff_ms = *backoff,
                     .timeout_ms = *timeout,
                     .waited_seconds = static_cast<double>(*waited) / 1000.0 + in_broker,
-                    .priority = static_cast<int>(*priority)};
+                    .priority = static_cast<int>(*priority),
+                    .traceparent = traceparent != nullptr && traceparent->is_string()
+                                       ? std::optional<std::string>(std::string(traceparent->as_string()))
+                                       : std::nullopt};
 }
 
 // A delivery's handle in ClaimedJob::receipt: "<generation> <delivery tag> <queue>".

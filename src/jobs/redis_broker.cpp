@@ -70,6 +70,9 @@ std::optional<ClaimedJob> job_of_entry(std::string_view queue, const redis::Repl
                     .timeout_ms = *timeout,
                     .waited_seconds = static_cast<double>(*waited_ms) / 1000.0 + in_stream,
                     .priority = static_cast<int>(*priority),
+                    .traceparent = fields.contains("traceparent")
+                                       ? std::optional<std::string>(std::string(fields["traceparent"]))
+                                       : std::nullopt,
                     .receipt = std::string(entry_id)};
 }
 
@@ -128,6 +131,10 @@ awaitable<int> RedisBroker::relay_once() {
                         std::to_string(job.max_attempts), "backoff_ms", std::to_string(job.backoff_ms), "timeout_ms",
                         std::to_string(job.timeout_ms), "priority", std::to_string(job.priority), "waited_ms",
                         std::to_string(static_cast<std::int64_t>(job.waited_seconds * 1000))});
+    if (job.traceparent) {
+      commands.back().push_back("traceparent");
+      commands.back().push_back(*job.traceparent);
+    }
     ids.push_back(job.id);
   }
   // The entries Redis appended are handed over; the rest go back to their queue.

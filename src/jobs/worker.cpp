@@ -1,4 +1,5 @@
 #include "jobs/worker.hpp"
+#include "core/trace_executor.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -11,6 +12,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -188,7 +190,8 @@ awaitable<void> Worker::claim_loop() {
           ++in_flight_;
           metrics_->observe_wait(job.queue, job.waited_seconds);
           running_.push_back(job);
-          asio::co_spawn(strand_, run(std::move(job)), asio::detached);
+          asio::co_spawn(trace::SlotExecutor(strand_, std::make_shared<trace::Slot>()), run(std::move(job)),
+                         asio::detached);
         }
         metrics_->running.Set(in_flight_);
         if (count == free || broker_.waits_for_jobs()) continue;  // perhaps more are due
@@ -258,6 +261,34 @@ awaitable<void> Worker::gauge_loop() {
 }
 
 awaitable<void> Worker::run(ClaimedJob job) {
+  const auto start = trace::now_unix_nanos();
+  auto parent = job.traceparent ? trace::parse_traceparent(*job.traceparent) : std::nullopt;
+  trace::Slot* slot = trace::current_slot();  // this run's own (see the spawn in claim_loop)
+  slot->span = trace::SpanContext{parent ? parent->trace_id : trace::random_trace_id(), trace::random_span_id(),
+                                  parent ? parent->sampled : trace::sample(options_.trace_sample_ratio)};
+  slot->active = true;
+  const bool succeeded = co_await attempt(job);
+  slot->active = false;
+  if (options_.spans == nullptr || !slot->span.sampled) co_return;
+  trace::FinishedSpan span{.trace_id = slot->span.trace_id,
+                           .span_id = slot->span.span_id,
+                           .parent_span_id = parent ? std::optional<trace::SpanId>(parent->span_id) : std::nullopt,
+                           .name = "job " + job.task,
+                           .kind = trace::SpanKind::consumer,
+                           .start_unix_nano = start,
+                           .end_unix_nano = trace::now_unix_nanos(),
+                           .error = !succeeded,
+                           .status_message = succeeded ? "" : "the attempt failed",
+                           .attributes = {}};
+  span.attributes.emplace_back("messaging.operation.type", std::string("process"));
+  span.attributes.emplace_back("messaging.destination.name", job.queue);
+  span.attributes.emplace_back("parley.job.id", job.id);
+  span.attributes.emplace_back("parley.job.task", job.task);
+  span.attributes.emplace_back("parley.job.attempt", static_cast<std::int64_t>(job.attempts));
+  options_.spans->submit(std::move(span));
+}
+
+awaitable<bool> Worker::attempt(ClaimedJob& job) {
   const auto started = Clock::now();
   const Task* task = registry_.find(job.task);
   boost::system::error_code parse_error;
@@ -270,7 +301,9 @@ awaitable<void> Worker::run(ClaimedJob job) {
   } else {
     auto state = std::make_shared<Run>(strand_, JobContext(database_, job, std::move(payload.as_object())));
     const TaskHandler& handler = task->handler;
-    asio::co_spawn(strand_, handler(state->context),
+    // On this run's executor, so the task's work is inside the run's span.
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, handler(state->context),
                    asio::bind_cancellation_slot(state->cancel.slot(), [state](std::exception_ptr e) {
                      state->done = true;
                      state->error = e;
@@ -290,7 +323,7 @@ awaitable<void> Worker::run(ClaimedJob job) {
       }
       metrics_->observe_run(job.task, std::chrono::duration<double>(Clock::now() - started).count());
       job_finished(job);
-      co_return;
+      co_return false;
     }
     metrics_->observe_run(job.task, std::chrono::duration<double>(Clock::now() - started).count());
     if (state->error) {
@@ -318,6 +351,7 @@ awaitable<void> Worker::run(ClaimedJob job) {
     co_await record_failure(job, error);
   }
   job_finished(job);
+  co_return error.empty();
 }
 
 awaitable<void> Worker::record_failure(const ClaimedJob& job, const std::string& error) {

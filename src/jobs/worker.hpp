@@ -44,6 +44,10 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // Each attempt is a span (a child of the enqueuer's, from the job's traceparent), exported here
+  // when sampled (null: not exported); jobs without a traceparent start a trace sampled at the ratio.
+  trace::SpanSink* spans = nullptr;
+  double trace_sample_ratio = 1.0;
 };
 
 // host:pid:random, for WorkerOptions::name and the scheduler's lease holder.
@@ -74,7 +78,10 @@ class Worker {
   boost::asio::awaitable<void> claim_loop();
   boost::asio::awaitable<void> heartbeat_loop();
   boost::asio::awaitable<void> gauge_loop();
+  // One attempt inside its span (run on a trace::SlotExecutor: statements, logs, jobs it enqueues
+  // and webhooks it sends carry the span); attempt() is the attempt itself, true when it succeeded.
   boost::asio::awaitable<void> run(db::repositories::ClaimedJob job);
+  boost::asio::awaitable<bool> attempt(db::repositories::ClaimedJob& job);
   boost::asio::awaitable<void> record_failure(const db::repositories::ClaimedJob& job, const std::string& error);
   void job_finished(const db::repositories::ClaimedJob& job);
 

@@ -10,6 +10,8 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+
+#include "core/sharded_counter.hpp"
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -86,6 +88,10 @@ class Realtime {
     std::atomic<std::uint64_t> slow_consumers{0};   // sockets closed with 4008
     std::atomic<std::uint64_t> refused_frames{0};   // sockets closed for a malformed frame
     std::atomic<std::int64_t> open_sockets{0};      // WebSockets attached to the hub now
+    // Hot paths (every frame, every event to every socket) count without sharing a cache line.
+    core::ShardedCounter frames_in;   // client frames received
+    core::ShardedCounter frames_out;  // frames queued to sockets (events, pongs, ready, typing)
+    core::ShardedCounter deliveries;  // events (with an id) queued to sockets, live or replayed
   };
   Counters& counters() noexcept { return counters_; }
   const Counters& counters() const noexcept { return counters_; }

@@ -66,6 +66,7 @@ boost::asio::awaitable<void> RealtimeSocket::on_open(http::WsConnection& connect
         if (closed_) co_return;
         sent_up_to_ = event.position;
         send(frame);
+        ++realtime_.counters().deliveries;
       }
       position = page.last_event_id;
       if (static_cast<int>(page.events.size()) < page_size) break;
@@ -94,6 +95,7 @@ boost::asio::awaitable<void> RealtimeSocket::go_live(http::WsConnection& connect
     if (position <= sent_up_to_) continue;  // the replay had it
     sent_up_to_ = position;
     send(frame);
+    ++realtime_.counters().deliveries;
   }
 }
 
@@ -113,6 +115,7 @@ void RealtimeSocket::deliver(std::int64_t position, const Frame& frame) {
   if (position <= sent_up_to_) return;
   sent_up_to_ = position;
   send(frame);
+  ++realtime_.counters().deliveries;
 }
 
 void RealtimeSocket::deliver_ephemeral(const Frame& frame) {
@@ -131,12 +134,15 @@ void RealtimeSocket::send(const Frame& frame) {
   if (!connection_->send(frame)) {  // the queue overflowed: the connection closes with 4008
     closed_ = true;
     ++realtime_.counters().slow_consumers;
+    return;
   }
+  ++realtime_.counters().frames_out;
 }
 
 boost::asio::awaitable<void> RealtimeSocket::on_message(http::WsConnection& connection, std::string_view message,
                                                         bool binary) {
   const auto now = Clock::now();
+  ++realtime_.counters().frames_in;
   auto frame = parse_client_frame(message, binary);
   if (auto* refused = std::get_if<RefusedFrame>(&frame)) {
     ++realtime_.counters().refused_frames;

@@ -206,6 +206,12 @@ awaitable<void> Webhooks::deliver(jobs::JobContext& job) {
                    .headers = {{"Parley-Signature", sign(secret, now, pending->payload_json)},
                                {"Parley-Event", pending->event_type},
                                {"Parley-Delivery", std::to_string(delivery_id)}}};
+  // The delivery job's span continues into the receiver's trace (W3C trace context).
+  if (const trace::SpanContext* span = trace::current()) {
+    request.headers.emplace_back("traceparent", trace::format_traceparent(*span));
+    if (const trace::Slot* slot = trace::current_slot(); !slot->tracestate.empty())
+      request.headers.emplace_back("tracestate", slot->tracestate);
+  }
   auto result = co_await sender_.post(std::move(request));
   const int duration_ms = static_cast<int>(result.duration.count());
   std::optional<int> code = result.status > 0 ? std::optional<int>(result.status) : std::nullopt;

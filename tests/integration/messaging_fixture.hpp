@@ -113,7 +113,8 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override { start({}); }
 
   // (Re)starts the server; a running one and its recorder go first, recorder before server.
-  void start(std::map<std::string, std::string> env) {
+  // With `logs`, the server logs into it (it must outlive the server).
+  void start(std::map<std::string, std::string> env, const LogCapture* logs = nullptr) {
     recorder_.reset();
     if (server_) server_->stop();
     server_.reset();
@@ -125,7 +126,7 @@ class MessagingTest : public ::testing::TestWithParam<std::string> {
       env["PARLEY_DATABASE_URL"] = pg_->url();
       env["PARLEY_AUTO_MIGRATE"] = "1";
     }
-    server_ = std::make_unique<TestServer>(test_config(env));
+    server_ = std::make_unique<TestServer>(test_config(env), std::function<void(http::Router&)>{}, logs);
     recorder_ = std::make_unique<EventRecorder>(server_->app());
   }
 

@@ -66,6 +66,15 @@ TEST_P(RealtimeTest, ALiveMessageReachesTheMembersSocketsOnly) {
     EXPECT_EQ(frame.at("data").at("body").as_string(), "hello **world**");
   }
   expect_nothing_but_pong(*carol_ws);
+  // The three deliveries and the frames are counted (each socket also got "ready", and carol a pong).
+  auto counter = [](const std::string& metrics, const std::string& series) {
+    auto at = metrics.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 2));
+  };
+  const auto metrics = http_request(port(), "GET", "/metrics").body;
+  EXPECT_GE(counter(metrics, "parley_ws_deliveries_total"), 3) << metrics;
+  EXPECT_GE(counter(metrics, R"(parley_ws_frames_total{direction="out"})"), 3 + 4);
+  EXPECT_GE(counter(metrics, R"(parley_ws_frames_total{direction="in"})"), 1) << "carol's ping";
 }
 
 TEST_P(RealtimeTest, EventIdsGrowAndTheReadyFrameTellsWhereToResume) {

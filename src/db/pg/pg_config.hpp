@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <string>
 
+namespace parley::db {
+class StatementObserver;
+}
+
 namespace parley::db::pg {
 
 struct PgConfig {
@@ -26,6 +30,8 @@ struct PgConfig {
   // Reconnect backoff after a failed connect: doubles from initial up to max.
   std::chrono::milliseconds reconnect_backoff_initial{50};
   std::chrono::milliseconds reconnect_backoff_max{2000};
+  // Hears of every statement (metrics, spans); owned by the composition root; may be null.
+  StatementObserver* observer = nullptr;
 };
 
 }  // namespace parley::db::pg

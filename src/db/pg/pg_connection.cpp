@@ -25,6 +25,8 @@ using asio::use_awaitable;
 using Wait = asio::posix::descriptor_base::wait_type;
 
 struct PgConnection::Pending {
+  explicit Pending(StatementTimer t) : timer(std::move(t)) {}
+  StatementTimer timer;  // from the call to the result (the pipeline's wait included)
   std::string_view sql;
   bool named = false;
   std::vector<std::optional<std::string>> values;
@@ -51,8 +53,8 @@ std::optional<std::string> to_text(const Value& value) {
   return std::visit(Visitor{}, value);
 }
 
-std::shared_ptr<PgConnection::Pending> make_pending(Query query, Params params) {
-  auto op = std::make_shared<PgConnection::Pending>();
+std::shared_ptr<PgConnection::Pending> make_pending(StatementObserver* observer, Query query, Params params) {
+  auto op = std::make_shared<PgConnection::Pending>(StatementTimer(observer, query));
   op->sql = query.sql;
   op->named = !query.name.empty();
   op->values.reserve(params.size());
@@ -175,7 +177,7 @@ awaitable<void> PgConnection::finish_connect(std::chrono::milliseconds timeout) 
 // initiation inside a co_await expression twice.)
 awaitable<ResultSet> PgConnection::execute(Query query, Params params) {
   return asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, ResultSet)>(
-      [self = shared_from_this(), op = make_pending(query, params)](auto handler) {
+      [self = shared_from_this(), op = make_pending(observer_, query, params)](auto handler) {
         auto executor = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         op->done = [executor, shared](std::exception_ptr error, ResultSet rs) {
@@ -189,7 +191,7 @@ awaitable<ResultSet> PgConnection::execute(Query query, Params params) {
 awaitable<std::vector<ResultSet>> PgConnection::execute_all(std::span<const Statement> batch) {
   std::vector<std::shared_ptr<Pending>> ops;
   ops.reserve(batch.size());
-  for (const Statement& statement : batch) ops.push_back(make_pending(statement.query, statement.params));
+  for (const Statement& statement : batch) ops.push_back(make_pending(observer_, statement.query, statement.params));
   return asio::async_initiate<decltype(use_awaitable), void(std::exception_ptr, std::vector<ResultSet>)>(
       [self = shared_from_this(), ops = std::move(ops)](auto handler) mutable {
         // Completions run on the strand, one at a time, so the gathering needs no lock.
@@ -219,7 +221,7 @@ awaitable<std::vector<ResultSet>> PgConnection::execute_all(std::span<const Stat
 }
 
 void PgConnection::execute_async(Query query, Params params, Completion done) {
-  auto op = make_pending(query, params);
+  auto op = make_pending(observer_, query, params);
   op->done = std::move(done);
   asio::dispatch(strand_, [self = shared_from_this(), op] { self->start(op); });
 }
@@ -404,6 +406,7 @@ void PgConnection::finish(std::shared_ptr<Pending> op) {
   --in_flight_;
   if (!broken_) transaction_failed_ = PQtransactionStatus(conn_) == PQTRANS_INERROR;
   last_used_ = Clock::now().time_since_epoch().count();
+  op->timer.finished(op->error != nullptr);
   op->done(op->error, std::move(op->result));
 }
 

@@ -61,6 +61,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // (a transaction's destructor issuing its rollback).
   void execute_async(Query query, Params params, Completion done);
 
+  // Hears of every statement this connection runs (set once, before the connection is shared).
+  void set_statement_observer(StatementObserver* observer) noexcept { observer_ = observer; }
+
   // Delivery target of NOTIFY messages (set once, before LISTEN).
   void set_notify_callback(NotifyCallback callback);
 
@@ -108,6 +111,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Query text -> server-side statement name. Keyed by the SQL (string literals outlive us).
   std::unordered_map<std::string_view, std::string> prepared_;
   NotifyCallback on_notify_;
+  StatementObserver* observer_ = nullptr;
   bool writing_ = false;
   bool reading_ = false;
   std::atomic<bool> broken_{false};

@@ -241,8 +241,10 @@ awaitable<std::shared_ptr<PgConnection>> PgPool::open_connection() {
     std::erase_if(self->handshaking_, [](const auto& weak) { return weak.expired(); });
     self->handshaking_.push_back(conn);
   };
-  co_return co_await PgConnection::connect(executor, config_.url, config_.connect_timeout, config_.statement_timeout,
-                                           std::move(on_started));
+  auto conn = co_await PgConnection::connect(executor, config_.url, config_.connect_timeout,
+                                             config_.statement_timeout, std::move(on_started));
+  conn->set_statement_observer(config_.observer);  // before anyone else has the connection
+  co_return conn;
 }
 
 awaitable<void> PgPool::grow_in_background() {

@@ -29,11 +29,11 @@ using boost::asio::awaitable;
 constexpr DualQuery kEnqueue{
     "jobs.enqueue",
     "WITH j AS (INSERT INTO jobs (queue, task, payload, priority, max_attempts, backoff_ms, timeout_ms, run_at, "
-    "dedupe_key) VALUES ($1, $2, CAST($3 AS jsonb), $4, $5, $6, $7, " PARLEY_PG_PLUS("$8") ", $9) "
+    "dedupe_key, traceparent) VALUES ($1, $2, CAST($3 AS jsonb), $4, $5, $6, $7, " PARLEY_PG_PLUS("$8") ", $9, $10) "
     "ON CONFLICT " PARLEY_DEDUPE_TARGET " DO NOTHING RETURNING id, queue) "
     "SELECT id, pg_notify('parley_jobs', queue) FROM j",
-    "INSERT INTO jobs (queue, task, payload, priority, max_attempts, backoff_ms, timeout_ms, run_at, dedupe_key) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, " PARLEY_SQLITE_PLUS("$8") ", $9) "
+    "INSERT INTO jobs (queue, task, payload, priority, max_attempts, backoff_ms, timeout_ms, run_at, dedupe_key, "
+    "traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, " PARLEY_SQLITE_PLUS("$8") ", $9, $10) "
     "ON CONFLICT " PARLEY_DEDUPE_TARGET " DO NOTHING RETURNING id"};
 
 // jobs_claim_idx. FOR UPDATE SKIP LOCKED: concurrent claimers pass over each other's rows
@@ -43,7 +43,7 @@ constexpr DualQuery kEnqueue{
   ", locked_until = " PLUS("$2") " WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= " NOW \
   QUEUE_FILTER " ORDER BY priority DESC, run_at, id LIMIT $3" SKIP_LOCKED                                      \
   ") RETURNING id, queue, task, payload, attempts, max_attempts, backoff_ms, timeout_ms, " SINCE("run_at") \
-  ", priority"
+  ", priority, traceparent"
 constexpr DualQuery kClaimAny{"jobs.claim_any",
                               PARLEY_SQL_CLAIM("", " FOR UPDATE SKIP LOCKED", PARLEY_PG_PLUS, PARLEY_PG_SINCE,
                                                PARLEY_PG_NOW),
@@ -78,13 +78,15 @@ constexpr DualQuery kRemoveRelayed{
 constexpr DualQuery kReturnJob{
     "jobs.return_job",
     "WITH j AS (INSERT INTO jobs (id, queue, task, payload, priority, status, attempts, max_attempts, backoff_ms, "
-    "timeout_ms, run_at, last_error, finished_at) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, CAST($4 AS jsonb), $5, "
-    "$6, $7, $8, $9, $10, " PARLEY_PG_PLUS("$11") ", $12, CASE WHEN $6 = 'dead' THEN now() END)" PARLEY_RETURN_UPSERT
+    "timeout_ms, run_at, last_error, finished_at, traceparent) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, "
+    "CAST($4 AS jsonb), $5, $6, $7, $8, $9, $10, " PARLEY_PG_PLUS("$11") ", $12, CASE WHEN $6 = 'dead' THEN now() END, "
+    "$13)" PARLEY_RETURN_UPSERT
     " RETURNING id, queue, status) SELECT id, CASE WHEN status = 'queued' THEN pg_notify('parley_jobs', queue) END "
     "FROM j",
     "INSERT INTO jobs (id, queue, task, payload, priority, status, attempts, max_attempts, backoff_ms, timeout_ms, "
-    "run_at, last_error, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, " PARLEY_SQLITE_PLUS("$11")
-    ", $12, CASE WHEN $6 = 'dead' THEN " PARLEY_SQLITE_NOW " END)" PARLEY_RETURN_UPSERT " RETURNING id"};
+    "run_at, last_error, finished_at, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+    PARLEY_SQLITE_PLUS("$11") ", $12, CASE WHEN $6 = 'dead' THEN " PARLEY_SQLITE_NOW " END, $13)" PARLEY_RETURN_UPSERT
+    " RETURNING id"};
 #undef PARLEY_RETURN_UPSERT
 
 #define PARLEY_SQL_FAIL(TIME, NOW, AT, PLUS, SINCE)                                                        \
@@ -267,7 +269,7 @@ JobRepository::JobRepository(Dialect d)
          .purge_firings = kPurgeFirings.pick(d)} {}
 
 awaitable<std::optional<std::int64_t>> JobRepository::enqueue(Executor& db, const NewJob& job) {
-  std::array<Value, 9> params{job.queue,
+  std::array<Value, 10> params{job.queue,
                               job.task,
                               job.payload_json,
                               std::int64_t{job.priority},
@@ -275,7 +277,8 @@ awaitable<std::optional<std::int64_t>> JobRepository::enqueue(Executor& db, cons
                               job.backoff_ms,
                               job.timeout_ms,
                               job.delay_seconds,
-                              optional_text(job.dedupe_key)};
+                              optional_text(job.dedupe_key),
+                              optional_text(job.traceparent)};
   ResultSet rs = co_await db.execute(q_.enqueue, params);
   if (rs.empty()) co_return std::nullopt;
   co_return rs.rows.front().int64(0);
@@ -301,7 +304,8 @@ awaitable<std::vector<ClaimedJob>> JobRepository::claim(Executor& db, std::strin
                               .backoff_ms = r.int64(6),
                               .timeout_ms = r.int64(7),
                               .waited_seconds = r.float64(8),
-                              .priority = static_cast<int>(r.int64(9))});
+                              .priority = static_cast<int>(r.int64(9)),
+                              .traceparent = r.opt_text(10)});
   }
   co_return jobs;
 }
@@ -321,7 +325,7 @@ awaitable<std::int64_t> JobRepository::remove_relayed(Executor& db, std::span<co
 
 awaitable<bool> JobRepository::return_job(Executor& db, const ReturnedJob& job) {
   const ClaimedJob& j = job.job;
-  std::array<Value, 12> params{j.id,
+  std::array<Value, 13> params{j.id,
                                j.queue,
                                j.task,
                                j.payload_json,
@@ -332,7 +336,8 @@ awaitable<bool> JobRepository::return_job(Executor& db, const ReturnedJob& job) 
                                j.backoff_ms,
                                j.timeout_ms,
                                job.delay_seconds,
-                               optional_text(job.error)};
+                               optional_text(job.error),
+                               optional_text(j.traceparent)};
   ResultSet rs = co_await db.execute(q_.return_job, params);
   co_return !rs.empty();
 }

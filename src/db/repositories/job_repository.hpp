@@ -29,6 +29,7 @@ struct NewJob {
   std::int64_t timeout_ms = 1;
   double delay_seconds = 0;
   std::optional<std::string> dedupe_key;
+  std::optional<std::string> traceparent;  // of the span that enqueued it
 };
 
 // A job as a worker runs it.
@@ -43,6 +44,7 @@ struct ClaimedJob {
   std::int64_t timeout_ms = 1;
   double waited_seconds = 0;  // from due (run_at) to claimed
   int priority = 0;
+  std::optional<std::string> traceparent;  // of the span that enqueued it
   // A message broker's handle of this delivery (the Redis stream entry, the AMQP delivery tag);
   // empty for the database broker.
   std::string receipt;

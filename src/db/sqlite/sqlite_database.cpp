@@ -16,11 +16,28 @@ std::size_t reader_count_for(const SqliteOptions& options) {
   return is_private_memory(options.path) ? 0 : options.readers;
 }
 
+// The span current in the caller, for statements timed on the pool's thread.
+std::optional<trace::SpanContext> caller_span(StatementObserver* observer) {
+  const trace::SpanContext* span = observer != nullptr ? trace::current() : nullptr;
+  return span != nullptr ? std::optional<trace::SpanContext>(*span) : std::nullopt;
+}
+
+// Runs and times one statement on the pool's thread.
+ResultSet run_one(Connection& c, Query query, Params params, StatementObserver* observer,
+                  const std::optional<trace::SpanContext>& parent) {
+  StatementTimer timer(observer, query, parent);
+  ResultSet result = c.execute(query, params);
+  timer.succeeded();
+  return result;
+}
+
 // Runs a batch on one connection, on the pool's thread.
-std::vector<ResultSet> run_all(Connection& c, std::span<const Statement> batch) {
+std::vector<ResultSet> run_all(Connection& c, std::span<const Statement> batch, StatementObserver* observer,
+                               const std::optional<trace::SpanContext>& parent) {
   std::vector<ResultSet> results;
   results.reserve(batch.size());
-  for (const Statement& statement : batch) results.push_back(c.execute(statement.query, statement.params));
+  for (const Statement& statement : batch)
+    results.push_back(run_one(c, statement.query, statement.params, observer, parent));
   return results;
 }
 
@@ -48,13 +65,15 @@ class SqliteTransaction final : public Transaction {
   boost::asio::awaitable<ResultSet> execute(Query query, Params params) override {
     Connection& c = connection();
     db_.count(c);
-    co_return co_await offload(db_.pool_.get_executor(), [&] { return c.execute(query, params); });
+    auto parent = caller_span(db_.observer_);
+    co_return co_await offload(db_.pool_.get_executor(), [&] { return run_one(c, query, params, db_.observer_, parent); });
   }
 
   boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override {
     Connection& c = connection();
     for (std::size_t i = 0; i < batch.size(); ++i) db_.count(c);
-    co_return co_await offload(db_.pool_.get_executor(), [&] { return run_all(c, batch); });
+    auto parent = caller_span(db_.observer_);
+    co_return co_await offload(db_.pool_.get_executor(), [&] { return run_all(c, batch, db_.observer_, parent); });
   }
 
   boost::asio::awaitable<void> execute_script(std::string_view sql) override {
@@ -101,7 +120,8 @@ class SqliteTransaction final : public Transaction {
   ConnectionPool::Lease lease_;
 };
 
-SqliteDatabase::SqliteDatabase(SqliteOptions options) : pool_(reader_count_for(options) + 1) {
+SqliteDatabase::SqliteDatabase(SqliteOptions options)
+    : observer_(options.observer), pool_(reader_count_for(options) + 1) {
   std::vector<std::unique_ptr<Connection>> writer;
   writer.push_back(std::make_unique<Connection>(options.path, Role::writer, options.busy_timeout));
   writer_ = std::make_unique<ConnectionPool>(std::move(writer));
@@ -162,7 +182,8 @@ boost::asio::awaitable<ResultSet> SqliteDatabase::execute(Query query, Params pa
   Lease lease = co_await lease_for(query);
   Connection& c = *lease;
   count(c);
-  co_return co_await offload(pool_.get_executor(), [&] { return c.execute(query, params); });
+  auto parent = caller_span(observer_);
+  co_return co_await offload(pool_.get_executor(), [&] { return run_one(c, query, params, observer_, parent); });
 }
 
 boost::asio::awaitable<std::vector<ResultSet>> SqliteDatabase::execute_all(std::span<const Statement> batch) {
@@ -177,7 +198,8 @@ boost::asio::awaitable<std::vector<ResultSet>> SqliteDatabase::execute_all(std::
   }
   Connection& c = *lease;
   for (std::size_t i = 0; i < batch.size(); ++i) count(c);
-  co_return co_await offload(pool_.get_executor(), [&] { return run_all(c, batch); });
+  auto parent = caller_span(observer_);
+  co_return co_await offload(pool_.get_executor(), [&] { return run_all(c, batch, observer_, parent); });
 }
 
 bool SqliteDatabase::known_read_only(std::span<const Statement> batch) {

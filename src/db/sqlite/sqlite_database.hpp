@@ -26,6 +26,8 @@ struct SqliteOptions {
   std::string path;
   std::size_t readers = 4;
   std::chrono::milliseconds busy_timeout{5000};
+  // Hears of every statement (metrics, spans); owned by the composition root; may be null.
+  StatementObserver* observer = nullptr;
 };
 
 // Counts of statements by the connection that ran them, for tests and metrics.
@@ -67,6 +69,7 @@ class SqliteDatabase final : public Database {
   void check_open() const;
   void count(const Connection& connection) noexcept;
 
+  StatementObserver* observer_;
   boost::asio::thread_pool pool_;
   std::unique_ptr<ConnectionPool> writer_;
   std::unique_ptr<ConnectionPool> readers_;  // null when there are no readers

@@ -23,6 +23,7 @@ class AccessLogMiddleware final : public Middleware {
                 .route = req.route ? std::string_view(req.route->path) : std::string_view("unmatched"),
                 .path = req.path(),
                 .request_id = req.request_id,
+                .trace = req.trace,
                 .user = req.user_id ? std::to_string(*req.user_id) : std::string(),
                 .client_ip = req.client_ip};
     if (response.streamed) {
@@ -32,10 +33,11 @@ class AccessLogMiddleware final : public Middleware {
       response.streamed->on_finish([&sink = sink_, json = json_, start, method = std::string(entry.method),
                                     route = entry.route,
                                     path = std::string(entry.path), request_id = std::string(entry.request_id),
-                                    user = std::move(entry.user),
+                                    trace = entry.trace, user = std::move(entry.user),
                                     client_ip = std::string(entry.client_ip)](const StreamOutcome& outcome) {
         write(sink, json,
-              Entry{.method = method, .route = route, .path = path, .request_id = request_id, .user = user,
+              Entry{.method = method, .route = route, .path = path, .request_id = request_id, .trace = trace,
+                    .user = user,
                     .client_ip = client_ip},
               outcome.status, outcome.bytes, start);
       });
@@ -51,6 +53,7 @@ class AccessLogMiddleware final : public Middleware {
     std::string_view route;
     std::string_view path;
     std::string_view request_id;
+    trace::SpanContext trace;
     std::string user;
     std::string_view client_ip;
   };
@@ -71,6 +74,10 @@ class AccessLogMiddleware final : public Middleware {
       append_json_escaped(line, e.path);
       line += fmt::format(R"(","status":{},"bytes":{},"duration_ms":{:.3f},"request_id":")", status, bytes, ms);
       append_json_escaped(line, e.request_id);
+      line += R"(","trace_id":")";
+      trace::append_hex(line, e.trace.trace_id.data(), e.trace.trace_id.size());
+      line += R"(","span_id":")";
+      trace::append_hex(line, e.trace.span_id.data(), e.trace.span_id.size());
       line += R"(","user_id":)";
       line += e.user.empty() ? "null" : e.user;
       line += R"(,"client_ip":")";
@@ -81,9 +88,10 @@ class AccessLogMiddleware final : public Middleware {
       // The path may carry anything a client sent; escape it so a line stays one line.
       std::string path;
       append_json_escaped(path, e.path);
-      sink.write_line(fmt::format("{} info  access: {} {} [{}] {} {}B {:.3f}ms rid={} user={} ip={}", timestamp(),
-                                   e.method, path, e.route, status, bytes, ms, e.request_id,
-                                   e.user.empty() ? "-" : e.user, e.client_ip));
+      sink.write_line(fmt::format("{} info  access: {} {} [{}] {} {}B {:.3f}ms rid={} user={} ip={} trace_id={} span_id={}",
+                                   timestamp(), e.method, path, e.route, status, bytes, ms, e.request_id,
+                                   e.user.empty() ? "-" : e.user, e.client_ip, e.trace.trace_id_hex(),
+                                   e.trace.span_id_hex()));
     }
   }
 

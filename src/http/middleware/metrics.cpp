@@ -30,17 +30,17 @@ class MetricsMiddleware final : public Middleware {
       // A streamed response is in flight until its last byte went out; its latency and final
       // status are known only then. (The route template lives as long as the router.)
       done.dismissed = true;
-      response.streamed->on_finish([&metrics = metrics_, start, key, route,
+      response.streamed->on_finish([&metrics = metrics_, start, key, route, trace = req.trace,
                                     method = std::string(req.method_text())](const StreamOutcome& outcome) {
         metrics.in_flight_requests.Decrement();
         if (outcome.status == 0) return;  // dropped before the server saw it
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        metrics.observe(key, method, route, outcome.status, seconds);
+        metrics.observe(key, method, route, outcome.status, seconds, &trace);
       });
       co_return response;
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics_.observe(key, req.method_text(), route, response.status, seconds);
+    metrics_.observe(key, req.method_text(), route, response.status, seconds, &req.trace);
     co_return response;
   }
 
