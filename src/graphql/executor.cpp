@@ -162,45 +162,51 @@ awaitable<std::optional<boost::json::object>> Execution::execute_fields(const Ty
   out.reserve(grouped.entries.size());
   for (const auto& [name, fields] : grouped.entries) {
     Path here{path, name, 0, false};
-    std::optional<value> v = co_await execute_field(type, parent, fields, here);
+    std::optional<value> v;
+    const Selection& node = *fields.front();
+    const FieldDef* def = node.name == "__typename" ? nullptr : in_.schema.field(type, node.name);
+    if (node.name == "__typename") {
+      v = value(boost::json::string(type.name));
+    } else if (def && !def->resolve && leaf_typed(*def)) {
+      v = execute_field_now(type, parent, fields, here, *def);  // no coroutine frame for plain leaves
+    } else {
+      v = co_await execute_field(type, parent, fields, here);
+    }
     if (!v) co_return std::nullopt;  // a non-null field failed: this object becomes null
     out[name] = std::move(*v);
   }
   co_return out;
 }
 
-awaitable<std::optional<value>> Execution::execute_field(const Type& type, const Value& parent, const Fields& fields,
-                                                         const Path& path) {
-  const Selection& node = *fields.front();
-  if (node.name == "__typename") co_return value(boost::json::string(type.name));
-  const FieldDef* def = in_.schema.field(type, node.name);
-  if (!def) co_return value(nullptr);  // unreachable after validation
-  auto null_result = [&]() -> std::optional<value> {
-    if (def->type.is_non_null()) return std::nullopt;
-    return value(nullptr);
-  };
-
-  if (in_.deadline && (timed_out_ || std::chrono::steady_clock::now() > *in_.deadline)) {
-    if (!timed_out_) {
-      timed_out_ = true;
-      field_error("The request took too long and was stopped.", fields, path, codes::kTimeout);
-    }
-    co_return null_result();
+bool Execution::past_deadline(const Fields& fields, const Path& path) {
+  if (!in_.deadline) return false;
+  if (!timed_out_ && std::chrono::steady_clock::now() <= *in_.deadline) return false;
+  if (!timed_out_) {
+    timed_out_ = true;
+    field_error("The request took too long and was stopped.", fields, path, codes::kTimeout);
   }
+  return true;
+}
 
-  Value result;
-  std::exception_ptr failure;
+bool Execution::leaf_typed(const FieldDef& def) const {
+  const Type* named = in_.schema.type(def.type.name);
+  return named && named->is_leaf();
+}
+
+bool Execution::resolve_now(const Type& type, const Value& parent, const Fields& fields, const Path& path,
+                            const FieldDef& def, Value& result) {
+  if (past_deadline(fields, path)) return false;
+  const Selection& node = *fields.front();
   const bool event_root = in_.subscription_event && path.parent == nullptr;
   try {
-    boost::json::object args = coerce_arguments(in_.schema, def->args, node.arguments, in_.variables);
-    ResolveInfo info(in_.schema, type, *def, fields, in_.variables, in_.context, &loaders_,
-                     [&path] { return path_json(&path); });
-    if (def->resolve_sync) {
-      result = def->resolve_sync(parent, args, info);
-    } else if (def->resolve) {
-      auto task = def->resolve(parent, args, info);
-      result = co_await std::move(task);
+    if (def.resolve_sync) {
+      boost::json::object args = coerce_arguments(in_.schema, def.args, node.arguments, in_.variables);
+      ResolveInfo info(in_.schema, type, def, fields, in_.variables, in_.context, &loaders_,
+                       [&path] { return path_json(&path); });
+      result = def.resolve_sync(parent, args, info);
     } else if (parent.kind() == Value::Kind::Json && parent.json().is_object()) {
+      // Arguments of default-resolved fields are still coerced: their errors are field errors.
+      if (!def.args.empty()) coerce_arguments(in_.schema, def.args, node.arguments, in_.variables);
       const auto& obj = parent.json().as_object();
       auto it = obj.find(node.name);
       if (it != obj.end()) result = Value(it->value());
@@ -208,6 +214,100 @@ awaitable<std::optional<value>> Execution::execute_field(const Type& type, const
     } else if (event_root) {
       result = parent;
     }
+  } catch (...) {
+    record_exception(std::current_exception(), fields, path_json(&path));
+    return false;
+  }
+  return true;
+}
+
+std::optional<value> Execution::execute_field_now(const Type& type, const Value& parent, const Fields& fields,
+                                                  const Path& path, const FieldDef& def) {
+  Value result;
+  if (!resolve_now(type, parent, fields, path, def, result)) {
+    if (def.type.is_non_null()) return std::nullopt;
+    return value(nullptr);
+  }
+  return complete_leaf_value(def.type, fields, result, path, type, def);
+}
+
+std::optional<value> Execution::complete_leaf_value(const TypeRef& type, const Fields& fields, const Value& result,
+                                                    const Path& path, const Type& parent_type, const FieldDef& def) {
+  // The synchronous twin of complete_value for types whose named type is a scalar or enum.
+  auto inner = [&](const TypeRef& t) -> std::optional<value> {
+    if (result.is_null()) return value(nullptr);
+    if (t.is_list()) {
+      const TypeRef item_type = t.of_type();
+      boost::json::array out;
+      auto add = [&](const Value& item, std::size_t i) {
+        Path here{&path, {}, i, true};
+        std::optional<value> v = complete_leaf_value(item_type, fields, item, here, parent_type, def);
+        if (!v) return false;
+        out.push_back(std::move(*v));
+        return true;
+      };
+      if (result.kind() == Value::Kind::List) {
+        out.reserve(result.items().size());
+        for (std::size_t i = 0; i < result.items().size(); ++i)
+          if (!add(result.items()[i], i)) return std::nullopt;
+      } else if (result.kind() == Value::Kind::Json && result.json().is_array()) {
+        const auto& array = result.json().as_array();
+        out.reserve(array.size());
+        for (std::size_t i = 0; i < array.size(); ++i)
+          if (!add(Value(array[i]), i)) return std::nullopt;
+      } else {
+        field_error("Expected Iterable, but did not find one for field \"" + parent_type.name + "." + def.name + "\".", fields,
+                    path);
+        return std::nullopt;
+      }
+      return value(std::move(out));
+    }
+    const Type* named = in_.schema.type(t.name);
+    if (!named) return value(nullptr);
+    if (result.kind() != Value::Kind::Json) {
+      field_error("Expected a value of type \"" + named->name + "\" for field " + parent_type.name + "." + def.name +
+                      ", but the resolver returned an object or a list.",
+                  fields, path);
+      return std::nullopt;
+    }
+    return complete_leaf(*named, result.json(), fields, path);
+  };
+  if (type.is_non_null()) {
+    std::optional<value> v = inner(type.of_type());
+    if (!v) return std::nullopt;
+    if (v->is_null()) {
+      field_error("Cannot return null for non-nullable field " + parent_type.name + "." + def.name + ".", fields, path);
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<value> v = inner(type);
+  if (!v) return value(nullptr);
+  return v;
+}
+
+awaitable<std::optional<value>> Execution::execute_field(const Type& type, const Value& parent, const Fields& fields,
+                                                         const Path& path) {
+  const Selection& node = *fields.front();
+  const FieldDef* def = in_.schema.field(type, node.name);
+  if (!def) co_return value(nullptr);  // unreachable after validation
+  auto null_result = [&]() -> std::optional<value> {
+    if (def->type.is_non_null()) return std::nullopt;
+    return value(nullptr);
+  };
+  Value result;
+  if (!def->resolve) {
+    if (!resolve_now(type, parent, fields, path, *def, result)) co_return null_result();
+    co_return co_await complete_value(def->type, fields, result, path, type, *def);
+  }
+  if (past_deadline(fields, path)) co_return null_result();
+  std::exception_ptr failure;
+  try {
+    boost::json::object args = coerce_arguments(in_.schema, def->args, node.arguments, in_.variables);
+    ResolveInfo info(in_.schema, type, *def, fields, in_.variables, in_.context, &loaders_,
+                     [&path] { return path_json(&path); });
+    auto task = def->resolve(parent, args, info);
+    result = co_await std::move(task);
   } catch (...) {
     failure = std::current_exception();
   }

@@ -86,6 +86,17 @@ class Execution {
                                                                             const Grouped& grouped, const Path* path);
   boost::asio::awaitable<std::optional<boost::json::value>> execute_field(const Type& type, const Value& parent,
                                                                           const Fields& fields, const Path& path);
+  // Leaf fields with a sync or default resolver take this path, without coroutine frames.
+  std::optional<boost::json::value> execute_field_now(const Type& type, const Value& parent, const Fields& fields,
+                                                      const Path& path, const FieldDef& def);
+  std::optional<boost::json::value> complete_leaf_value(const TypeRef& type, const Fields& fields, const Value& result,
+                                                        const Path& path, const Type& parent_type, const FieldDef& def);
+  // Runs a sync or default resolver into `result`; false when it failed (the error is recorded).
+  bool resolve_now(const Type& type, const Value& parent, const Fields& fields, const Path& path, const FieldDef& def,
+                   Value& result);
+  // True (and the TIMEOUT error recorded once) when Request::deadline has passed.
+  bool past_deadline(const Fields& fields, const Path& path);
+  bool leaf_typed(const FieldDef& def) const;
   boost::asio::awaitable<std::optional<boost::json::value>> complete_value(const TypeRef& type, const Fields& fields,
                                                                            const Value& result, const Path& path,
                                                                            const Type& parent_type, const FieldDef& def);
