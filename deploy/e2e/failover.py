@@ -176,6 +176,40 @@ class WsClient(threading.Thread):
                 time.sleep(0.1 + random.random() * 0.2)
 
 
+class LongPoller(threading.Thread):
+    """The long-poll fallback (GET /api/v1/events): always one request waiting on a replica, so one
+    is in flight when a replica is killed or drained; resumes from the last id it got."""
+
+    def __init__(self, name, host, port, token, stop, timeout):
+        super().__init__(daemon=True)
+        self.api = Api(host, port, token)
+        self.name, self.stop, self.timeout = name, stop, timeout
+        self.last_id = None
+        self.event_ids, self.messages, self.failures, self.polls = [], [], [], 0
+        self.errors = []
+
+    def run(self):
+        while not self.stop.is_set():
+            path = "/api/v1/events" + (f"?last_event_id={self.last_id}&timeout={self.timeout}" if self.last_id is not None else "")
+            try:
+                status, body = self.api.request("GET", path, timeout=self.timeout + 15)
+            except Exception as e:  # noqa: BLE001
+                status, body = None, str(e)
+            self.polls += 1
+            if status != 200:
+                self.failures.append((time.time(), status if status else str(body)[:60]))
+                time.sleep(0.1)
+                continue
+            for frame in body["events"]:
+                if frame.get("type") == "resync_required":
+                    self.errors.append("resync_required")
+                if "id" in frame:
+                    self.event_ids.append(frame["id"])
+                    if frame["type"] == "message.created":
+                        self.messages.append(frame["data"]["id"])
+            self.last_id = body["last_event_id"]
+
+
 class Sender(threading.Thread):
     def __init__(self, name, host, port, token, conversation, stop, rate):
         super().__init__(daemon=True)
@@ -217,6 +251,8 @@ def main():
     ap.add_argument("--users", type=int, default=3)
     ap.add_argument("--sockets-per-user", type=int, default=2)
     ap.add_argument("--rate", type=float, default=10.0, help="messages per second per sender")
+    ap.add_argument("--long-polls", type=int, default=2, help="long-poll clients (one per user, from the second)")
+    ap.add_argument("--poll-timeout", type=int, default=5, help="seconds each long poll waits")
     args = ap.parse_args()
     host, port = args.url.split("://")[1].split(":")
     port = int(port)
@@ -244,6 +280,13 @@ def main():
     while any(c.ready_at is None for c in clients) and time.time() < deadline:
         time.sleep(0.05)
     assert all(c.ready_at for c in clients), "real-time clients did not connect"
+    pollers = [LongPoller(f"u{1 + i % (args.users - 1)}lp{i}", host, port, tokens[1 + i % (args.users - 1)], stop, args.poll_timeout)
+               for i in range(args.long_polls)]
+    for p in pollers:
+        p.start()
+    deadline = time.time() + 10
+    while any(p.last_id is None for p in pollers) and time.time() < deadline:
+        time.sleep(0.05)
     senders = [Sender(f"s{u}", host, port, tokens[u], conv["id"], threading.Event(), args.rate) for u in range(2)]
     for s in senders:
         s.start()
@@ -326,6 +369,8 @@ def main():
     stop.set()
     for c in clients:
         c.join(5)
+    for p in pollers:
+        p.join(args.poll_timeout + 20)
 
     acked = {}
     for s in senders:
@@ -351,14 +396,25 @@ def main():
             problems.append(f"client {c.name}: {len(missing)} acknowledged messages never received: {sorted(missing)[:10]}")
         if c.errors:
             problems.append(f"client {c.name}: {c.errors[:3]}")
+    for p in pollers:
+        if p.event_ids != sorted(set(p.event_ids)):
+            problems.append(f"long poll {p.name}: event ids not strictly increasing (duplicate or reordered)")
+        missing = set(acked) - set(p.messages)
+        if missing:
+            problems.append(f"long poll {p.name}: {len(missing)} acknowledged messages never received: {sorted(missing)[:10]}")
+        if p.errors:
+            problems.append(f"long poll {p.name}: {p.errors[:3]}")
     # nginx: every 5xx must be an in-flight request of the killed replica.
     a_addr = upstream("a")
     five_xx, five_xx_other = [], []
+    retried = 0  # answered by a second replica after the first failed (upstream_addr "a, b")
     for line in open(args.access_log):
         try:
             e = json.loads(line)
         except ValueError:
             continue
+        if "," in e["upstream_addr"] and e["status"] < 500:
+            retried += 1
         if e["status"] >= 500:
             five_xx.append(e)
             # An in-flight request of the killed replica: its (only) upstream is replica a.
@@ -380,6 +436,10 @@ def main():
         "resume_gap_median_s": round(sorted(g for c in clients for g in c.resume_gaps)[len([g for c in clients for g in c.resume_gaps]) // 2], 2)
         if any(c.resume_gaps for c in clients) else 0,
         "events_per_client_min": min(len(c.messages) for c in clients),
+        "long_polls": sum(p.polls for p in pollers),
+        "long_poll_failures": sum(len(p.failures) for p in pollers),
+        "long_poll_events_min": min((len(p.messages) for p in pollers), default=0),
+        "requests_retried_by_nginx": retried,
         "replica_a_restart_s": timeline["a_back_s"],
         "replica_a_back_in_nginx_s": timeline["a_in_rotation_s"],
         "replica_b_back_in_nginx_s": timeline["b_in_rotation_s"],
