@@ -2,6 +2,7 @@
 scripts/check-deploy. Each check prints its findings; the exit status is 1 when any failed.
 
   check_files.py k8s-policy <rendered.yaml> <overlay>   probes, drain timing, security, references
+  check_files.py k8s-fields <rendered.yaml> <overlay>   no unknown (misspelt) field, Kubernetes 1.34
   check_files.py prometheusrule [--write]               the PrometheusRule equals deploy/monitoring/rules
   check_files.py compose                                schema (vendored compose-spec) and references
   check_files.py travis                                 .travis.yml keys, stages and scripts
@@ -126,6 +127,46 @@ def k8s_policy(path, overlay):
         if ann.get("nginx.ingress.kubernetes.io/canary") != "true" or "nginx.ingress.kubernetes.io/canary-weight" not in ann:
             problem("canary: Ingress parley-canary lacks the canary annotations")
     print(f"   {len(docs)} objects checked")
+
+
+def k8s_fields(path, overlay):
+    """Every field of every object is one the Kubernetes 1.34 API knows (deploy/schemas/k8s-fields-1.34.json,
+    from the official client's generated models): the strictness the schema validation lacks."""
+    spec = json.load(open(os.path.join(ROOT, "deploy/schemas/k8s-fields-1.34.json")))
+    types, roots = spec["types"], spec["roots"]
+    checked = 0
+
+    def walk(value, type_, where):
+        m = re.fullmatch(r"Array<(.+)>", type_)
+        if m:
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    walk(item, m.group(1), f"{where}[{i}]")
+            return
+        m = re.fullmatch(r"\{ \[key: string\]: (.+); \}", type_)
+        if m:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(v, m.group(1), f"{where}.{k}")
+            return
+        fields = types.get(type_)
+        if fields is None or not isinstance(value, dict):
+            return
+        for k, v in value.items():
+            if k not in fields:
+                problem(f"{overlay}: {where}: unknown field {k!r} (for {type_})")
+            else:
+                walk(v, fields[k], f"{where}.{k}")
+
+    for d in yaml.safe_load_all(open(path)):
+        if not d:
+            continue
+        root = roots.get(f"{d.get('apiVersion')}/{d.get('kind')}")
+        if root is None:
+            continue  # custom resources (ServiceMonitor, PrometheusRule): validated by type only
+        walk(d, root, f"{d['kind']}/{d['metadata']['name']}")
+        checked += 1
+    print(f"   {checked} objects: no unknown field")
 
 
 def prometheusrule(write):
@@ -275,6 +316,8 @@ if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "k8s-policy":
         k8s_policy(*args)
+    elif cmd == "k8s-fields":
+        k8s_fields(*args)
     elif cmd == "prometheusrule":
         prometheusrule("--write" in args)
     elif cmd == "compose":
