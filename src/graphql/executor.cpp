@@ -129,6 +129,17 @@ void Execution::collect_fields(const Type& type, const SelectionSet& set, Groupe
   }
 }
 
+const Execution::Grouped& Execution::subfields(const Type& object_type, const Fields& fields) {
+  auto [it, fresh] = subfields_.try_emplace(std::make_pair(&object_type, fields));
+  if (fresh) {
+    for (const Selection* f : fields) {
+      std::set<std::string_view> visited;
+      collect_fields(object_type, f->selection_set, it->second, visited);
+    }
+  }
+  return it->second;
+}
+
 awaitable<boost::json::object> Execution::run(Value root) {
   batcher_.enter();
   const Type* root_type = in_.schema.root_type(in_.operation.operation);
@@ -189,7 +200,7 @@ bool Execution::past_deadline(const Fields& fields, const Path& path) {
 }
 
 bool Execution::leaf_typed(const FieldDef& def) const {
-  const Type* named = in_.schema.type(def.type.name);
+  const Type* named = def.named_type;
   return named && named->is_leaf();
 }
 
@@ -209,7 +220,7 @@ bool Execution::resolve_now(const Type& type, const Value& parent, const Fields&
       if (!def.args.empty()) coerce_arguments(in_.schema, def.args, node.arguments, in_.variables);
       const auto& obj = parent.json().as_object();
       auto it = obj.find(node.name);
-      if (it != obj.end()) result = Value(it->value());
+      if (it != obj.end()) result = Value::borrow(it->value());  // the parent outlives this field
       else if (event_root) result = parent;
     } else if (event_root) {
       result = parent;
@@ -254,7 +265,7 @@ std::optional<value> Execution::complete_leaf_value(const TypeRef& type, const F
         const auto& array = result.json().as_array();
         out.reserve(array.size());
         for (std::size_t i = 0; i < array.size(); ++i)
-          if (!add(Value(array[i]), i)) return std::nullopt;
+          if (!add(Value::borrow(array[i]), i)) return std::nullopt;
       } else {
         field_error("Expected Iterable, but did not find one for field \"" + parent_type.name + "." + def.name + "\".", fields,
                     path);
@@ -262,7 +273,7 @@ std::optional<value> Execution::complete_leaf_value(const TypeRef& type, const F
       }
       return value(std::move(out));
     }
-    const Type* named = in_.schema.type(t.name);
+    const Type* named = def.named_type;  // t only differs from def.type by its wrappers
     if (!named) return value(nullptr);
     if (result.kind() != Value::Kind::Json) {
       field_error("Expected a value of type \"" + named->name + "\" for field " + parent_type.name + "." + def.name +
@@ -339,7 +350,7 @@ awaitable<std::optional<value>> Execution::complete_inner(const TypeRef& type, c
                                                           const Path& path, const Type& parent_type, const FieldDef& def) {
   if (result.is_null()) co_return value(nullptr);
   if (type.is_list()) co_return co_await complete_list(type, fields, result, path, parent_type, def);
-  const Type* named = in_.schema.type(type.name);
+  const Type* named = def.named_type;
   if (!named) co_return value(nullptr);
   if (!named->is_leaf()) co_return co_await complete_object(*named, fields, result, path, parent_type, def);
   if (result.kind() != Value::Kind::Json) {
@@ -398,12 +409,7 @@ awaitable<std::optional<value>> Execution::complete_object(const Type& type, con
                 path);
     co_return std::nullopt;
   }
-  Grouped grouped;
-  for (const Selection* f : fields) {
-    std::set<std::string_view> visited;
-    collect_fields(*object_type, f->selection_set, grouped, visited);
-  }
-  std::optional<boost::json::object> obj = co_await execute_fields(*object_type, result, grouped, &path);
+  std::optional<boost::json::object> obj = co_await execute_fields(*object_type, result, subfields(*object_type, fields), &path);
   if (!obj) co_return std::nullopt;
   co_return value(std::move(*obj));
 }
@@ -419,7 +425,7 @@ awaitable<std::optional<value>> Execution::complete_list(const TypeRef& type, co
   // Items as Values: a JSON array's elements are wrapped (leaves take the fast path below).
   std::vector<Value> wrapped;
   const std::vector<Value>* items = nullptr;
-  const Type* named = in_.schema.type(item_type.name);
+  const Type* named = def.named_type;
   if (result.kind() == Value::Kind::List) {
     items = &result.items();
   } else if (result.kind() == Value::Kind::Json && result.json().is_array()) {
@@ -439,7 +445,7 @@ awaitable<std::optional<value>> Execution::complete_list(const TypeRef& type, co
       co_return value(std::move(out));
     }
     wrapped.reserve(array.size());
-    for (const auto& element : array) wrapped.emplace_back(element);
+    for (const auto& element : array) wrapped.push_back(Value::borrow(element));
     items = &wrapped;
   } else {
     field_error("Expected Iterable, but did not find one for field \"" + parent_type.name + "." + def.name + "\".", fields, path);

@@ -80,6 +80,7 @@ class Execution {
 
  private:
   bool included(const std::vector<Directive>& directives) const;
+  const Grouped& subfields(const Type& object_type, const Fields& fields);
   bool applies(const Type& object_type, std::string_view condition) const;
 
   boost::asio::awaitable<std::optional<boost::json::object>> execute_fields(const Type& type, const Value& parent,
@@ -126,6 +127,8 @@ class Execution {
   std::vector<Error> errors_;
   std::map<std::string_view, const FragmentDefinition*> fragments_;
   bool timed_out_ = false;
+  // CollectSubfields results by (object type, merged field nodes): the items of a list share one.
+  std::map<std::pair<const Type*, Fields>, Grouped> subfields_;
 };
 
 }  // namespace parley::graphql

@@ -144,3 +144,38 @@ TEST(GraphqlLoader, MissingKeysAreNullAndFailuresReachEveryField) {
 
 }  // namespace
 }  // namespace parley::graphql
+
+namespace parley::graphql {
+namespace {
+
+TEST(GraphqlLoader, RegistryRefusesASecondTypeForOneName) {
+  boost::asio::io_context io;
+  Batcher batcher(io.get_executor());
+  LoaderRegistry registry(batcher);
+  auto fn = [](std::vector<int>) -> boost::asio::awaitable<std::map<int, int>> { co_return std::map<int, int>{}; };
+  auto& a = registry.get<int, int>("x", fn);
+  EXPECT_EQ((&registry.get<int, int>("x", fn)), &a);
+  EXPECT_THROW((registry.get<int, std::string>("x", {})), std::logic_error);
+}
+
+TEST(GraphqlLoader, PrimedKeysNeedNoBatch) {
+  boost::asio::io_context io;
+  Batcher batcher(io.get_executor());
+  int calls = 0;
+  Loader<int, std::string> loader(batcher, [&calls](std::vector<int> keys) -> boost::asio::awaitable<std::map<int, std::string>> {
+    ++calls;
+    std::map<int, std::string> out;
+    for (int k : keys) out[k] = "v" + std::to_string(k);
+    co_return out;
+  });
+  loader.prime(1, "primed");
+  auto one = parley::testing::run_awaitable(io, loader.load(1));
+  EXPECT_EQ(*one, "primed");
+  EXPECT_EQ(calls, 0);
+  auto two = parley::testing::run_awaitable(io, loader.load(2));  // outside an execution: a batch per load
+  EXPECT_EQ(*two, "v2");
+  EXPECT_EQ(loader.batch_calls(), 1u);
+}
+
+}  // namespace
+}  // namespace parley::graphql

@@ -191,6 +191,9 @@ DirectiveDef& Schema::add_directive(std::unique_ptr<DirectiveDef> directive) {
 
 void Schema::finish() {
   for (auto& t : types_)
+    for (auto& f : t->fields) f.named_type = type(f.type.name);
+  for (FieldDef* f : {&typename_field_, &schema_field_, &type_field_}) f->named_type = type(f->type.name);
+  for (auto& t : types_)
     if (t->kind == TypeKind::Interface) t->possible_types.clear();
   for (auto& t : types_) {
     if (t->kind != TypeKind::Object) continue;

@@ -38,6 +38,7 @@ struct FieldDef {
   Resolver resolve;
   SyncResolver resolve_sync;
   SubscribeResolver subscribe;
+  const Type* named_type = nullptr;  // the type behind `type`'s wrappers (set by Schema::finish)
 
   const InputValue* arg(std::string_view name) const;
 };

@@ -40,6 +40,16 @@ class Value {
     v.type_name_ = std::move(type_name);
     return v;
   }
+  // A view of JSON owned by something that outlives this Value (no copy). The executor uses it for
+  // members of a JSON parent and items of a JSON list, which live as long as their children run;
+  // a resolver returning JSON it owns must return it by value instead.
+  static Value borrow(const boost::json::value& json) {
+    Value v;
+    if (json.is_null()) return v;
+    v.kind_ = Kind::Json;
+    v.ref_ = &json;
+    return v;
+  }
   static Value list(std::vector<Value> items) {
     Value v;
     v.kind_ = Kind::List;
@@ -50,7 +60,7 @@ class Value {
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::Null; }
   // The JSON value (null unless kind() is Json).
-  const boost::json::value& json() const { return json_; }
+  const boost::json::value& json() const { return ref_ ? *ref_ : json_; }
   const std::any& source() const { return source_; }
   const std::vector<Value>& items() const { return items_; }
   const std::string& type_name() const { return type_name_; }
@@ -78,6 +88,7 @@ class Value {
  private:
   Kind kind_ = Kind::Null;
   boost::json::value json_;
+  const boost::json::value* ref_ = nullptr;  // set by borrow(): json() reads it instead of json_
   std::any source_;
   std::string type_name_;
   std::vector<Value> items_;
