@@ -63,6 +63,7 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
                .responses = {{200, "Metrics", schema::string()}},
                .consumes = {},
                .produces = "text/plain",
+               .also_produces = {"application/openmetrics-text"},
                .rate_limit_exempt = true});
 
   router.add(

@@ -46,6 +46,9 @@ struct RouteDoc {
   std::vector<std::string> consumes = {"application/json"};
   // Media type of success responses; the content-type middleware checks Accept against it (406).
   std::string produces = "application/json";
+  // Other media types the handler answers with when Accept asks for them (it negotiates itself):
+  // the content-type middleware lets a request through when Accept allows any of them.
+  std::vector<std::string> also_produces;
   // Checked in order before the handler runs (see accounts/permissions.hpp).
   std::vector<Permission> permissions;
   // The handler reads the body itself as it arrives, through req.body_stream(): the server reads

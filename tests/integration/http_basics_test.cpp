@@ -6,6 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <boost/json.hpp>
 
 namespace parley::testing {
@@ -237,6 +243,33 @@ TEST_F(HttpServer, MetricsCountRequestsByRouteTemplate) {
   EXPECT_NE(r.body.find("parley_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(r.body.find("parley_http_open_connections"), std::string::npos);
   EXPECT_NE(r.body.find(R"(le="0.3")"), std::string::npos) << "the latency objective's bucket";
+}
+
+// OpenMetrics on request, read by the reference parser (python3-prometheus-client, which
+// scripts/bootstrap installs): every family parses, and a sampled request left its exemplar.
+TEST_F(HttpServer, MetricsSpeakOpenMetricsWithExemplarsWhenAsked) {
+  http_request(port(), "GET", "/test/items/7",
+               {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}});
+  auto r = http_request(port(), "GET", "/metrics", {{"Accept", "application/openmetrics-text; version=1.0.0"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_TRUE(r.body.ends_with("# EOF\n"));
+  EXPECT_NE(r.body.find(R"(# {trace_id="0af7651916cd43dd8448eb211c80319c"})"), std::string::npos) << r.body;
+  EXPECT_EQ(http_request(port(), "GET", "/metrics", {{"Accept", "application/json"}}).status, 406);
+
+  if (std::system("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null") != 0)
+    GTEST_SKIP() << "python3-prometheus-client is not installed (scripts/bootstrap installs it)";
+  const auto path = std::filesystem::temp_directory_path() / ("parley-openmetrics-" + std::to_string(::getpid()));
+  std::ofstream(path) << r.body;
+  const std::string check =
+      "/usr/bin/python3 -c 'import sys\n"
+      "from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse\n"
+      "families = list(parse(open(sys.argv[1]).read()))\n"
+      "exemplars = [s for f in families for s in f.samples if s.exemplar]\n"
+      "sys.exit(0 if len(families) > 10 and exemplars else 1)' " + path.string();
+  const int status = std::system(check.c_str());
+  std::filesystem::remove(path);
+  EXPECT_EQ(status, 0) << "the OpenMetrics parser refused the exposition:\n" << r.body;
 }
 
 TEST_F(HttpServer, MetricsReportTheProcessItsBuildAndReadiness) {

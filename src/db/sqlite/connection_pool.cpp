@@ -56,6 +56,15 @@ boost::asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire() {
       boost::asio::use_awaitable);
 }
 
+PoolStats ConnectionPool::stats(std::string pool) const {
+  std::lock_guard lock(mutex_);
+  return PoolStats{.pool = std::move(pool),
+                   .in_use = connections_.size() - idle_.size(),
+                   .idle = idle_.size(),
+                   .max = connections_.size(),
+                   .waiting = waiters_.size()};
+}
+
 void ConnectionPool::release(Connection* connection) noexcept {
   std::unique_lock lock(mutex_);
   if (waiters_.empty()) {

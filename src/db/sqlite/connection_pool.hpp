@@ -44,6 +44,8 @@ class ConnectionPool {
 
   std::size_t size() const noexcept { return connections_.size(); }
   boost::asio::awaitable<Lease> acquire();
+  // How the pool is used now, under the name `pool` (the parley_db_pool_* gauges).
+  PoolStats stats(std::string pool) const;
 
  private:
   using Handler = boost::asio::any_completion_handler<void(std::exception_ptr, Lease)>;
@@ -54,7 +56,7 @@ class ConnectionPool {
   void release(Connection* connection) noexcept;
 
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<Connection*> idle_;
   std::deque<Waiter> waiters_;
 };

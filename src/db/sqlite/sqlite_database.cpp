@@ -137,6 +137,14 @@ SqliteDatabase::SqliteDatabase(SqliteOptions options)
 
 SqliteDatabase::~SqliteDatabase() { close(); }
 
+std::vector<PoolStats> SqliteDatabase::pool_stats() const {
+  std::vector<PoolStats> out;
+  if (closed_) return out;
+  out.push_back(writer_->stats("sqlite_writer"));
+  if (readers_) out.push_back(readers_->stats("sqlite_readers"));
+  return out;
+}
+
 void SqliteDatabase::close() {
   if (closed_.exchange(true)) return;
   pool_.join();

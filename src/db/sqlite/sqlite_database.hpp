@@ -48,6 +48,8 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const noexcept override { return Dialect::sqlite; }
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
   boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override;
+  // The writer ("sqlite_writer", one connection) and the readers ("sqlite_readers") when there are any.
+  std::vector<PoolStats> pool_stats() const override;
   boost::asio::awaitable<void> execute_script(std::string_view sql) override;
   boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation = Isolation::read_committed) override;
   boost::asio::awaitable<void> stream(Query query, Params params, std::size_t batch_size,

@@ -120,6 +120,22 @@ TEST_F(SqliteDatabaseTest, MapsConstraintViolations) {
   }
 }
 
+TEST_F(SqliteDatabaseTest, PoolStatsShowTheWriterHeldByATransaction) {
+  auto idle = db_->pool_stats();
+  ASSERT_EQ(idle.size(), 2u);
+  EXPECT_EQ(idle[0].pool, "sqlite_writer");
+  EXPECT_EQ(idle[0].max, 1u);
+  EXPECT_EQ(idle[0].idle, 1u);
+  EXPECT_EQ(idle[1].pool, "sqlite_readers");
+  EXPECT_EQ(idle[1].max, 3u);
+  EXPECT_EQ(idle[1].in_use, 0u);
+  auto tx = run(db_->begin());
+  auto busy = db_->pool_stats();
+  EXPECT_EQ(busy[0].in_use, 1u);
+  EXPECT_EQ(busy[0].idle, 0u);
+  run(tx->rollback());
+}
+
 TEST_F(SqliteDatabaseTest, ConcurrentReadsUseReaders) {
   run(insert_parent("r"));
   constexpr int kReaders = 24;

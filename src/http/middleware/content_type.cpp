@@ -99,8 +99,15 @@ class ContentTypeMiddleware final : public Middleware {
       // problem+json there (Swagger UI does, for such routes) get their answer.
       const bool bodiless = !doc.responses.empty() && doc.responses.front().status == 204;
       auto accept = req.header("Accept");
-      if (!accept.empty() && !doc.produces.empty() && !bodiless && !accept_allows(accept, doc.produces))
-        throw AppError::not_acceptable("This endpoint produces " + doc.produces + ".");
+      if (!accept.empty() && !doc.produces.empty() && !bodiless && !accept_allows(accept, doc.produces)) {
+        bool alternative = false;
+        for (const auto& other : doc.also_produces) alternative = alternative || accept_allows(accept, other);
+        if (!alternative) {
+          std::string types = doc.produces;
+          for (const auto& other : doc.also_produces) types += " or " + other;
+          throw AppError::not_acceptable("This endpoint produces " + types + ".");
+        }
+      }
     }
     co_return co_await next(req);
   }
