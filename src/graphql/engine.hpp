@@ -113,6 +113,7 @@ class Engine {
 
 // A running subscription: maps each source event through the operation's selection set.
 // next() must not be called concurrently with itself; close() may be called from any thread.
+// The Engine and the Request::context it was created with must outlive it.
 class Subscription {
  public:
   Subscription(const Engine& engine, std::shared_ptr<const Document> document, const OperationDefinition& operation,

@@ -41,11 +41,9 @@ class Batcher {
     maybe_flush();
   }
 
-  // Queues a flush (a loader with pending keys) for the next moment every task is parked.
-  void schedule(std::function<boost::asio::awaitable<void>()> flush) {
-    flushes_.push_back(std::move(flush));
-    maybe_flush();
-  }
+  // Queues a flush (a loader with pending keys) for the next moment every task is parked. It never
+  // flushes at once: the caller is about to park on the key it queued, and may queue more first.
+  void schedule(std::function<boost::asio::awaitable<void>()> flush) { flushes_.push_back(std::move(flush)); }
 
   // One parked task. wait() counts the task as parked until wake() (which may come first).
   class Waiter {
@@ -78,6 +76,7 @@ class Batcher {
 };
 
 // Loads values by key in batches, caching each key for the request (a key is fetched once).
+// Keys need operator< (they index a std::map).
 // The batch function receives distinct keys in request order and returns the values it found;
 // a key missing from its map loads as std::nullopt. An exception from the batch function is
 // rethrown to every load() of that batch.
@@ -91,16 +90,7 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   boost::asio::awaitable<std::optional<Val>> load(Key key) {
-    auto& slot = cache_[key];
-    if (!slot) {
-      slot = std::make_shared<Entry>();
-      queue_.push_back(key);
-      if (!scheduled_) {
-        scheduled_ = true;
-        batcher_.schedule([this] { return flush(); });
-      }
-    }
-    std::shared_ptr<Entry> entry = slot;
+    std::shared_ptr<Entry> entry = entry_for(key);
     if (!entry->done) {
       Batcher::Waiter waiter(batcher_);
       entry->waiters.push_back(&waiter);
@@ -108,6 +98,25 @@ class Loader {
     }
     if (entry->error) std::rethrow_exception(entry->error);
     co_return entry->value;
+  }
+
+  // Several keys at once, in one batch with whatever else is pending; results in key order.
+  boost::asio::awaitable<std::vector<std::optional<Val>>> load_many(std::vector<Key> keys) {
+    std::vector<std::shared_ptr<Entry>> entries;
+    entries.reserve(keys.size());
+    for (const Key& key : keys) entries.push_back(entry_for(key));
+    std::vector<std::optional<Val>> out;
+    out.reserve(keys.size());
+    for (auto& entry : entries) {
+      if (!entry->done) {
+        Batcher::Waiter waiter(batcher_);
+        entry->waiters.push_back(&waiter);
+        co_await waiter.wait();
+      }
+      if (entry->error) std::rethrow_exception(entry->error);
+      out.push_back(entry->value);
+    }
+    co_return out;
   }
 
   // Stores a value (e.g. one a list query already returned) so load(key) needs no batch.
@@ -129,6 +138,20 @@ class Loader {
     std::exception_ptr error;
     std::vector<Batcher::Waiter*> waiters;
   };
+
+  // The cache entry of `key`, queued for the next batch when it is new.
+  std::shared_ptr<Entry> entry_for(const Key& key) {
+    auto& slot = cache_[key];
+    if (!slot) {
+      slot = std::make_shared<Entry>();
+      queue_.push_back(key);
+      if (!scheduled_) {
+        scheduled_ = true;
+        batcher_.schedule([this] { return flush(); });
+      }
+    }
+    return slot;
+  }
 
   boost::asio::awaitable<void> flush() {
     scheduled_ = false;

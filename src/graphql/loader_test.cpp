@@ -175,6 +175,12 @@ TEST(GraphqlLoader, PrimedKeysNeedNoBatch) {
   auto two = parley::testing::run_awaitable(io, loader.load(2));  // outside an execution: a batch per load
   EXPECT_EQ(*two, "v2");
   EXPECT_EQ(loader.batch_calls(), 1u);
+  auto many = parley::testing::run_awaitable(io, loader.load_many({3, 1, 4, 2}));
+  ASSERT_EQ(many.size(), 4u);
+  EXPECT_EQ(*many[0], "v3");
+  EXPECT_EQ(*many[1], "primed");
+  EXPECT_EQ(*many[3], "v2");
+  EXPECT_EQ(loader.batch_calls(), 2u);  // 3 and 4 in one batch; 1 and 2 were cached
 }
 
 }  // namespace
