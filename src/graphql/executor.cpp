@@ -213,7 +213,7 @@ bool Execution::resolve_now(const Type& type, const Value& parent, const Fields&
     if (def.resolve_sync) {
       boost::json::object args = coerce_arguments(in_.schema, def.args, node.arguments, in_.variables);
       ResolveInfo info(in_.schema, type, def, fields, in_.variables, in_.context, &loaders_,
-                       [&path] { return path_json(&path); });
+                       [&path] { return path_json(&path); }, &in_.document.fragments);
       result = def.resolve_sync(parent, args, info);
     } else if (parent.kind() == Value::Kind::Json && parent.json().is_object()) {
       // Arguments of default-resolved fields are still coerced: their errors are field errors.
@@ -316,7 +316,7 @@ awaitable<std::optional<value>> Execution::execute_field(const Type& type, const
   try {
     boost::json::object args = coerce_arguments(in_.schema, def->args, node.arguments, in_.variables);
     ResolveInfo info(in_.schema, type, *def, fields, in_.variables, in_.context, &loaders_,
-                     [&path] { return path_json(&path); });
+                     [&path] { return path_json(&path); }, &in_.document.fragments);
     auto task = def->resolve(parent, args, info);
     result = co_await std::move(task);
   } catch (...) {
@@ -377,7 +377,7 @@ const Type* Execution::runtime_type(const Type& abstract_type, const Value& v, c
   std::string name;
   if (abstract_type.resolve_type) {
     ResolveInfo info(in_.schema, parent_type, def, fields, in_.variables, in_.context, &loaders_,
-                     [&path] { return path_json(&path); });
+                     [&path] { return path_json(&path); }, &in_.document.fragments);
     name = abstract_type.resolve_type(v, info);
   }
   if (name.empty()) name = v.type_name();

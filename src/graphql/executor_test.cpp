@@ -68,7 +68,8 @@ struct Fixture {
       if (id <= 0) return Value();
       return Value::object(id, "User");
     });
-    schema->resolve_sync("Query", "users", [](const Value&, Args, Info) {
+    schema->resolve_sync("Query", "users", [](const Value&, Args, Info info) {
+      if (info.selects("email")) throw FieldError("users: email asked for");
       std::vector<Value> out;
       for (int i = 1; i <= 3; ++i) out.push_back(Value::object(i, "User"));
       return Value::list(std::move(out));
@@ -342,6 +343,13 @@ TEST(GraphqlExecutor, CachesValidDocuments) {
   auto first = engine.prepare("{ number }").document;
   engine.prepare("{ hello }");
   EXPECT_NE(engine.prepare("{ number }").document, first);  // evicted
+}
+
+TEST(GraphqlExecutor, ResolversCanLookAhead) {
+  Fixture f;
+  EXPECT_FALSE(f.run("{ users { id } }").contains("errors"));
+  auto r = f.run("{ users { id ...E } } fragment E on User { ... on User { email } }");
+  EXPECT_EQ(r["errors"].at(0).at("message"), "users: email asked for");
 }
 
 TEST(GraphqlExecutor, PassesTheRequestContext) {

@@ -29,9 +29,10 @@ class ResolveInfo {
  public:
   ResolveInfo(const Schema& schema, const Type& parent_type, const FieldDef& field,
               const std::vector<const Selection*>& nodes, const boost::json::object& variables,
-              void* context, LoaderRegistry* loaders, std::function<boost::json::array()> path)
+              void* context, LoaderRegistry* loaders, std::function<boost::json::array()> path,
+              const std::vector<FragmentDefinition>* fragments = nullptr)
       : schema_(schema), parent_type_(parent_type), field_(field), nodes_(nodes), variables_(variables),
-        context_(context), loaders_(loaders), path_(std::move(path)) {}
+        context_(context), loaders_(loaders), path_(std::move(path)), fragments_(fragments) {}
 
   const Schema& schema() const { return schema_; }
   const Type& parent_type() const { return parent_type_; }
@@ -40,6 +41,11 @@ class ResolveInfo {
   const std::vector<const Selection*>& nodes() const { return nodes_; }
   const boost::json::object& variables() const { return variables_; }
   boost::json::array path() const { return path_ ? path_() : boost::json::array{}; }
+
+  // Look-ahead: true if the field's selection set asks for a subfield called `name`, through
+  // fragments and inline fragments (type conditions and @skip/@include are not evaluated, so this
+  // may say yes for a subfield that will not run). Lets a resolver skip fetching what nobody asked.
+  bool selects(std::string_view name) const;
 
   // The per-request context the application passed in Request::context (nullptr if none).
   template <typename T>
@@ -61,6 +67,7 @@ class ResolveInfo {
   void* context_;
   LoaderRegistry* loaders_;
   std::function<boost::json::array()> path_;
+  const std::vector<FragmentDefinition>* fragments_;
 };
 
 using Resolver =

@@ -7,6 +7,33 @@
 
 namespace parley::graphql {
 
+namespace {
+
+bool selects_in(const SelectionSet& set, std::string_view name, const std::vector<FragmentDefinition>* fragments,
+                std::vector<std::string_view>& visited) {
+  for (const auto& s : set) {
+    if (s.kind == Selection::Kind::Field) {
+      if (s.name == name) return true;
+    } else if (s.kind == Selection::Kind::InlineFragment) {
+      if (selects_in(s.selection_set, name, fragments, visited)) return true;
+    } else if (fragments && std::find(visited.begin(), visited.end(), s.name) == visited.end()) {
+      visited.push_back(s.name);
+      for (const auto& f : *fragments)
+        if (f.name == s.name && selects_in(f.selection_set, name, fragments, visited)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool ResolveInfo::selects(std::string_view name) const {
+  std::vector<std::string_view> visited;
+  for (const Selection* node : nodes_)
+    if (selects_in(node->selection_set, name, fragments_, visited)) return true;
+  return false;
+}
+
 const InputValue* FieldDef::arg(std::string_view name) const {
   for (const auto& a : args)
     if (a.name == name) return &a;
