@@ -24,6 +24,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -402,14 +404,30 @@ std::uint16_t App::start() {
 }
 
 void App::request_stop() {
+  // Out of rotation first: /readyz turns 503 while the listener still accepts, for drain_delay,
+  // so health-checking load balancers stop sending before it closes.
+  health_.start_draining();
+  std::shared_ptr<asio::steady_timer> delay;
   {
     std::lock_guard lock(stop_mutex_);
-    if (stop_requested_) return;
+    if (stop_requested_) {
+      if (drain_timer_) asio::post(drain_timer_->get_executor(), [timer = drain_timer_] { timer->cancel(); });
+      return;
+    }
     stop_requested_ = true;
+    if (config_.drain_delay.count() > 0) {
+      drain_timer_ = std::make_shared<asio::steady_timer>(pool_.primary(), config_.drain_delay);
+      delay = drain_timer_;
+    }
   }
   asio::co_spawn(
       pool_.primary(),
-      [this]() -> asio::awaitable<void> {
+      [this, delay]() -> asio::awaitable<void> {
+        if (delay) {
+          co_await delay->async_wait(asio::as_tuple(asio::use_awaitable));
+          std::lock_guard lock(stop_mutex_);
+          drain_timer_.reset();
+        }
         co_await server_->shutdown(config_.shutdown_grace);
         // The requests have been answered: write the last of their analytics.
         if (config_.run_api) co_await analytics_->stop();
@@ -447,11 +465,16 @@ void App::wait() {
 
 void App::wait_for_signals_and_stop() {
   asio::signal_set signals(pool_.primary(), SIGINT, SIGTERM);
-  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+  // Re-armed after each signal: a second one skips what is left of the drain delay.
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                             int signal) {
     if (ec) return;
-    logger_->info("received signal {}; shutting down (grace {}ms)", signal, config_.shutdown_grace.count());
+    logger_->info("received signal {}; shutting down (drain delay {}ms, grace {}ms)", signal,
+                  config_.drain_delay.count(), config_.shutdown_grace.count());
     request_stop();
-  });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
   wait();
 }
 

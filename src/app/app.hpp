@@ -70,7 +70,9 @@ class App {
   // Starts the I/O threads, opens the database and brings its schema up to date (or refuses with
   // pending migrations, see PARLEY_AUTO_MIGRATE), then starts the listener; returns the bound port.
   std::uint16_t start();
-  // Begins a graceful shutdown (thread-safe, idempotent); wait() returns once it is done.
+  // Begins a graceful shutdown (thread-safe); wait() returns once it is done. /readyz turns 503
+  // at once; the listener closes after PARLEY_DRAIN_DELAY. A second call skips what is left of
+  // that delay (a second SIGTERM or Ctrl-C hurries the stop); the grace period still applies.
   void request_stop();
   // Blocks until the app stopped; installs SIGINT/SIGTERM handlers that call request_stop().
   void wait_for_signals_and_stop();
@@ -190,6 +192,8 @@ class App {
   std::condition_variable stopped_cv_;
   bool stop_requested_ = false;
   bool stopped_ = false;
+  // The drain delay's timer while it runs (under stop_mutex_), so a second request_stop cancels it.
+  std::shared_ptr<boost::asio::steady_timer> drain_timer_;
 };
 
 // The middleware pipeline in its one true order (app/pipeline.cpp).

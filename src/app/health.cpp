@@ -39,6 +39,10 @@ asio::awaitable<HealthChecks::Report> HealthChecks::run(std::chrono::millisecond
     report.ready &= failure.empty() || !required;
     report.checks[name] = std::move(entry);
   }
+  if (draining()) {
+    report.ready = false;
+    report.draining = true;
+  }
   co_return report;
 }
 

@@ -4,9 +4,12 @@
 // required (Redis: without it Parley degrades — cache bypassed, rate limits per their fail mode —
 // but keeps serving) is reported as "degraded" and leaves the instance in rotation, so a Redis
 // outage does not take every replica out of the load balancer at once.
+// Once the process starts draining (SIGTERM), /readyz answers 503 whatever the checks say, so load
+// balancers that health-check take the replica out while it still serves (PARLEY_DRAIN_DELAY).
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -20,8 +23,13 @@ class HealthChecks {
 
   void add(std::string name, Check check, bool required = true);
 
+  // From now on every report is "not ready" with status "draining". Thread-safe; never undone.
+  void start_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+
   struct Report {
     bool ready = true;
+    bool draining = false;
     // name -> {"status": "ok"|"failing"|"degraded", "error"?: "...", "duration_ms": n}
     boost::json::object checks;
   };
@@ -34,6 +42,7 @@ class HealthChecks {
     bool required = true;
   };
   std::vector<Entry> checks_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace parley

@@ -32,15 +32,17 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
       Method::get, "/readyz",
       [&health](Request&) -> boost::asio::awaitable<Response> {
         auto report = co_await health.run(std::chrono::seconds(2));
-        json::object body{{"status", report.ready ? "ready" : "not_ready"}, {"checks", std::move(report.checks)}};
+        const char* status = report.ready ? "ready" : report.draining ? "draining" : "not_ready";
+        json::object body{{"status", status}, {"checks", std::move(report.checks)}};
         Response response = Response::json(body, report.ready ? 200 : 503);
         if (!report.ready) response.set_header("Retry-After", "5");
         co_return response;
       },
-      RouteDoc{.summary = "Readiness: every dependency (database, cache, broker) is reachable",
+      RouteDoc{.summary = "Readiness: every dependency (database, cache, broker) is reachable and the process is "
+                          "not draining (503 with status \"draining\" from SIGTERM on)",
                .tags = {"operations"},
                .responses = {{200, "Ready", schema::object({{"status", schema::string()}, {"checks", schema::object({})}})},
-                             {503, "A dependency is down", json::value()}},
+                             {503, "A dependency is down, or the process is draining", json::value()}},
                .consumes = {},
                .rate_limit_exempt = true});
 

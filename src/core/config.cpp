@@ -170,7 +170,7 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return std::string(c.debug ? "1" : "0"); }},
       {"PARLEY_SECRET_KEY", "", "signing secret (at least 32 characters in production)", true,
        string_field(&Config::secret_key), [](const Config& c) { return mask_secret(c.secret_key); }},
-      {"PARLEY_ALLOWED_HOSTS", "", "comma-separated host names this server answers for (empty = any)", false,
+      {"PARLEY_ALLOWED_HOSTS", "", "comma-separated host names this server answers for (empty = any); /healthz, /readyz and /metrics answer any Host", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          c.allowed_hosts = split_list(v);
          return std::nullopt;
@@ -241,6 +241,10 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::write_timeout), [](const Config& c) { return show_ms(c.write_timeout); }},
       {"PARLEY_SHUTDOWN_GRACE", "10s", "time in-flight requests get to finish on SIGTERM", false,
        duration_field(&Config::shutdown_grace), [](const Config& c) { return show_ms(c.shutdown_grace); }},
+      {"PARLEY_DRAIN_DELAY", "0s",
+       "on SIGTERM, time /readyz answers 503 while requests are still served, before the listener closes "
+       "(for load balancers that only health-check)",
+       false, duration_field(&Config::drain_delay), [](const Config& c) { return show_ms(c.drain_delay); }},
       {"PARLEY_WS_MAX_MESSAGE", "64KiB", "largest WebSocket message accepted (close 1009 beyond)", false,
        size_field(&Config::ws_max_message_bytes, 128),
        [](const Config& c) { return std::to_string(c.ws_max_message_bytes); }},

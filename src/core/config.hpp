@@ -44,6 +44,8 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // SIGTERM to closing the listener: /readyz answers 503 while requests are still served.
+  std::chrono::milliseconds drain_delay{0};
 
   std::size_t ws_max_message_bytes = 64 * 1024;
   std::chrono::milliseconds ws_ping_interval{30000};

@@ -42,7 +42,8 @@ std::unique_ptr<Middleware> make_error_middleware(spdlog::logger& logger);
 std::unique_ptr<Middleware> make_cors_middleware(std::vector<std::string> origins);
 // 415 for a body the route does not accept, 406 when Accept excludes what the route produces.
 std::unique_ptr<Middleware> make_content_type_middleware();
-// 400 for a Host header outside the configured allowed hosts (empty list = any host).
+// 400 for a Host header outside the configured allowed hosts (empty list = any host); the probes
+// and the metrics scrape (/healthz, /readyz, /metrics) are answered whatever the Host.
 std::unique_ptr<Middleware> make_allowed_hosts_middleware(std::vector<std::string> hosts);
 
 }  // namespace parley::http

@@ -326,8 +326,31 @@ class AllowedHostsServer : public HttpServer {
 };
 
 TEST_F(AllowedHostsServer, ForeignHostIsRefused) {
-  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Host", "evil.example"}}).status, 400);
-  EXPECT_EQ(http_request(port(), "GET", "/healthz", {{"Host", "chat.example.com:8000"}}).status, 200);
+  EXPECT_EQ(http_request(port(), "GET", "/api/schema.json", {{"Host", "evil.example"}}).status, 400);
+  EXPECT_EQ(http_request(port(), "GET", "/api/schema.json", {{"Host", "chat.example.com:8000"}}).status, 200);
+}
+
+TEST_F(AllowedHostsServer, ProbesAndScrapesAnswerAnyHost) {
+  // A kubelet or Prometheus addresses the replica by its IP.
+  for (const char* path : {"/healthz", "/readyz", "/metrics"})
+    EXPECT_EQ(http_request(port(), "GET", path, {{"Host", "10.1.2.3:8000"}}).status, 200) << path;
+}
+
+class DrainingServer : public HttpServer {
+ protected:
+  DrainingServer() : HttpServer({{"PARLEY_DRAIN_DELAY", "1h"}}) {}
+};
+
+TEST_F(DrainingServer, ReadyzTurns503WhileRequestsAreStillServed) {
+  ASSERT_EQ(http_request(port(), "GET", "/readyz").status, 200);
+  server_.app().request_stop();  // as SIGTERM does; the listener stays open for the drain delay
+  auto ready = http_request(port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.json().at("status"), "draining");
+  EXPECT_EQ(ready.header("Retry-After"), "5");
+  EXPECT_EQ(http_request(port(), "GET", "/healthz").status, 200);
+  EXPECT_NE(http_request(port(), "GET", "/metrics").body.find("parley_ready 0"), std::string::npos);
+  // The fixture's stop is a second request_stop: it skips the hour left, so the test ends now.
 }
 
 }  // namespace

@@ -5,13 +5,17 @@ namespace parley::http {
 namespace {
 
 // Django's ALLOWED_HOSTS: an exact host name, or ".example.com" for the domain and its subdomains.
+// Probes and scrapes (/healthz, /readyz, /metrics) pass with any Host: kubelets, load balancers
+// and Prometheus address a replica by its IP, and these answer nothing a forged Host could abuse.
 class AllowedHostsMiddleware final : public Middleware {
  public:
   explicit AllowedHostsMiddleware(std::vector<std::string> hosts) : hosts_(std::move(hosts)) {}
   std::string_view name() const noexcept override { return "allowed_hosts"; }
 
   boost::asio::awaitable<Response> handle(Request& req, Next next) override {
-    if (!hosts_.empty()) {
+    const auto path = req.path();
+    const bool probe = path == "/healthz" || path == "/readyz" || path == "/metrics";
+    if (!hosts_.empty() && !probe) {
       auto host = req.header("Host");
       // Strip the port: "[::1]:8000" -> "[::1]", "chat.example.com:443" -> "chat.example.com".
       auto colon = host.rfind(':');
