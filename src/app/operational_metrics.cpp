@@ -139,6 +139,12 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
                          .Help("Events queued to real-time sockets, live or replayed on resume")
                          .Register(registry)
                          .Add({})),
+      ws_delivery_latency_family_(
+          prometheus::BuildHistogram()
+              .Name("parley_ws_delivery_latency_seconds")
+              .Help("From an event's write (database clock) to its frame queued on every local recipient socket, "
+                    "per event delivered live")
+              .Register(registry)),
       typing_dropped_(prometheus::BuildCounter()
                           .Name("parley_realtime_typing_dropped_total")
                           .Help("Typing indicators dropped (over the rate limit, or not a member)")
@@ -158,6 +164,14 @@ OperationalMetrics::OperationalMetrics(prometheus::Registry& registry, const db:
       .Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) max_fds_.Set(static_cast<double>(limit.rlim_cur));
+}
+
+void OperationalMetrics::watch(const realtime::Realtime& realtime) {
+  std::lock_guard lock(mutex_);
+  realtime_ = &realtime;
+  const auto& latency = realtime.hub().delivery_latency();
+  ws_delivery_latency_ = &ws_delivery_latency_family_.Add({}, latency.bounds());
+  ws_delivery_latency_seen_ = latency.snapshot();
 }
 
 void OperationalMetrics::advance(prometheus::Counter& counter, double total, double& seen) {
@@ -184,6 +198,14 @@ void OperationalMetrics::update(bool ready) {
     advance(ws_frames_in_, static_cast<double>(counters.frames_in.load()), ws_frames_in_seen_);
     advance(ws_frames_out_, static_cast<double>(counters.frames_out.load()), ws_frames_out_seen_);
     advance(ws_deliveries_, static_cast<double>(counters.deliveries.load()), ws_deliveries_seen_);
+    // The histogram grows by what the hub observed since the previous scrape.
+    auto latency = realtime_->hub().delivery_latency().snapshot();
+    std::vector<double> increments(latency.counts.size());
+    for (std::size_t i = 0; i < latency.counts.size(); ++i)
+      increments[i] = static_cast<double>(latency.counts[i] - ws_delivery_latency_seen_.counts[i]);
+    ws_delivery_latency_->ObserveMultiple(increments,
+                                          static_cast<double>(latency.sum_us - ws_delivery_latency_seen_.sum_us) / 1e6);
+    ws_delivery_latency_seen_ = std::move(latency);
   }
   if (database_ == nullptr) return;
   const auto& transactions = database_->transaction_counters();

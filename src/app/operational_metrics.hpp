@@ -6,6 +6,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <mutex>
@@ -21,7 +22,7 @@ class OperationalMetrics {
   OperationalMetrics(prometheus::Registry& registry, const db::Database* database);
 
   // The real-time layer whose counters to report (once it exists; it outlives the scrapes).
-  void watch(const realtime::Realtime& realtime) { realtime_ = &realtime; }
+  void watch(const realtime::Realtime& realtime);
 
   // Updates every gauge; `ready` is what /readyz would answer now. Thread-safe.
   void update(bool ready);
@@ -52,6 +53,9 @@ class OperationalMetrics {
   prometheus::Counter& ws_frames_in_;
   prometheus::Counter& ws_frames_out_;
   prometheus::Counter& ws_deliveries_;
+  prometheus::Family<prometheus::Histogram>& ws_delivery_latency_family_;
+  prometheus::Histogram* ws_delivery_latency_ = nullptr;  // once watch() knows the hub's buckets
+  core::AtomicHistogram::Snapshot ws_delivery_latency_seen_;
   prometheus::Counter& typing_dropped_;
   std::mutex mutex_;  // update() runs for each scrape, possibly two at once
   double cpu_seconds_seen_ = 0;

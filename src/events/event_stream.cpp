@@ -170,7 +170,7 @@ awaitable<void> EventStream::pass(State& state) {
     events.reserve(rows.size());
     for (auto& r : rows) {
       events.push_back(Event{r.position, r.audience.conversation_id, r.audience.user_id, std::move(r.type),
-                             std::make_shared<const std::string>(std::move(r.payload))});
+                             std::make_shared<const std::string>(std::move(r.payload)), r.created_us});
     }
     state.published = events.back().position;
     bus_.publish(events);

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 namespace parley::realtime {
@@ -191,6 +192,11 @@ void Hub::route_locked(const events::Event& event) {
     }
   }
   if (addressed != nullptr) send(*addressed);
+  if (frame && event.created_us > 0) {
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    delivery_latency_.observe(now - std::chrono::microseconds(event.created_us));
+  }
   if (event.type == "member.removed" && event.conversation_id) {
     for (auto user_id : named) {
       auto it = users_.find(user_id);

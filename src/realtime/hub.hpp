@@ -34,6 +34,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/atomic_histogram.hpp"
 #include "events/event_bus.hpp"
 
 namespace parley::realtime {
@@ -87,6 +88,11 @@ class Hub {
   };
   Stats stats() const;
 
+  // For each event routed live to at least one local listener: from its write (the event row's
+  // created_at, the database's clock) to its frame queued on every local recipient socket. Skewed
+  // by the difference between the database's clock and this host's.
+  const core::AtomicHistogram& delivery_latency() const noexcept { return delivery_latency_; }
+
  private:
   struct UserEntry {
     std::int64_t user_id = 0;
@@ -113,6 +119,7 @@ class Hub {
   std::unordered_map<std::int64_t, UserEntry> users_;  // node-based: entries never move
   std::unordered_map<std::int64_t, std::unordered_set<UserEntry*>> members_;  // conversation -> loaded local users
   std::unordered_set<UserEntry*> loading_;  // entries whose memberships are being loaded
+  core::AtomicHistogram delivery_latency_{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
   events::EventBus::Subscription subscription_;  // last: unsubscribed first
 };
 

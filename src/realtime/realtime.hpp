@@ -78,6 +78,7 @@ class Realtime {
   bool typing(std::int64_t user_id, std::int64_t conversation_id);
 
   Hub& hub() noexcept { return hub_; }
+  const Hub& hub() const noexcept { return hub_; }
   PresenceTracker& presence() noexcept { return presence_; }
   events::EventStream& stream() noexcept { return stream_; }
   const RealtimeSettings& settings() const noexcept { return settings_; }

@@ -75,6 +75,12 @@ TEST_P(RealtimeTest, ALiveMessageReachesTheMembersSocketsOnly) {
   EXPECT_GE(counter(metrics, "parley_ws_deliveries_total"), 3) << metrics;
   EXPECT_GE(counter(metrics, R"(parley_ws_frames_total{direction="out"})"), 3 + 4);
   EXPECT_GE(counter(metrics, R"(parley_ws_frames_total{direction="in"})"), 1) << "carol's ping";
+  // The message (one event, delivered live to three sockets) is one observation of its latency;
+  // it is measured against the database's clock, so only its presence and order are checked.
+  EXPECT_GE(counter(metrics, "parley_ws_delivery_latency_seconds_count"), 1);
+  EXPECT_EQ(counter(metrics, R"(parley_ws_delivery_latency_seconds_bucket{le="+Inf"})"),
+            counter(metrics, "parley_ws_delivery_latency_seconds_count"));
+  EXPECT_GE(counter(metrics, "parley_ws_delivery_latency_seconds_sum"), 0);
 }
 
 TEST_P(RealtimeTest, EventIdsGrowAndTheReadyFrameTellsWhereToResume) {

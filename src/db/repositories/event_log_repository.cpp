@@ -31,9 +31,14 @@ constexpr Query kNumberPending{
     " bumped AS (UPDATE event_sequence SET last_position = $2 + (SELECT count(*) FROM pending)) "
     "SELECT position, conversation_id, user_id, type, payload FROM numbered ORDER BY position"};
 
-constexpr Query kTail{"events.tail",
-                      "SELECT position, conversation_id, user_id, type, CAST(payload AS text) FROM events"
-                      " WHERE position > $1 ORDER BY position LIMIT $2"};
+// With the write time in µs since the epoch, for the delivery latency (SQLite 3.40 has no
+// unixepoch(..., 'subsec'); julianday keeps the stored milliseconds).
+#define PARLEY_SQL_TAIL(EPOCH_US)                                                                \
+  "SELECT position, conversation_id, user_id, type, CAST(payload AS text), " EPOCH_US " FROM events" \
+  " WHERE position > $1 ORDER BY position LIMIT $2"
+constexpr DualQuery kTail{
+    "events.tail", PARLEY_SQL_TAIL("CAST(extract(epoch FROM created_at) * 1000000 AS bigint)"),
+    PARLEY_SQL_TAIL("CAST((julianday(created_at) - 2440587.5) * 86400000000.0 AS INTEGER)")};
 
 // A user's stream: each conversation they are a member of (joined before the event, not banned)
 // is read through events_conversation_idx from its own starting point, plus the events addressed
@@ -74,12 +79,13 @@ constexpr DualQuery kPurge{
     " FROM events WHERE created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || $1 || ' seconds'))"
     " ORDER BY position LIMIT $2)"};
 
-// Rows of (position, conversation_id, user_id, type, payload).
+// Rows of (position, conversation_id, user_id, type, payload[, created_us]).
 std::vector<LoggedEvent> logged_events(const ResultSet& rs) {
   std::vector<LoggedEvent> out;
   out.reserve(rs.rows.size());
   for (const Row& r : rs.rows) {
-    out.push_back(LoggedEvent{r.int64(0), EventAudience{r.opt_int64(1), r.opt_int64(2)}, r.text(3), r.text(4)});
+    out.push_back(LoggedEvent{r.int64(0), EventAudience{r.opt_int64(1), r.opt_int64(2)}, r.text(3), r.text(4),
+                              r.size() > 5 ? r.int64(5) : 0});
   }
   return out;
 }
@@ -88,7 +94,7 @@ Value optional_id(const std::optional<std::int64_t>& id) { return id ? Value(*id
 
 }  // namespace
 
-EventLogRepository::EventLogRepository(Dialect d) : dialect_(d), after_(kAfter.pick(d)), purge_(kPurge.pick(d)) {}
+EventLogRepository::EventLogRepository(Dialect d) : dialect_(d), after_(kAfter.pick(d)), purge_(kPurge.pick(d)), tail_(kTail.pick(d)) {}
 
 awaitable<std::optional<std::int64_t>> EventLogRepository::append(Executor& tx, const EventAudience& audience,
                                                                   std::string_view type,
@@ -115,7 +121,7 @@ awaitable<std::vector<LoggedEvent>> EventLogRepository::sequence_pending(Databas
 
 awaitable<std::vector<LoggedEvent>> EventLogRepository::tail(Executor& db, std::int64_t after, int limit) {
   std::array<Value, 2> params{after, std::int64_t{clamp_limit(limit, 10000)}};
-  ResultSet rs = co_await db.execute(kTail, params);
+  ResultSet rs = co_await db.execute(tail_, params);
   co_return logged_events(rs);
 }
 

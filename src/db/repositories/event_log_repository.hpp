@@ -30,7 +30,8 @@ struct LoggedEvent {
   std::int64_t position = 0;
   EventAudience audience;
   std::string type;
-  std::string payload;  // JSON text
+  std::string payload;        // JSON text
+  std::int64_t created_us = 0;  // when it was written, µs since the Unix epoch (tail only; else 0)
 };
 
 struct StoredEvent {
@@ -75,6 +76,7 @@ class EventLogRepository {
   Dialect dialect_;
   Query after_;
   Query purge_;
+  Query tail_;
 };
 
 }  // namespace parley::db::repositories
