@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cctype>
+#include <map>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace parley {
@@ -13,8 +15,6 @@ const prometheus::Histogram::BucketBoundaries kBuckets{0.0001, 0.00025, 0.0005, 
                                                        0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
 constexpr std::size_t kBucketCount = 15;  // kBuckets and +Inf
 constexpr std::size_t kMaxSqlInSpan = 2048;
-
-std::atomic<std::uint64_t> next_instance{1};
 
 }  // namespace
 
@@ -40,8 +40,7 @@ StatementMetrics::StatementMetrics(prometheus::Registry& registry, trace::SpanSi
                   .Help("Database statements that failed, by statement name")
                   .Register(registry)),
       spans_(spans),
-      system_(std::move(system)),
-      instance_(next_instance.fetch_add(1)) {}
+      system_(std::move(system)) {}
 
 StatementMetrics::~StatementMetrics() = default;
 
@@ -61,25 +60,13 @@ std::string_view StatementMetrics::label(std::string_view name, std::string_view
   return "unnamed";
 }
 
-StatementMetrics::Shard& StatementMetrics::local_shard() {
-  thread_local std::uint64_t cached_instance = 0;
-  thread_local Shard* cached = nullptr;
-  if (cached_instance == instance_) return *cached;
-  std::lock_guard lock(shards_mutex_);
-  auto& slot = shards_[std::this_thread::get_id()];
-  if (!slot) slot = std::make_unique<Shard>();
-  cached_instance = instance_;
-  cached = slot.get();
-  return *cached;
-}
-
 void StatementMetrics::on_statement(const db::StatementSample& sample) noexcept {
   const std::string_view name = label(sample.name, sample.sql);
   const double seconds = std::chrono::duration<double>(sample.elapsed).count();
   const auto bucket = static_cast<std::size_t>(std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) -
                                                kBuckets.begin());
   try {
-    Shard& shard = local_shard();
+    Shard& shard = shards_.local();
     std::lock_guard lock(shard.mutex);
     auto& counts = shard.series[name];
     ++counts.count;
@@ -111,11 +98,10 @@ void StatementMetrics::on_statement(const db::StatementSample& sample) noexcept 
 }
 
 void StatementMetrics::flush() {
-  std::lock_guard flushing(shards_mutex_);
   std::vector<double> increments(kBucketCount);
-  for (auto& [thread, shard] : shards_) {
-    std::lock_guard lock(shard->mutex);
-    for (auto& [name, counts] : shard->series) {
+  shards_.for_each([&](Shard& shard) {
+    std::lock_guard lock(shard.mutex);
+    for (auto& [name, counts] : shard.series) {
       if (counts.count == 0) continue;
       const std::map<std::string, std::string> labels{{"statement", std::string(name)}};
       for (std::size_t i = 0; i < kBucketCount; ++i) increments[i] = static_cast<double>(counts.buckets[i]);
@@ -123,7 +109,7 @@ void StatementMetrics::flush() {
       if (counts.errors > 0) errors_.Add(labels).Increment(static_cast<double>(counts.errors));
       counts = Shard::Counts{};
     }
-  }
+  });
 }
 
 }  // namespace parley

@@ -12,12 +12,9 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
 
+#include "core/thread_shards.hpp"
 #include "db/database.hpp"
 
 namespace parley {
@@ -37,15 +34,12 @@ class StatementMetrics final : public db::StatementObserver {
 
  private:
   struct Shard;
-  Shard& local_shard();
 
   prometheus::Family<prometheus::Histogram>& durations_;
   prometheus::Family<prometheus::Counter>& errors_;
   trace::SpanSink* spans_;
   std::string system_;
-  const std::uint64_t instance_;  // tells this object's shards from another's in a thread's cache
-  std::mutex shards_mutex_;
-  std::unordered_map<std::thread::id, std::unique_ptr<Shard>> shards_;
+  core::ThreadShards<Shard> shards_;
 };
 
 }  // namespace parley

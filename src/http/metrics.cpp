@@ -3,7 +3,6 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <vector>
 
@@ -20,8 +19,6 @@ std::uint64_t method_code(std::string_view method) {
 const prometheus::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                        0.1,    0.25,  0.3,    0.5,   1.0,   2.5,  10.0};
 constexpr std::size_t kBucketCount = 15;  // kBuckets and +Inf
-
-std::atomic<std::uint64_t> next_instance{1};
 
 constexpr std::string_view kLatencyFamily = "parley_http_request_duration_seconds";
 
@@ -78,22 +75,9 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("parley_http_request_duration_seconds")
                    .Help("HTTP request latency by method, route template and status")
-                   .Register(registry)),
-      instance_(next_instance.fetch_add(1)) {}
+                   .Register(registry)) {}
 
 HttpMetrics::~HttpMetrics() = default;
-
-HttpMetrics::Shard& HttpMetrics::local_shard() {
-  thread_local std::uint64_t cached_instance = 0;
-  thread_local Shard* cached = nullptr;
-  if (cached_instance == instance_) return *cached;
-  std::lock_guard lock(shards_mutex_);
-  auto& slot = shards_[std::this_thread::get_id()];
-  if (!slot) slot = std::make_unique<Shard>();
-  cached_instance = instance_;
-  cached = slot.get();
-  return *cached;
-}
 
 void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::string_view route, int status,
                           double seconds, const trace::SpanContext* trace) {
@@ -101,7 +85,7 @@ void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::s
                             static_cast<std::uint64_t>(status);
   const auto bucket = static_cast<std::size_t>(
       std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds) - kBuckets.begin());  // le: upper bounds
-  Shard& shard = local_shard();
+  Shard& shard = shards_.local();
   std::lock_guard lock(shard.mutex);
   auto [it, fresh] = shard.series.try_emplace(key);
   Shard::Counts& counts = it->second;
@@ -121,17 +105,17 @@ void HttpMetrics::observe(std::size_t route_key, std::string_view method, std::s
 }
 
 void HttpMetrics::flush() {
-  std::lock_guard flushing(shards_mutex_);
   std::vector<double> increments(kBucketCount);
-  for (auto& [thread, shard] : shards_) {
-    std::lock_guard lock(shard->mutex);
-    for (auto& [key, counts] : shard->series) {
+  shards_.for_each([&](Shard& shard) {
+    std::lock_guard lock(shard.mutex);
+    for (auto& [key, counts] : shard.series) {
       if (counts.requests == 0) continue;
       requests_.Add(counts.labels).Increment(static_cast<double>(counts.requests));
       for (std::size_t i = 0; i < kBucketCount; ++i) increments[i] = static_cast<double>(counts.buckets[i]);
       latency_.Add(counts.labels, kBuckets).ObserveMultiple(increments, counts.seconds);
       for (std::size_t i = 0; i < kBucketCount; ++i) {
         if (counts.exemplars[i].trace_id.empty()) continue;
+        std::lock_guard exemplars_lock(exemplars_mutex_);
         auto& slots = exemplars_[series_key(counts.labels)];
         slots.resize(kBucketCount);
         slots[i] = std::move(counts.exemplars[i]);
@@ -141,7 +125,7 @@ void HttpMetrics::flush() {
       counts.buckets.fill(0);
       counts.seconds = 0;
     }
-  }
+  });
   for (const auto& hook : flush_hooks_) hook();
 }
 
@@ -149,7 +133,7 @@ std::optional<Exemplar> HttpMetrics::exemplar(std::string_view family,
                                               const std::vector<prometheus::ClientMetric::Label>& labels,
                                               std::size_t bucket) {
   if (family != kLatencyFamily) return std::nullopt;
-  std::lock_guard lock(shards_mutex_);
+  std::lock_guard lock(exemplars_mutex_);
   auto it = exemplars_.find(series_key(labels));
   if (it == exemplars_.end() || bucket >= it->second.size()) return std::nullopt;
   return it->second[bucket];

@@ -15,6 +15,7 @@
 #include <array>
 #include <optional>
 
+#include "core/thread_shards.hpp"
 #include "core/trace.hpp"
 #include "http/openmetrics.hpp"
 #include <cstdint>
@@ -22,7 +23,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -55,16 +55,14 @@ class HttpMetrics {
 
  private:
   struct Shard;
-  Shard& local_shard();
 
   prometheus::Registry& registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
-  const std::uint64_t instance_;  // tells this object's shards from another's in a thread's cache
-  std::mutex shards_mutex_;       // the map below, and one flush at a time
-  std::unordered_map<std::thread::id, std::unique_ptr<Shard>> shards_;
+  core::ThreadShards<Shard> shards_;  // for_each: one flush at a time
   std::vector<std::function<void()>> flush_hooks_;
-  // Latency exemplars by series (its label values joined) and bucket; under shards_mutex_.
+  std::mutex exemplars_mutex_;
+  // Latency exemplars by series (its label values joined) and bucket; under exemplars_mutex_.
   std::unordered_map<std::string, std::vector<std::optional<Exemplar>>> exemplars_;
 };
 
