@@ -88,7 +88,11 @@ asio::awaitable<std::optional<std::int64_t>> Jobs::enqueue(db::Executor& tx, std
                                .dedupe_key = options.unique_key,
                                .traceparent = std::nullopt};
   // Enqueued inside traced work (a request, another job): the job's span continues that trace.
-  if (const trace::SpanContext* span = trace::current()) job.traceparent = trace::format_traceparent(*span);
+  if (options.traceparent) {
+    job.traceparent = options.traceparent;
+  } else if (const trace::SpanContext* span = trace::current()) {
+    job.traceparent = trace::format_traceparent(*span);
+  }
   if (!valid_queue_name(job.queue)) throw AppError::bad_request("queue names are 1 to 64 of a-z and _");
   if (job.priority < -100 || job.priority > 100) throw AppError::bad_request("priority is from -100 to 100");
   if (job.max_attempts < 1 || job.max_attempts > 1000) throw AppError::bad_request("max_retries is from 0 to 999");

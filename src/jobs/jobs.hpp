@@ -45,6 +45,8 @@ struct EnqueueOptions {
   // At most one job with this key is queued or running at a time; enqueueing another meanwhile
   // does nothing (Jobs::enqueue returns nullopt).
   std::optional<std::string> unique_key;
+  // The trace the job's span joins (a W3C traceparent); by default the current span's, if any.
+  std::optional<std::string> traceparent;
 };
 
 class JobContext;

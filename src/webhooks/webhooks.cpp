@@ -167,7 +167,10 @@ awaitable<std::int64_t> Webhooks::dispatch_pass(std::int64_t span) {
     auto delivery = co_await repository_.insert_delivery(*tx, m.webhook_id, m.position, m.type, body_text);
     if (!delivery) continue;  // dispatched before (a pass that could not commit its cursor)
     json::object payload{{"delivery_id", *delivery}};
-    auto job = co_await jobs_.enqueue(*tx, kDeliverTask, payload);
+    // The delivery joins the trace of the request (or job) that wrote the event.
+    jobs::EnqueueOptions options;
+    options.traceparent = m.traceparent;
+    auto job = co_await jobs_.enqueue(*tx, kDeliverTask, payload, options);
     if (job) co_await repository_.set_delivery_job(*tx, *delivery, *job);
     ++enqueued;
   }

@@ -1,7 +1,7 @@
 // Tracing end to end (docs/operations.md, "Tracing") on SQLite and PostgreSQL: an incoming W3C
 // traceparent is continued by the request's span, its database statements and the access log;
-// spans reach a real OTLP/HTTP receiver on loopback; a webhook delivery job sends its span's
-// traceparent to the receiver.
+// spans reach a real OTLP/HTTP receiver on loopback; a webhook delivery joins the trace of the
+// request that wrote its event and sends its span's traceparent to the receiver.
 #include "http_receiver.hpp"
 #include "messaging_fixture.hpp"
 
@@ -123,22 +123,29 @@ TEST_P(TracingTest, AnUnsampledOrInvalidTraceparentIsNotExportedOrIsReplaced) {
   for (const auto& span : spans()) EXPECT_NE(text(span.at("traceId")), std::string(32, '0'));
 }
 
-TEST_P(TracingTest, AWebhookDeliveryCarriesItsJobsTraceparent) {
+TEST_P(TracingTest, AWebhookDeliveryJoinsTheTraceOfTheRequestThatWroteItsEvent) {
   Receiver receiver;
   auto ann = user("ann");
   auto room = group(ann, {});
   auto hook = call(ann, "POST", "/api/v1/webhooks",
                    json::object{{"url", receiver.url()}, {"events", json::array{"message.created"}}});
   ASSERT_EQ(hook.status, 201) << hook.body;
-  send(ann, room, "hello");
+  auto sent = http_request(port(), "POST", messages_path(room),
+                           {{"Authorization", "Bearer " + ann.access},
+                            {"Content-Type", "application/json"},
+                            {"traceparent", std::string("00-") + kTraceId + "-" + kParentSpan + "-01"}},
+                           R"({"body":"hello"})");
+  ASSERT_EQ(sent.status, 201) << sent.body;
   ASSERT_TRUE(eventually([&] { return receiver.requests() >= 1; }, 10s));
   const std::string header = receiver.received().at(0).traceparent;
   auto context = trace::parse_traceparent(header);
   ASSERT_TRUE(context) << "traceparent: " << header;
-  // The delivery job's span is exported under the trace the receiver was told.
+  // The event carried the request's trace across the log: the receiver is told that trace, with
+  // the delivery job's span as the parent, and that span is exported under it.
+  EXPECT_EQ(context->trace_id_hex(), kTraceId);
   ASSERT_TRUE(eventually(
       [&] {
-        for (const auto& span : spans_of(context->trace_id_hex()))
+        for (const auto& span : spans_of(kTraceId))
           if (text(span.at("name")) == "job webhooks.deliver" && text(span.at("spanId")) == context->span_id_hex())
             return true;
         return false;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/error.hpp"
+#include "core/trace.hpp"
 #include "db/repositories/sql.hpp"
 
 namespace parley::db::repositories {
@@ -13,8 +14,8 @@ using boost::asio::awaitable;
 // The same text on both dialects: PostgreSQL's `position` is NULL here (numbered later), SQLite's
 // is the new rowid.
 constexpr Query kAppend{"events.append",
-                        "INSERT INTO events (conversation_id, user_id, type, payload) VALUES ($1, $2, $3, $4) "
-                        "RETURNING position"};
+                        "INSERT INTO events (conversation_id, user_id, type, payload, traceparent) "
+                        "VALUES ($1, $2, $3, $4, $5) RETURNING position"};
 
 // PostgreSQL only. The lock comes first, in a statement of its own, so the numbering statement
 // takes its snapshot after the previous sequencer committed and sees none of its rows as pending.
@@ -100,8 +101,11 @@ awaitable<std::optional<std::int64_t>> EventLogRepository::append(Executor& tx, 
                                                                   std::string_view type,
                                                                   std::string_view payload_json) {
   if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
-  std::array<Value, 4> params{optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
-                              std::string(payload_json)};
+  // Written inside traced work (a request, a job): what the event causes later joins that trace.
+  const trace::SpanContext* span = trace::current();
+  std::array<Value, 5> params{optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
+                              std::string(payload_json),
+                              span ? Value(trace::format_traceparent(*span)) : Value(nullptr)};
   ResultSet rs = co_await tx.execute(kAppend, params);
   co_return rs.rows.front().opt_int64(0);
 }

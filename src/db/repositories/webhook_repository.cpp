@@ -49,7 +49,7 @@ using boost::asio::awaitable;
 // or the user the event is addressed to.
 #define PARLEY_SQL_MATCHES(TIME, NOW, PLUS, EVENTS)                                                            \
   "SELECT e.position, e.type, CAST(e.payload AS text), " TIME("e.created_at") ", w.id, CAST(w.events AS text), " \
-  "e.conversation_id FROM events e JOIN webhooks w ON w.is_active "                                           \
+  "e.conversation_id, e.traceparent FROM events e JOIN webhooks w ON w.is_active "                            \
   "AND (w.conversation_id IS NULL OR w.conversation_id = e.conversation_id) "                                 \
   "WHERE e.position > $1 AND e.position <= $2 AND ("                                                          \
   "(e.conversation_id IS NOT NULL AND EXISTS (SELECT 1 FROM conversation_members m "                          \
@@ -251,7 +251,8 @@ awaitable<std::vector<DispatchMatch>> WebhookRepository::matches(Executor& tx, s
                                 .created_at = r.text(3),
                                 .webhook_id = r.int64(4),
                                 .webhook_events_json = r.text(5),
-                                .conversation_id = r.opt_int64(6)});
+                                .conversation_id = r.opt_int64(6),
+                                .traceparent = r.opt_text(7)});
   }
   co_return out;
 }

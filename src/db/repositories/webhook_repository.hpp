@@ -61,6 +61,7 @@ struct DispatchMatch {
   std::int64_t webhook_id = 0;
   std::string webhook_events_json;
   std::optional<std::int64_t> conversation_id;
+  std::optional<std::string> traceparent;  // of the work that wrote the event
 };
 
 // A delivery with what sending it needs.
