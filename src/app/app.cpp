@@ -152,6 +152,13 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
   broker_ = make_broker(config_, *database_, task_registry_, redis_, pool_.primary().get_executor(), *logger_,
                         "relay:" + worker_name);
   jobs_ = std::make_unique<jobs::Jobs>(*database_, task_registry_, *broker_);
+  if (broker_->name() != "database") {
+    // Redis or RabbitMQ: a worker cannot take jobs without it (required); an API replica only
+    // writes the jobs table (the outbox), so it keeps serving and reports "degraded".
+    health_.add(
+        "broker",
+        [this]() -> asio::awaitable<void> { co_await broker_->counts(); }, /*required=*/config_.run_worker);
+  }
   password_reset_ = std::make_unique<accounts::PasswordReset>(config_, *accounts_, *mailer_, *jobs_, *logger_);
   password_reset_->register_tasks(task_registry_);
   jobs::register_builtin_tasks(
@@ -166,6 +173,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       *database_, *jobs_, *webhook_sender_,
       webhooks::WebhookSettings{
           .server_secret = config_.secret_key,
+          .server_secret_fallbacks = config_.secret_key_fallbacks,
           .disable_after = std::chrono::duration_cast<std::chrono::seconds>(config_.webhook_disable_after)},
       *logger_);
   webhooks_->register_tasks(task_registry_);

@@ -12,6 +12,7 @@
 #include "http/openapi.hpp"
 #include "jobs/jobs.hpp"
 #include "jobs/worker.hpp"
+#include "webhooks/webhooks.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -314,6 +315,11 @@ int run_cli(int argc, char** argv) {
   auto* jobs_purge = jobs_cmd->add_subcommand("purge-dead", "Delete dead jobs");
   jobs_purge->add_option("--older-than", jobs_args.older_than, "Only those dead for at least this long (e.g. 7d)");
   jobs_purge->callback([&] { jobs_args.action = "purge-dead"; });
+  auto* webhooks_cmd = cli.add_subcommand("webhooks", "Outgoing webhooks (docs/webhooks.md)");
+  webhooks_cmd->require_subcommand(1);
+  auto* webhooks_reseal_cmd = webhooks_cmd->add_subcommand(
+      "reseal", "Seal every webhook secret under the current PARLEY_SECRET_KEY (after a rotation, before "
+                "removing the old key from PARLEY_SECRET_KEY_FALLBACKS)");
   AnalyticsCommand analytics_args;
   auto* analytics_cmd = cli.add_subcommand("analytics", "Usage analytics (docs/analytics.md)");
   analytics_cmd->require_subcommand(1);
@@ -355,6 +361,18 @@ int run_cli(int argc, char** argv) {
   if (*jobs_cmd) {
     return with_database([&jobs_args](const Config& config, db::Database& database) {
       return jobs_command(jobs_args, config, database);
+    });
+  }
+  if (*webhooks_reseal_cmd) {
+    return with_database([](const Config& config, db::Database& database) -> boost::asio::awaitable<int> {
+      const webhooks::SecretBox box(config.secret_key, config.secret_key_fallbacks);
+      auto report = co_await webhooks::reseal_secrets(database, box);
+      std::cout << fmt::format("Resealed {} webhook secret(s); {} already under the current key; {} unreadable.\n",
+                               report.resealed, report.current, report.unreadable);
+      if (report.unreadable > 0)
+        std::cout << "No key opens the unreadable ones: rotate them (PATCH /api/v1/webhooks/{id} "
+                     "{\"rotate_secret\": true}).\n";
+      co_return report.unreadable > 0 ? 1 : 0;
     });
   }
   if (*analytics_rollup_cmd) {

@@ -170,6 +170,19 @@ std::vector<Setting> make_settings() {
        [](const Config& c) { return std::string(c.debug ? "1" : "0"); }},
       {"PARLEY_SECRET_KEY", "", "signing secret (at least 32 characters in production)", true,
        string_field(&Config::secret_key), [](const Config& c) { return mask_secret(c.secret_key); }},
+      {"PARLEY_SECRET_KEY_FALLBACKS", "",
+       "previous values of PARLEY_SECRET_KEY, comma-separated, still accepted to open webhook secrets after a "
+       "rotation (then `parley webhooks reseal`)",
+       true,
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         c.secret_key_fallbacks = split_list(v);
+         return std::nullopt;
+       },
+       [](const Config& c) {
+         std::string shown;
+         for (const auto& key : c.secret_key_fallbacks) shown += (shown.empty() ? "" : ",") + mask_secret(key);
+         return shown;
+       }},
       {"PARLEY_ALLOWED_HOSTS", "", "comma-separated host names this server answers for (empty = any); /healthz, /readyz and /metrics answer any Host", false,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          c.allowed_hosts = split_list(v);

@@ -28,6 +28,7 @@ struct Config {
   std::string environment = "development";
   bool debug = false;
   std::string secret_key;
+  std::vector<std::string> secret_key_fallbacks;  // previous secret keys (webhook secrets still open)
   std::vector<std::string> allowed_hosts;
 
   ListenAddress listen;

@@ -29,10 +29,16 @@ const unsigned char* bytes(std::string_view text) { return reinterpret_cast<cons
 
 }  // namespace
 
-SecretBox::SecretBox(std::string_view server_secret) {
-  const std::string material =
-      "parley/webhook-secrets/v1\n" + std::string(server_secret.empty() ? "development-only secret" : server_secret);
-  SHA256(bytes(material), material.size(), key_.data());
+SecretBox::SecretBox(std::string_view server_secret, const std::vector<std::string>& fallbacks) {
+  auto derive = [this](std::string_view secret) {
+    const std::string material = "parley/webhook-secrets/v1\n" + std::string(secret);
+    SHA256(bytes(material), material.size(), keys_.emplace_back().data());
+  };
+  // An empty secret (development) stands for a fixed key, as a fallback too: a deployment that
+  // started without one can move to a real key.
+  constexpr std::string_view kDevelopment = "development-only secret";
+  derive(server_secret.empty() ? kDevelopment : server_secret);
+  for (const auto& fallback : fallbacks) derive(fallback.empty() ? kDevelopment : std::string_view(fallback));
 }
 
 std::string SecretBox::seal(std::string_view plaintext) const {
@@ -41,7 +47,7 @@ std::string SecretBox::seal(std::string_view plaintext) const {
   if (RAND_bytes(data, kNonce) != 1) throw AppError::internal("webhook secret box: RAND_bytes failed");
   auto ctx = new_cipher();
   int written = 0;
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), data) != 1 ||
+  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, keys_.front().data(), data) != 1 ||
       EVP_EncryptUpdate(ctx.get(), data + kNonce, &written, bytes(plaintext), static_cast<int>(plaintext.size())) !=
           1 ||
       EVP_EncryptFinal_ex(ctx.get(), data + kNonce + written, &written) != 1 ||
@@ -51,24 +57,38 @@ std::string SecretBox::seal(std::string_view plaintext) const {
   return std::string(kPrefix) + auth::base64url_encode(out);
 }
 
-std::string SecretBox::open(std::string_view sealed) const {
-  auto fail = [] { return AppError::internal("webhook secret cannot be opened (PARLEY_SECRET_KEY changed?)"); };
+std::pair<std::string, std::size_t> SecretBox::open_with_index(std::string_view sealed) const {
+  auto fail = [] {
+    return AppError::internal(
+        "webhook secret cannot be opened (PARLEY_SECRET_KEY changed without PARLEY_SECRET_KEY_FALLBACKS?)");
+  };
   if (!sealed.starts_with(kPrefix)) throw fail();
   auto raw = auth::base64url_decode(sealed.substr(kPrefix.size()));
   if (!raw || raw->size() < kNonce + kTag) throw fail();
   const std::size_t length = raw->size() - kNonce - kTag;
   auto* data = reinterpret_cast<unsigned char*>(raw->data());
-  std::string plain(length, '\0');
-  auto ctx = new_cipher();
-  int written = 0;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), data) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &written, data + kNonce,
-                        static_cast<int>(length)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, data + kNonce + length) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + written, &written) != 1) {
-    throw fail();
+  for (std::size_t k = 0; k < keys_.size(); ++k) {
+    std::string plain(length, '\0');
+    auto ctx = new_cipher();
+    int written = 0;
+    // GCM's tag authenticates: a wrong key fails at the final step, never yields wrong plaintext.
+    if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, keys_[k].data(), data) == 1 &&
+        EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &written, data + kNonce,
+                          static_cast<int>(length)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, data + kNonce + length) == 1 &&
+        EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + written, &written) == 1) {
+      return {std::move(plain), k};
+    }
   }
-  return plain;
+  throw fail();
+}
+
+std::string SecretBox::open(std::string_view sealed) const { return open_with_index(sealed).first; }
+
+std::optional<std::string> SecretBox::reseal(std::string_view sealed) const {
+  auto [plain, key] = open_with_index(sealed);
+  if (key == 0) return std::nullopt;
+  return seal(plain);
 }
 
 }  // namespace parley::webhooks

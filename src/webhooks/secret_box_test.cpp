@@ -29,5 +29,18 @@ TEST(SecretBox, RefusesAnotherKeyAndTampering) {
   EXPECT_THROW(box.open("plain text"), AppError);
 }
 
+TEST(SecretBox, FallbacksOpenWhatOldKeysSealedAndResealUnderTheNewOne) {
+  SecretBox old_box("the old secret");
+  const auto sealed_before = old_box.seal("whsec_old");
+  SecretBox rotated("the new secret", {"the old secret"});
+  EXPECT_EQ(rotated.open(sealed_before), "whsec_old");
+  auto resealed = rotated.reseal(sealed_before);
+  ASSERT_TRUE(resealed);
+  EXPECT_EQ(SecretBox("the new secret").open(*resealed), "whsec_old") << "no fallback needed any more";
+  EXPECT_FALSE(rotated.reseal(*resealed)) << "already under the current key";
+  EXPECT_THROW(SecretBox("the new secret").open(sealed_before), AppError);
+  EXPECT_THROW(rotated.reseal(SecretBox("a third secret").seal("x")), AppError);
+}
+
 }  // namespace
 }  // namespace parley::webhooks

@@ -54,8 +54,34 @@ Webhooks::Webhooks(db::Database& database, jobs::Jobs& jobs, Sender& sender, Web
       sender_(sender),
       settings_(std::move(settings)),
       logger_(logger),
-      box_(settings_.server_secret),
+      box_(settings_.server_secret, settings_.server_secret_fallbacks),
       repository_(database.dialect()) {}
+
+awaitable<ResealReport> reseal_secrets(db::Database& database, const SecretBox& box) {
+  repo::WebhookRepository repository(database.dialect());
+  ResealReport report;
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = co_await repository.secrets_after(database, after, 500);
+    for (const auto& [id, sealed] : page) {
+      std::optional<std::string> resealed;
+      try {
+        resealed = box.reseal(sealed);
+      } catch (const AppError&) {
+        ++report.unreadable;
+        continue;
+      }
+      if (!resealed) {
+        ++report.current;
+      } else if (co_await repository.replace_secret(database, id, sealed, *resealed)) {
+        ++report.resealed;
+      }
+    }
+    if (page.size() < 500) break;
+    after = page.back().first;
+  }
+  co_return report;
+}
 
 void Webhooks::register_tasks(jobs::TaskRegistry& registry) {
   jobs::TaskDefaults defaults;

@@ -30,6 +30,7 @@ namespace parley::webhooks {
 
 struct WebhookSettings {
   std::string server_secret;                          // PARLEY_SECRET_KEY
+  std::vector<std::string> server_secret_fallbacks;   // PARLEY_SECRET_KEY_FALLBACKS
   std::chrono::seconds disable_after{3 * 24 * 3600};  // PARLEY_WEBHOOK_DISABLE_AFTER
 };
 
@@ -55,6 +56,16 @@ struct WebhookWithSecret {
   db::repositories::Webhook webhook;
   std::optional<std::string> secret;  // only when created or rotated
 };
+
+// `parley webhooks reseal`: every webhook secret sealed under a fallback key is sealed again under
+// the current one (in pages; safe beside running servers: a secret changed meanwhile is left as
+// it is). After it, the fallback can be removed.
+struct ResealReport {
+  int resealed = 0;    // were under a fallback key
+  int current = 0;     // already under the current key
+  int unreadable = 0;  // no key opens them: their webhooks need "rotate_secret"
+};
+boost::asio::awaitable<ResealReport> reseal_secrets(db::Database& database, const SecretBox& box);
 
 class Webhooks {
  public:

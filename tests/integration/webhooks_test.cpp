@@ -5,6 +5,7 @@
 
 #include "http_receiver.hpp"
 #include "webhooks/signature.hpp"
+#include "webhooks/webhooks.hpp"
 
 
 #include <gtest/gtest.h>
@@ -78,6 +79,38 @@ TEST_P(WebhooksTest, MatchingEventsArriveSignedAndAreLogged) {
   EXPECT_EQ(call(bob, "GET", "/api/v1/webhooks/" + std::to_string(hook_id)).status, 404);
   EXPECT_EQ(call(bob, "DELETE", "/api/v1/webhooks/" + std::to_string(hook_id)).status, 404);
   EXPECT_EQ(call(bob, "GET", "/api/v1/webhooks/" + std::to_string(hook_id) + "/deliveries").status, 404);
+}
+
+TEST_P(WebhooksTest, ResealingAfterAKeyRotationKeepsEverySecret) {
+  auto ann = user("ann");
+  create_hook(ann, {{"url", "https://a.example/hook"}, {"events", json::array{"*"}}});
+  create_hook(ann, {{"url", "https://b.example/hook"}, {"events", json::array{"*"}}});
+  auto sealed = [this] {
+    return on_app([this]() -> boost::asio::awaitable<std::vector<std::pair<std::int64_t, std::string>>> {
+      db::repositories::WebhookRepository repository(app().database().dialect());
+      co_return co_await repository.secrets_after(app().database(), 0, 100);
+    }());
+  };
+  const auto before = sealed();
+  ASSERT_EQ(before.size(), 2u);
+  // The server's key becomes a fallback of a new one: `parley webhooks reseal` does this.
+  const webhooks::SecretBox old_box(app().config().secret_key);
+  const webhooks::SecretBox rotated("a brand new server secret, at least 32 characters", {app().config().secret_key});
+  auto report = on_app(webhooks::reseal_secrets(app().database(), rotated));
+  EXPECT_EQ(report.resealed, 2);
+  EXPECT_EQ(report.current, 0);
+  EXPECT_EQ(report.unreadable, 0);
+  const webhooks::SecretBox new_only("a brand new server secret, at least 32 characters");
+  const auto after = sealed();
+  ASSERT_EQ(after.size(), 2u);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(new_only.open(after[i].second), old_box.open(before[i].second)) << "the same secret, new key";
+    EXPECT_THROW(old_box.open(after[i].second), AppError);
+  }
+  // A second pass finds nothing to do.
+  report = on_app(webhooks::reseal_secrets(app().database(), rotated));
+  EXPECT_EQ(report.current, 2);
+  EXPECT_EQ(report.resealed, 0);
 }
 
 TEST_P(WebhooksTest, AFailingTargetIsRetriedUntilItAnswers) {

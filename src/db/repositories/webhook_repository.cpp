@@ -97,6 +97,10 @@ constexpr Query kPendingDelivery{
 constexpr DualQuery kRecordAttempt = PARLEY_DUAL_HOOKS("webhooks.record_attempt", PARLEY_SQL_RECORD_ATTEMPT);
 constexpr DualQuery kMarkHealthy = PARLEY_DUAL_HOOKS("webhooks.mark_healthy", PARLEY_SQL_MARK_HEALTHY);
 constexpr DualQuery kMarkFailing = PARLEY_DUAL_HOOKS("webhooks.mark_failing", PARLEY_SQL_MARK_FAILING);
+constexpr Query kSecretsAfter{"webhooks.secrets_after",
+                              "SELECT id, secret_ciphertext FROM webhooks WHERE id > $1 ORDER BY id LIMIT $2"};
+constexpr Query kReplaceSecret{"webhooks.replace_secret",
+                               "UPDATE webhooks SET secret_ciphertext = $3 WHERE id = $1 AND secret_ciphertext = $2"};
 
 #undef PARLEY_DUAL_HOOKS
 #undef PARLEY_WEBHOOK_COLUMNS
@@ -255,6 +259,24 @@ awaitable<std::vector<DispatchMatch>> WebhookRepository::matches(Executor& tx, s
                                 .traceparent = r.opt_text(7)});
   }
   co_return out;
+}
+
+awaitable<std::vector<std::pair<std::int64_t, std::string>>> WebhookRepository::secrets_after(Executor& db,
+                                                                                            std::int64_t after_id,
+                                                                                            int limit) {
+  std::array<Value, 2> params{after_id, std::int64_t{limit}};
+  ResultSet rs = co_await db.execute(kSecretsAfter, params);
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  out.reserve(rs.rows.size());
+  for (const Row& r : rs.rows) out.emplace_back(r.int64(0), r.text(1));
+  co_return out;
+}
+
+awaitable<bool> WebhookRepository::replace_secret(Executor& db, std::int64_t id, std::string_view expected,
+                                                  std::string_view sealed) {
+  std::array<Value, 3> params{id, std::string(expected), std::string(sealed)};
+  ResultSet rs = co_await db.execute(kReplaceSecret, params);
+  co_return rs.affected_rows > 0;
 }
 
 awaitable<std::optional<std::int64_t>> WebhookRepository::insert_delivery(Executor& tx, std::int64_t webhook_id,

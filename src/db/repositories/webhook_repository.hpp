@@ -120,6 +120,15 @@ class WebhookRepository {
   // it has been failing for `disable_after_seconds`. Returns whether it is still active.
   boost::asio::awaitable<bool> mark_failing(Executor& db, std::int64_t webhook_id, double disable_after_seconds);
 
+  // Key rotation (`parley webhooks reseal`): (id, sealed secret) of every webhook with an id above
+  // `after_id`, in id order; and a compare-and-set of one secret (false when it changed meanwhile,
+  // e.g. rotated by its owner).
+  boost::asio::awaitable<std::vector<std::pair<std::int64_t, std::string>>> secrets_after(Executor& db,
+                                                                                          std::int64_t after_id,
+                                                                                          int limit);
+  boost::asio::awaitable<bool> replace_secret(Executor& db, std::int64_t id, std::string_view expected,
+                                              std::string_view sealed);
+
  private:
   struct Queries {
     Query create, find, list_by_owner, update, remove, deliveries, lock_cursor, advance_cursor, last_event_within,
