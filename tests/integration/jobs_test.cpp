@@ -340,6 +340,8 @@ TEST_P(JobsTest, RabbitMqDeadLettersAJobWhoseWorkersKeepDyingAndDropsMessagesTha
 
 TEST_P(JobsTest, WhenTheMessageBrokerIsDownTheRelayPutsJobsBackAtOnceUncounted) {
   if (!message_broker()) GTEST_SKIP() << "the database broker has no relay";
+  auto healthy = http_request(port(), "GET", "/readyz").json();
+  EXPECT_EQ(healthy.at("checks").at("broker").at("status"), "ok") << healthy;
   // A broker nobody listens on: the relay claims the job, fails to hand it over, and gives the
   // row back at once instead of holding it for its lease.
   auto config = app().config();
@@ -362,6 +364,11 @@ TEST_P(JobsTest, WhenTheMessageBrokerIsDownTheRelayPutsJobsBackAtOnceUncounted) 
       },
       10s));
   EXPECT_EQ(effects(app(), "undelivered"), 0);
+  // Readiness names the broker: a worker cannot work without it, an API replica only degrades.
+  auto ready = http_request(port(), "GET", "/readyz");
+  EXPECT_EQ(ready.json().at("checks").at("broker").at("status"), config.run_worker ? "failing" : "degraded")
+      << ready.body;
+  EXPECT_EQ(ready.status, config.run_worker ? 503 : 200);
 }
 
 TEST_P(JobsTest, TwoSchedulersFireEachRunOnce) {
