@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include <boost/json.hpp>
 
@@ -225,6 +227,28 @@ TEST_F(HttpServer, OpenApiDocumentCoversEveryRoute) {
     EXPECT_TRUE(paths.contains(path)) << route->path;
   }
   EXPECT_TRUE(paths.at("/test/items/{id}").at("get").at("parameters").at(0).at("schema").at("type") == "integer");
+}
+
+// docs/api.md is the guide users get with the repository: every path of the OpenAPI document
+// appears in it literally (`/api/v1/conversations/{id}/messages`), so a new route cannot land
+// without its documentation. The fixture's own /test/ routes are not Parley's.
+TEST_F(HttpServer, ApiGuideMentionsEveryOpenApiPath) {
+  std::ifstream in(std::filesystem::path(PARLEY_SOURCE_DIR) / "docs" / "api.md");
+  ASSERT_TRUE(in) << "docs/api.md is missing";
+  const std::string guide((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto r = http_request(port(), "GET", "/api/schema.json");
+  ASSERT_EQ(r.status, 200);
+  const auto doc = r.json();
+  const auto& paths = doc.as_object().at("paths").as_object();
+  std::size_t checked = 0;
+  for (const auto& [path, item] : paths) {
+    if (path.starts_with("/test/")) continue;
+    ++checked;
+    EXPECT_NE(guide.find("`" + std::string(path) + "`"), std::string::npos)
+        << "docs/api.md does not mention `" << std::string(path) << "` (write it in backquotes, as the OpenAPI "
+        << "document spells it)";
+  }
+  EXPECT_GT(checked, 50u);
 }
 
 TEST_F(HttpServer, EveryRouteIsDocumented) {
