@@ -28,7 +28,7 @@ boost::json::value user_schema() {
                          {"role", schema::string()},
                          {"is_active", schema::boolean()},
                          {"created_at", schema::string("date-time")},
-                         {"last_seen_at", schema::string("date-time")},
+                         {"last_seen_at", schema::nullable(schema::string("date-time"))},
                          {"email", schema::string("email")}});
 }
 

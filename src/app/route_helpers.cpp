@@ -14,7 +14,7 @@ namespace schema = http::schema;
 
 boost::json::value page_schema(boost::json::value item) {
   return schema::object(
-      {{"results", schema::array(std::move(item))}, {"next", schema::string()}, {"previous", schema::string()}});
+      {{"results", schema::array(std::move(item))}, {"next", schema::nullable(schema::string())}, {"previous", schema::nullable(schema::string())}});
 }
 
 AppError query_error(std::string name, std::string message) {

@@ -244,7 +244,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .tags = {"users"},
                .auth = http::Auth::user,
                .responses = {{200, "A page of users",
-                              schema::object({{"results", schema::array(accounts::user_schema())}, {"next", schema::string()}})}},
+                              schema::object({{"results", schema::array(accounts::user_schema())}, {"next", schema::nullable(schema::string())}})}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 

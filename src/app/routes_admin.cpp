@@ -29,12 +29,12 @@ namespace {
 
 json::value audit_schema() {
   return schema::object({{"id", schema::integer()},
-                         {"actor_id", schema::integer()},
+                         {"actor_id", schema::nullable(schema::integer())},
                          {"action", schema::string()},
-                         {"target_type", schema::string()},
-                         {"target_id", schema::integer()},
-                         {"ip", schema::string()},
-                         {"request_id", schema::string()},
+                         {"target_type", schema::nullable(schema::string())},
+                         {"target_id", schema::nullable(schema::integer())},
+                         {"ip", schema::nullable(schema::string())},
+                         {"request_id", schema::nullable(schema::string())},
                          {"details", schema::object({})},
                          {"created_at", schema::string("date-time")}});
 }

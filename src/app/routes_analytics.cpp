@@ -65,7 +65,7 @@ json::value counts_schema(std::initializer_list<std::pair<std::string_view, json
                                        {"searches", schema::integer()},
                                        {"errors", schema::integer()},
                                        {"requests", schema::integer()},
-                                       {"p95_latency_ms", schema::number()}});
+                                       {"p95_latency_ms", schema::nullable(schema::number())}});
   auto& properties = result.as_object().at("properties").as_object();
   for (const auto& [name, type] : extra) properties[name] = type;
   return result;

@@ -30,9 +30,9 @@ json::value ip_rule_schema() {
                          {"cidr", schema::string()},
                          {"action", schema::string()},
                          {"note", schema::string()},
-                         {"expires_at", schema::string("date-time")},
+                         {"expires_at", schema::nullable(schema::string("date-time"))},
                          {"active", schema::boolean()},
-                         {"created_by", schema::integer()},
+                         {"created_by", schema::nullable(schema::integer())},
                          {"created_at", schema::string("date-time")}});
 }
 
@@ -137,7 +137,7 @@ void add_ip_rule_routes(http::Router& router, accounts::IpRules& rules) {
                .request_schema = schema::object({{"cidr", schema::string()},
                                                  {"action", schema::string()},
                                                  {"note", schema::string()},
-                                                 {"expires_at", schema::string("date-time")}},
+                                                 {"expires_at", schema::nullable(schema::string("date-time"))}},
                                                 {"cidr", "action"}),
                .responses = {{201, "The rule, normalised", ip_rule_schema()}},
                .permissions = {accounts::admin_only()}});

@@ -35,10 +35,10 @@ json::value job_schema() {
                          {"attempts", schema::integer()},
                          {"max_attempts", schema::integer()},
                          {"run_at", schema::string("date-time")},
-                         {"last_error", schema::string()},
-                         {"worker", schema::string()},
+                         {"last_error", schema::nullable(schema::string())},
+                         {"worker", schema::nullable(schema::string())},
                          {"created_at", schema::string("date-time")},
-                         {"finished_at", schema::string("date-time")}});
+                         {"finished_at", schema::nullable(schema::string("date-time"))}});
 }
 
 json::object job_json(const repo::JobRow& job) {
@@ -67,7 +67,7 @@ json::value queue_schema() {
                          {"retrying", schema::integer()},
                          {"running", schema::integer()},
                          {"dead", schema::integer()},
-                         {"oldest_due_at", schema::string("date-time")}});
+                         {"oldest_due_at", schema::nullable(schema::string("date-time"))}});
 }
 
 }  // namespace

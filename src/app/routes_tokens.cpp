@@ -46,8 +46,8 @@ json::value token_schema(bool with_secret) {
                            {"prefix", schema::string()},
                            {"scopes", schema::array(schema::string())},
                            {"created_at", schema::string("date-time")},
-                           {"last_used_at", schema::string("date-time")},
-                           {"expires_at", schema::string("date-time")}});
+                           {"last_used_at", schema::nullable(schema::string("date-time"))},
+                           {"expires_at", schema::nullable(schema::string("date-time"))}});
   if (with_secret) s.as_object()["properties"].as_object()["token"] = schema::string();
   return s;
 }

@@ -49,6 +49,34 @@ json::object problem_schema() {
                                              json::object{{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}};
 }
 
+json::object problem_response(std::string_view description, bool throttled = false) {
+  json::object response{
+      {"description", description},
+      {"content", json::object{{"application/problem+json",
+                                json::object{{"schema", json::object{{"$ref", "#/components/schemas/Problem"}}}}}}}};
+  if (throttled) {
+    response["headers"] = json::object{
+        {"Retry-After", json::object{{"description", "Seconds until a request fits"},
+                                     {"schema", json::object{{"type", "integer"}}}}},
+        {"RateLimit", json::object{{"description", "Requests left per scope (IETF draft, structured field)"},
+                                   {"schema", json::object{{"type", "string"}}}}},
+        {"RateLimit-Policy", json::object{{"description", "Each scope's burst and refill window"},
+                                          {"schema", json::object{{"type", "string"}}}}}};
+  }
+  return response;
+}
+
+json::object problem_responses() {
+  return json::object{
+      {"BadRequest", problem_response("Invalid input (code validation_failed, with field errors, or bad_request)")},
+      {"Unauthorized", problem_response("Not authenticated, or the credential expired or was revoked")},
+      {"Forbidden", problem_response("Authenticated but not allowed (permissions, token scope, CSRF)")},
+      {"NotFound", problem_response("Unknown, or not visible to the caller")},
+      {"ContentTooLarge", problem_response("The body is larger than the server accepts")},
+      {"UnsupportedMediaType", problem_response("The body's Content-Type is not one the operation accepts")},
+      {"TooManyRequests", problem_response("Throttled (code throttled); the request had no effect", true)}};
+}
+
 json::object operation(const Route& route) {
   const auto& doc = route.doc;
   json::object op;
@@ -88,6 +116,27 @@ json::object operation(const Route& route) {
     }
     responses[std::to_string(r.status)] = std::move(response);
   }
+  // The 4xx problems an operation can answer, as references to components.responses (a status the
+  // route documents itself wins).
+  bool has_params = false;
+  for (const auto& seg : route.segments) has_params = has_params || seg.kind != Segment::Kind::literal;
+  const bool takes_body = !doc.request_schema.is_null() || doc.streamed_body;
+  auto add_problem = [&responses](int status, std::string_view component) {
+    auto key = std::to_string(status);
+    if (!responses.contains(key))
+      responses[key] = json::object{{"$ref", "#/components/responses/" + std::string(component)}};
+  };
+  if (takes_body || has_params || doc.auth != Auth::none) add_problem(400, "BadRequest");
+  if (doc.auth != Auth::none) {
+    add_problem(401, "Unauthorized");
+    add_problem(403, "Forbidden");
+  }
+  if (has_params) add_problem(404, "NotFound");
+  if (takes_body) {
+    add_problem(413, "ContentTooLarge");
+    add_problem(415, "UnsupportedMediaType");
+  }
+  if (!doc.rate_limit_exempt) add_problem(429, "TooManyRequests");
   auto problem = json::object{
       {"description", "Error (RFC 9457)"},
       {"content", json::object{{"application/problem+json",
@@ -117,11 +166,17 @@ json::object build_openapi(const Router& router, const ApiInfo& info) {
       {"paths", std::move(paths)},
       {"components",
        json::object{{"schemas", json::object{{"Problem", problem_schema()}}},
+                    {"responses", problem_responses()},
                     {"securitySchemes",
                      json::object{{"bearerAuth", json::object{{"type", "http"}, {"scheme", "bearer"},
                                                                {"description", "JWT access token or pat_ token"}}},
-                                  {"sessionCookie", json::object{{"type", "apiKey"}, {"in", "cookie"},
-                                                                 {"name", "__Host-parley_session"}}}}}}},
+                                  {"sessionCookie",
+                                   json::object{{"type", "apiKey"},
+                                                {"in", "cookie"},
+                                                {"name", "__Host-parley_session"},
+                                                {"description", "Browser session from POST /api/v1/auth/session; "
+                                                                "unsafe methods also need X-CSRF-Token and a "
+                                                                "same-origin Origin"}}}}}}},
   };
 }
 
@@ -166,6 +221,23 @@ json::value boolean() { return json::object{{"type", "boolean"}}; }
 json::value array(json::value items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
 json::value ref(std::string_view component) {
   return json::object{{"$ref", "#/components/schemas/" + std::string(component)}};
+}
+
+json::value nullable(json::value schema) {
+  if (!schema.is_object()) return schema;
+  auto& o = schema.as_object();
+  if (auto* type = o.if_contains("type")) {
+    if (type->is_string()) {
+      *type = json::array{type->as_string(), "null"};
+    } else if (type->is_array()) {
+      auto& types = type->as_array();
+      bool has_null = false;
+      for (const auto& t : types) has_null = has_null || t == "null";
+      if (!has_null) types.emplace_back("null");
+    }
+    return schema;
+  }
+  return json::object{{"anyOf", json::array{std::move(schema), json::object{{"type", "null"}}}}};
 }
 
 }  // namespace schema

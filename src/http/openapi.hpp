@@ -27,6 +27,8 @@ boost::json::value number();
 boost::json::value boolean();
 boost::json::value array(boost::json::value items);
 boost::json::value ref(std::string_view component);  // {"$ref": "#/components/schemas/<component>"}
+// The same schema, or null (OpenAPI 3.1: "type": ["string", "null"]; anyOf with null for a $ref).
+boost::json::value nullable(boost::json::value schema);
 }  // namespace schema
 
 }  // namespace parley::http

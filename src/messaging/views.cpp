@@ -71,21 +71,21 @@ json::object conversation_json(const db::repositories::ConversationSummary& s) {
 json::value conversation_schema() {
   return schema::object({{"id", schema::integer()},
                          {"kind", schema::string()},
-                         {"name", schema::string()},
+                         {"name", schema::nullable(schema::string())},
                          {"topic", schema::string()},
                          {"visibility", schema::string()},
-                         {"created_by", schema::integer()},
+                         {"created_by", schema::nullable(schema::integer())},
                          {"created_at", schema::string("date-time")},
-                         {"archived_at", schema::string("date-time")},
+                         {"archived_at", schema::nullable(schema::string("date-time"))},
                          {"member_count", schema::integer()},
-                         {"my_role", schema::string()},
+                         {"my_role", schema::nullable(schema::string())},
                          {"muted", schema::boolean()},
                          {"unread_count", schema::integer()},
-                         {"last_message", schema::object({{"id", schema::integer()},
-                                                          {"sender_id", schema::integer()},
-                                                          {"preview", schema::string()},
-                                                          {"created_at", schema::string("date-time")},
-                                                          {"deleted", schema::boolean()}})}});
+                         {"last_message", schema::nullable(schema::object({{"id", schema::integer()},
+                                                                           {"sender_id", schema::integer()},
+                                                                           {"preview", schema::string()},
+                                                                           {"created_at", schema::string("date-time")},
+                                                                           {"deleted", schema::boolean()}}))}});
 }
 
 json::object conversation_event_json(const db::repositories::Conversation& c, std::int64_t member_count) {
@@ -182,18 +182,18 @@ json::value message_schema() {
                       {{"id", schema::integer()}, {"username", schema::string()}, {"display_name", schema::string()}})},
        {"body", schema::string()},
        {"html", schema::string()},
-       {"parent_id", schema::integer()},
+       {"parent_id", schema::nullable(schema::integer())},
        {"reply_count", schema::integer()},
-       {"last_reply_at", schema::string("date-time")},
+       {"last_reply_at", schema::nullable(schema::string("date-time"))},
        {"reactions", schema::array(schema::object(
                          {{"emoji", schema::string()}, {"count", schema::integer()}, {"me", schema::boolean()}}))},
        {"mentions", schema::array(schema::integer())},
        {"mentions_everyone", schema::boolean()},
        {"attachments", schema::array(uploads::attachment_schema())},
        {"created_at", schema::string("date-time")},
-       {"edited_at", schema::string("date-time")},
+       {"edited_at", schema::nullable(schema::string("date-time"))},
        {"deleted", schema::boolean()},
-       {"client_msg_id", schema::string()}});
+       {"client_msg_id", schema::nullable(schema::string())}});
 }
 
 }  // namespace parley::messaging

@@ -251,6 +251,77 @@ TEST_F(HttpServer, ApiGuideMentionsEveryOpenApiPath) {
   EXPECT_GT(checked, 50u);
 }
 
+// What a generated client needs: fields the server answers with null typed as nullable (OpenAPI
+// 3.1 type arrays), the session cookie as a security scheme, and the 4xx problems of each
+// operation as application/problem+json with the Problem schema.
+TEST_F(HttpServer, OpenApiTypesNullableFieldsAndListsProblemResponses) {
+  auto r = http_request(port(), "GET", "/api/schema.json");
+  ASSERT_EQ(r.status, 200);
+  const auto doc = r.json();
+  const auto& paths = doc.at("paths").as_object();
+  auto ok_schema = [&](const char* path, const char* method) -> const boost::json::object& {
+    return paths.at(path).at(method).at("responses").at("200").at("content").at("application/json").at("schema")
+        .as_object();
+  };
+  auto nullable = [](const boost::json::value& s) {
+    const auto* type = s.as_object().if_contains("type");
+    if (type == nullptr || !type->is_array()) return false;
+    for (const auto& t : type->as_array())
+      if (t == "null") return true;
+    return false;
+  };
+  const auto& message = ok_schema("/api/v1/messages/{id}", "get").at("properties");
+  for (const char* field : {"edited_at", "parent_id", "client_msg_id", "last_reply_at"})
+    EXPECT_TRUE(nullable(message.at(field))) << "message." << field;
+  EXPECT_FALSE(nullable(message.at("body")));
+  EXPECT_FALSE(nullable(message.at("created_at")));
+  const auto& conversation = ok_schema("/api/v1/conversations/{id}", "get").at("properties");
+  for (const char* field : {"archived_at", "last_message", "my_role"})
+    EXPECT_TRUE(nullable(conversation.at(field))) << "conversation." << field;
+  EXPECT_TRUE(nullable(ok_schema("/api/v1/users/me", "get").at("properties").at("last_seen_at")));
+  const auto& page = ok_schema("/api/v1/conversations", "get").at("properties");
+  EXPECT_TRUE(nullable(page.at("next")));
+  EXPECT_TRUE(nullable(page.at("previous")));
+
+  const auto& components = doc.at("components").as_object();
+  EXPECT_EQ(components.at("securitySchemes").at("sessionCookie").at("in"), "cookie");
+  const auto& problems = components.at("responses").as_object();
+  for (const auto& [name, response] : problems)
+    EXPECT_EQ(response.at("content").at("application/problem+json").at("schema").at("$ref"),
+              "#/components/schemas/Problem")
+        << std::string(name);
+  // Each reference resolves; authenticated operations list 401 and 403, operations with path
+  // parameters 404, operations with a body 400 and 415.
+  for (const auto& [path, item] : paths) {
+    for (const auto& [method, op] : item.as_object()) {
+      const auto& responses = op.at("responses").as_object();
+      const std::string where = std::string(method) + " " + std::string(path);
+      for (const auto& [status, response] : responses) {
+        if (const auto* ref = response.as_object().if_contains("$ref")) {
+          std::string_view target = ref->as_string();
+          ASSERT_TRUE(target.starts_with("#/components/responses/")) << where;
+          EXPECT_TRUE(problems.contains(target.substr(std::string_view("#/components/responses/").size())))
+              << where << " " << std::string(status);
+        }
+      }
+      if (!op.at("security").as_array().empty()) {
+        EXPECT_TRUE(responses.contains("401")) << where;
+        EXPECT_TRUE(responses.contains("403")) << where;
+      }
+      if (path.find('{') != boost::json::string_view::npos) {
+        EXPECT_TRUE(responses.contains("404")) << where;
+      }
+      if (op.as_object().contains("requestBody")) {
+        EXPECT_TRUE(responses.contains("400")) << where;
+        EXPECT_TRUE(responses.contains("415")) << where;
+      }
+    }
+  }
+  const auto& send = paths.at("/api/v1/conversations/{id}/messages").at("post").at("responses");
+  EXPECT_EQ(send.at("429").at("$ref"), "#/components/responses/TooManyRequests");
+  EXPECT_FALSE(paths.at("/healthz").at("get").at("responses").as_object().contains("429"));
+}
+
 TEST_F(HttpServer, EveryRouteIsDocumented) {
   auto problems = http::undocumented_routes(server_.app().router());
   EXPECT_TRUE(problems.empty()) << problems.front();
