@@ -29,7 +29,7 @@ json::value hook_schema() {
                          {"bot", schema::object({{"id", schema::integer()},
                                                  {"username", schema::string()},
                                                  {"display_name", schema::string()}})},
-                         {"created_by", schema::integer()},
+                         {"created_by", schema::nullable(schema::integer())},
                          {"created_at", schema::string("date-time")},
                          {"token", schema::string()},
                          {"url", schema::string()}});
