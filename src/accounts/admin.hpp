@@ -1,5 +1,5 @@
 #pragma once
-// Site administration of accounts (API.md "Administration"): the user list with emails, role
+// Site administration of accounts (docs/api.md "Administration"): the user list with emails, role
 // changes, deactivation and re-activation, the audit log, and creating the first owner from the
 // command line.
 //

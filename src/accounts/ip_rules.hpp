@@ -1,5 +1,5 @@
 #pragma once
-// IP allow/deny rules (API.md "/admin/ip-rules", docs/security.md "IP rules"): the admin actions
+// IP allow/deny rules (docs/api.md "Administration", docs/security.md "IP rules"): the admin actions
 // that change them and the in-memory snapshot the IP-rules middleware checks on every request.
 //
 // The snapshot is an immutable IpRuleSet of the rules unexpired when it was loaded, swapped

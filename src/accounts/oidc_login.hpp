@@ -1,5 +1,5 @@
 #pragma once
-// Sign-in with an OpenID provider into a browser session (API.md "Authentication":
+// Sign-in with an OpenID provider into a browser session (docs/api.md "Authentication":
 // GET /auth/oidc/{provider}/login and /callback; routes in app/routes_oidc.cpp).
 //
 // begin() starts a login: the provider's authorization URL and a fresh random "binding" value for

@@ -6,7 +6,7 @@
 
 namespace parley::accounts {
 
-// API.md's User: {id, username, display_name, role, is_active, created_at, last_seen_at}, plus
+// docs/api.md's User: {id, username, display_name, role, is_active, created_at, last_seen_at}, plus
 // `email` when `with_email` (the user themself, or an admin).
 boost::json::object user_json(const db::repositories::User& user, bool with_email);
 boost::json::object settings_json(const db::repositories::UserSettings& settings);

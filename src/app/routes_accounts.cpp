@@ -1,4 +1,4 @@
-// Authentication and user routes (API.md "Authentication" and "Users"). Handlers are thin: they
+// Authentication and user routes (docs/api.md "Authentication" and "Users"). Handlers are thin: they
 // validate input, call one Accounts action or repository read, and serialize the result.
 #include "accounts/accounts.hpp"
 #include "accounts/permissions.hpp"
@@ -244,7 +244,8 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .tags = {"users"},
                .auth = http::Auth::user,
                .responses = {{200, "A page of users",
-                              schema::object({{"results", schema::array(accounts::user_schema())}, {"next", schema::nullable(schema::string())}})}},
+                              schema::object({{"results", schema::array(accounts::user_schema())},
+                                              {"next", schema::nullable(schema::string())}})}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 

@@ -1,4 +1,4 @@
-// Administration routes for accounts and the audit log (API.md "Administration"). Every route is
+// Administration routes for accounts and the audit log (docs/api.md "Administration"). Every route is
 // admin_only(); who may change whom is Admin::check_update_user's (accounts/admin.hpp).
 #include "accounts/admin.hpp"
 #include "accounts/permissions.hpp"

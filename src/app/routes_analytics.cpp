@@ -1,4 +1,4 @@
-// Usage analytics for admins (API.md "Administration": /admin/analytics/summary and
+// Usage analytics for admins (docs/api.md "Administration": /admin/analytics/summary and
 // /admin/analytics/daily; docs/analytics.md). Both read the daily rollups (plus, for the summary,
 // the event log's distinct users and the summed latency histogram of the range); admin_only().
 #include "accounts/permissions.hpp"

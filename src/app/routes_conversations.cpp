@@ -1,4 +1,4 @@
-// Conversation routes (API.md "Conversations"): list, create, browse, join/leave, rename/archive,
+// Conversation routes (docs/api.md "Conversations"): list, create, browse, join/leave, rename/archive,
 // members, read markers and unread counts. Handlers validate input, call one Conversations action
 // and serialize its result; the rules live in messaging/access.hpp.
 #include "accounts/permissions.hpp"

@@ -1,4 +1,4 @@
-// Incoming webhook routes (API.md "Webhooks and bots"): managing a conversation's webhooks, and
+// Incoming webhook routes (docs/api.md "Webhooks and bots"): managing a conversation's webhooks, and
 // POST /hooks/{token}, where other systems post (messaging/incoming_webhooks.hpp holds the rules).
 #include "accounts/permissions.hpp"
 #include "app/app.hpp"

@@ -1,4 +1,4 @@
-// IP allow/deny rule routes (API.md "Administration": /admin/ip-rules[/{id}]). Every route is
+// IP allow/deny rule routes (docs/api.md "Administration": /admin/ip-rules[/{id}]). Every route is
 // admin_only(); the rules' meaning and enforcement are accounts/ip_rules.hpp's.
 #include "accounts/ip_rules.hpp"
 #include "accounts/permissions.hpp"

@@ -1,4 +1,4 @@
-// Job administration (API.md "Administration": /admin/jobs, /admin/jobs/dead,
+// Job administration (docs/api.md "Administration": /admin/jobs, /admin/jobs/dead,
 // /admin/jobs/{id}/retry). Every route is admin_only(); jobs themselves are jobs/jobs.hpp's.
 #include "accounts/accounts.hpp"
 #include "jobs/broker.hpp"

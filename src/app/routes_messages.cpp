@@ -1,4 +1,4 @@
-// Message routes (API.md "Messages"): pages by id cursor, send, edit, delete, history, reactions,
+// Message routes (docs/api.md "Messages"): pages by id cursor, send, edit, delete, history, reactions,
 // search and the NDJSON export. Handlers validate input, call one Messages action and serialize
 // its result.
 #include "accounts/permissions.hpp"

@@ -1,4 +1,4 @@
-// OpenID Connect sign-in routes (API.md "Authentication": GET /api/v1/auth/oidc/{provider}/login and
+// OpenID Connect sign-in routes (docs/api.md "Authentication": GET /api/v1/auth/oidc/{provider}/login and
 // /callback). Thin handlers over accounts::OidcLogin (accounts/oidc_login.hpp): the login answers
 // 302 to the provider and sets the browser-binding cookie; the callback signs the browser in (the
 // same session and CSRF token as POST /auth/session), clears the binding cookie and answers 302 to

@@ -1,4 +1,4 @@
-// Password reset routes (API.md "Authentication"): request an emailed single-use link, confirm it.
+// Password reset routes (docs/api.md "Authentication"): request an emailed single-use link, confirm it.
 #include "accounts/password_reset.hpp"
 #include "app/app.hpp"
 #include "core/validation.hpp"

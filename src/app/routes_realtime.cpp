@@ -1,4 +1,4 @@
-// Real-time routes (API.md "Real-time events", docs/realtime.md): the WebSocket, its connect
+// Real-time routes (docs/api.md "Real-time events", docs/realtime.md): the WebSocket, its connect
 // tickets and the long-poll fallback. Handlers validate input and call one Realtime member.
 #include "accounts/permissions.hpp"
 #include "app/app.hpp"

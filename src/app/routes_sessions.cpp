@@ -1,4 +1,4 @@
-// Browser session routes (API.md "Authentication": POST and DELETE /api/v1/auth/session). Thin
+// Browser session routes (docs/api.md "Authentication": POST and DELETE /api/v1/auth/session). Thin
 // handlers over the Accounts session actions; the cookie itself is described in accounts/sessions.hpp.
 #include "accounts/accounts.hpp"
 #include "accounts/permissions.hpp"

@@ -1,4 +1,4 @@
-// Personal and bot token routes (API.md "Authentication": /auth/tokens). Handlers validate input,
+// Personal and bot token routes (docs/api.md "Authentication": /auth/tokens). Handlers validate input,
 // call one PersonalTokens action, and serialize the result; the secret appears only in the 201.
 #include "accounts/permissions.hpp"
 #include "accounts/personal_tokens.hpp"

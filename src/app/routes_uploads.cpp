@@ -1,4 +1,4 @@
-// Upload and download routes (API.md "Attachments"; docs/uploads.md). Handlers call one Uploads
+// Upload and download routes (docs/api.md "Uploads"; docs/uploads.md). Handlers call one Uploads
 // action and serialize the result; the upload's body is streamed (never buffered whole), and the
 // download is streamed from disk.
 #include "accounts/permissions.hpp"

@@ -1,4 +1,4 @@
-// Outgoing webhook routes (API.md "Webhooks and bots": /webhooks, /webhooks/{id},
+// Outgoing webhook routes (docs/api.md "Webhooks and bots": /webhooks, /webhooks/{id},
 // /webhooks/{id}/deliveries). Each is the signed-in user's own; webhooks/webhooks.hpp holds the rules.
 #include "accounts/permissions.hpp"
 #include "app/app.hpp"
@@ -260,7 +260,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                           {"attempts", schema::integer()},
                                                           {"last_status_code", schema::nullable(schema::integer())},
                                                           {"last_error", schema::nullable(schema::string())},
-                                                          {"next_attempt_at", schema::nullable(schema::string("date-time"))}}))}},
+                                                          {"next_attempt_at",
+                                                           schema::nullable(schema::string("date-time"))}}))}},
                .consumes = {},
                .permissions = own_webhooks});
 }

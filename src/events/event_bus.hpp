@@ -35,7 +35,7 @@ struct Event {
   std::shared_ptr<const std::string> data;      // the JSON of "data", shared by every recipient
   std::int64_t created_us = 0;                  // written at, µs since the Unix epoch (0: unknown)
 
-  // API.md's server frame {"id": position, "type": type, "data": data} as JSON text.
+  // docs/api.md's server frame {"id": position, "type": type, "data": data} as JSON text.
   std::string frame() const;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// Incoming webhooks (API.md "Webhooks and bots": POST /hooks/{token}): another system posts into
+// Incoming webhooks (docs/api.md "Webhooks and bots": POST /hooks/{token}): another system posts into
 // one conversation through a secret URL, as a bot user made for the webhook (users.is_bot, a
 // member of the conversation, unable to sign in). Managed by the conversation's owners and admins
 // under /conversations/{id}/incoming-webhooks; the token is shown once, at creation, and stored

@@ -5,7 +5,7 @@
 
 namespace parley::messaging {
 
-inline constexpr std::size_t kMaxBodyLength = 10'000;  // code points (API.md)
+inline constexpr std::size_t kMaxBodyLength = 10'000;  // code points (docs/api.md)
 inline constexpr std::size_t kMaxAttachmentsPerMessage = 10;
 inline constexpr std::size_t kMaxClientMsgIdLength = 64;
 inline constexpr std::size_t kMaxMembersPerRequest = 100;

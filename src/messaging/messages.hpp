@@ -61,7 +61,7 @@ class Messages {
 
   boost::asio::awaitable<MessageListing> list(http::Principal by, std::int64_t conversation_id,
                                               db::repositories::PageQuery query);
-  // API.md's page of messages as JSON text ({"results", "next", "previous"}), from the cache when
+  // docs/api.md's page of messages as JSON text ({"results", "next", "previous"}), from the cache when
   // one is configured (docs/caching.md: per conversation, viewer and query; invalidated by every
   // write to the conversation before the write returns). 404 unless the caller is a member.
   boost::asio::awaitable<std::string> page(http::Principal by, std::int64_t conversation_id,

@@ -1,5 +1,5 @@
 #pragma once
-// API.md's Conversation and Message objects as JSON, and their OpenAPI schemas.
+// docs/api.md's Conversation and Message objects as JSON, and their OpenAPI schemas.
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -35,7 +35,7 @@ boost::json::object conversation_event_json(const db::repositories::Conversation
 // {id, username, display_name}.
 boost::json::object sender_json(const db::repositories::User& user);
 
-// Everything API.md's Message shows, as loaded for one viewer.
+// Everything docs/api.md's Message shows, as loaded for one viewer.
 struct MessageView {
   db::repositories::Message message;
   db::repositories::User sender;

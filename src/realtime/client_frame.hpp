@@ -1,5 +1,5 @@
 #pragma once
-// The frames a client may send on the real-time socket (API.md "Real-time events"):
+// The frames a client may send on the real-time socket (docs/api.md "Real-time events"):
 //   {"type": "typing", "conversation_id": N}
 //   {"type": "presence", "status": "active" | "idle"}
 //   {"type": "ping"}

@@ -1,5 +1,5 @@
 #pragma once
-// The API shape of an attachment (API.md "Attachments"), for the upload response and for the
+// The API shape of an attachment (docs/api.md "Uploads"), for the upload response and for the
 // `attachments` of messages.
 #include "db/repositories/attachment_repository.hpp"
 

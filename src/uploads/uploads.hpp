@@ -1,5 +1,5 @@
 #pragma once
-// Upload and download actions (API.md "Attachments"; docs/uploads.md).
+// Upload and download actions (docs/api.md "Uploads"; docs/uploads.md).
 //
 //   Uploads uploads(db, {.dir = "var/uploads", .max_bytes = 25 << 20}, registry, logger);
 //   Attachment a = co_await uploads.do_upload(principal, content_type, req.body_stream());

@@ -1,5 +1,5 @@
 #pragma once
-// Outgoing webhooks (API.md "Webhooks and bots", docs/webhooks.md): a user registers a URL for
+// Outgoing webhooks (docs/api.md "Webhooks and bots", docs/webhooks.md): a user registers a URL for
 // event types, optionally of one conversation; every matching event they could see on their own
 // event stream is POSTed there, signed with the webhook's secret
 // (`Parley-Signature: t=<unix>,v1=<hex hmac-sha256(secret, t + "." + body)>`), retried with

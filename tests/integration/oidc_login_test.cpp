@@ -1,4 +1,4 @@
-// Sign-in with an OpenID provider end to end (issue 4 item 5; API.md "Authentication":
+// Sign-in with an OpenID provider end to end (issue 4 item 5; docs/api.md "Authentication":
 // GET /auth/oidc/{provider}/login and /callback): the real server (TestServer) configured with the
 // real oidc-provider that scripts/test-servers starts on loopback, driven like a browser. Skipped
 // when PARLEY_TEST_OIDC_ISSUER is unset; runs on SQLite and, with PARLEY_TEST_PG_URL, PostgreSQL.

@@ -1,4 +1,4 @@
-// Real-time events (API.md "Real-time events", docs/realtime.md): the WebSocket with its replay,
+// Real-time events (docs/api.md "Real-time events", docs/realtime.md): the WebSocket with its replay,
 // the long poll, tickets, typing, presence and malformed frames, against the real server on SQLite
 // and PostgreSQL.
 #include "messaging_fixture.hpp"

@@ -1,4 +1,4 @@
-// Browser sessions and CSRF (issue 4 item 3; API.md "Authentication"), against the real server on
+// Browser sessions and CSRF (issue 4 item 3; docs/api.md "Authentication"), against the real server on
 // SQLite and, when PARLEY_TEST_PG_URL is set, on a scratch PostgreSQL database.
 #include "harness.hpp"
 

@@ -1,4 +1,4 @@
-// Uploads and downloads (API.md "Attachments"; docs/uploads.md) over real HTTP against the
+// Uploads and downloads (docs/api.md "Uploads"; docs/uploads.md) over real HTTP against the
 // in-process server, on SQLite and, when PARLEY_TEST_PG_URL is set, PostgreSQL: multipart parsing,
 // type sniffing, hostile names, size limits, access checks, dropped clients, bounded memory.
 #include "harness.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Incoming webhooks (table incoming_webhooks, API.md "Webhooks and bots"): a secret URL that posts
+// Incoming webhooks (table incoming_webhooks, docs/api.md "Webhooks and bots"): a secret URL that posts
 // into one conversation as its own bot user (users.is_bot). The token is stored as its SHA-256.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
