@@ -9,6 +9,9 @@
 #include "db/erd.hpp"
 #include "db/migrations.hpp"
 #include "core/logging.hpp"
+#include "api/graphql/parley_schema.hpp"
+#include "graphql/printer.hpp"
+#include "graphql/sdl_builder.hpp"
 #include "http/openapi.hpp"
 #include "jobs/jobs.hpp"
 #include "jobs/worker.hpp"
@@ -335,6 +338,7 @@ int run_cli(int argc, char** argv) {
   check_cmd->add_flag("--markdown", markdown, "Print the table of every setting (for the README) and exit");
   auto* routes_cmd = cli.add_subcommand("routes", "Print the route table");
   auto* openapi_cmd = cli.add_subcommand("openapi", "Print the OpenAPI 3.1 document");
+  auto* graphql_schema_cmd = cli.add_subcommand("graphql-schema", "Print the GraphQL schema (SDL)");
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
   auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations (safe to run from many replicas)");
   auto* showmigrations_cmd = cli.add_subcommand("showmigrations", "List migrations and whether each is applied");
@@ -403,6 +407,11 @@ int run_cli(int argc, char** argv) {
                 << "\n";
       return 0;
     });
+  }
+  if (*graphql_schema_cmd) {
+    // The SDL as the engine built it (checked, printed canonically): needs no database or services.
+    std::cout << graphql::print_schema(*graphql::build_schema_or_throw(std::string(api::graphql::sdl())));
+    return 0;
   }
   if (*createsuperuser_cmd) return create_superuser_command(std::move(superuser));
   if (*migrate_cmd) return with_database(migrate);
