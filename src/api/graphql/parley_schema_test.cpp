@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "api/graphql/parley_schema.hpp"
+#include "core/error.hpp"
 #include "db/repositories/repo_test_fixture.hpp"
 #include "events/event_stream.hpp"
 #include "graphql/engine.hpp"
@@ -281,6 +282,39 @@ TEST_P(GraphqlSchemaTest, MutationsGoThroughTheActionsAndReportFieldErrorsInTheP
 }
 
 PARLEY_INSTANTIATE_REPO_TEST(GraphqlSchemaTest);
+
+TEST(GraphqlNames, SnakeCaseKeysBecomeCamelCaseAtEveryDepth) {
+  EXPECT_EQ(camel_case("client_msg_id"), "clientMsgId");
+  EXPECT_EQ(camel_case("id"), "id");
+  EXPECT_EQ(camel_case("non_field_errors"), "nonFieldErrors");
+  auto out = camelize(json::parse(R"({"sender":{"display_name":"A"},"reactions":[{"me":true,"emoji_code":1}],"x_y":[1]})"));
+  EXPECT_EQ(json::serialize(out), R"({"sender":{"displayName":"A"},"reactions":[{"me":true,"emojiCode":1}],"xY":[1]})");
+}
+
+TEST(GraphqlCursors, RoundTripAndRefuseForgeries) {
+  EXPECT_EQ(encode_cursor("message", 42), "message:42");
+  EXPECT_EQ(decode_cursor("message:42", "message", 1), std::vector<std::int64_t>{42});
+  EXPECT_EQ(decode_cursor(encode_cursor("conversation", 7, 9), "conversation", 2), (std::vector<std::int64_t>{7, 9}));
+  EXPECT_FALSE(decode_cursor("message:42", "conversation", 1));
+  EXPECT_FALSE(decode_cursor("message:42:1", "message", 1));
+  EXPECT_FALSE(decode_cursor("message:-1", "message", 1));
+  EXPECT_FALSE(decode_cursor("message:", "message", 1));
+  EXPECT_FALSE(decode_cursor("message:4x", "message", 1));
+  EXPECT_FALSE(decode_cursor("message:99999999999999999999", "message", 1));
+  EXPECT_FALSE(decode_cursor("messages:1", "message", 1));
+}
+
+TEST(GraphqlErrors, AppErrorsBecomeCodedErrorsAndOthersStayInternal) {
+  auto not_found = map_app_error(std::make_exception_ptr(AppError::not_found()));
+  ASSERT_TRUE(not_found);
+  EXPECT_EQ(not_found->code(), "NOT_FOUND");
+  EXPECT_EQ(not_found->extensions().at("status"), 404);
+  auto throttled = map_app_error(std::make_exception_ptr(AppError::too_many_requests(7)));
+  ASSERT_TRUE(throttled);
+  EXPECT_EQ(throttled->code(), "THROTTLED");
+  EXPECT_EQ(throttled->extensions().at("retryAfter"), "7");
+  EXPECT_FALSE(map_app_error(std::make_exception_ptr(std::runtime_error("secret detail"))));
+}
 
 }  // namespace
 }  // namespace parley::api::graphql
