@@ -358,10 +358,21 @@ json::array field_errors_json(const FieldErrors& errors) {
   return out;
 }
 
-// The payload of a mutation whose action refused its input with field errors.
+// The payload of a mutation that refused its input with field errors.
+json::object refused_payload(const FieldErrors& errors, const json::object& input) {
+  return json::object{{"errors", field_errors_json(errors)}, {"clientMutationId", client_mutation_id(input)}};
+}
+
+// ... refused by its action.
 json::object failed_payload(const AppError& error, const json::object& input) {
-  return json::object{{"errors", field_errors_json(error.field_errors())},
-                      {"clientMutationId", client_mutation_id(input)}};
+  return refused_payload(error.field_errors(), input);
+}
+
+// The payload of a mutation that succeeded: `fields` (e.g. the message) plus no errors.
+json::object done_payload(json::object fields, const json::object& input) {
+  fields["errors"] = json::array();
+  fields["clientMutationId"] = client_mutation_id(input);
+  return fields;
 }
 
 bool is_input_error(const AppError& error) { return error.status() == 400 && !error.field_errors().empty(); }
@@ -546,16 +557,12 @@ Awaitable send_message(const json::object& args, const gql::ResolveInfo& info, m
   if (!body && send.attachment_ids.empty()) errors["body"].push_back("This field is required.");
   if (body) send.body = std::move(*body);
   if (!errors.empty()) {
-    co_return gql::Value(json::object{{"errors", field_errors_json(errors)},
-                                      {"clientMutationId", client_mutation_id(input)}});
+    co_return gql::Value(refused_payload(errors, input));
   }
   json::object payload;
   try {
     auto sent = co_await messages.send(std::move(by), conversation_id, std::move(send));
-    payload = json::object{{"message", camelize(json::parse(sent.json))},
-                           {"created", sent.created},
-                           {"errors", json::array()},
-                           {"clientMutationId", client_mutation_id(input)}};
+    payload = done_payload({{"message", camelize(json::parse(sent.json))}, {"created", sent.created}}, input);
   } catch (const AppError& e) {
     if (!is_input_error(e)) throw;
     payload = failed_payload(e, input);
@@ -569,16 +576,12 @@ Awaitable edit_message(const json::object& args, const gql::ResolveInfo& info, m
   const auto id = id_arg(input, "id");
   std::string body(input.at("body").as_string());
   if (messaging::code_points(body) > messaging::kMaxBodyLength) {
-    FieldErrors errors{{"body", {"Ensure this field has no more than 10000 characters."}}};
-    co_return gql::Value(
-        json::object{{"errors", field_errors_json(errors)}, {"clientMutationId", client_mutation_id(input)}});
+    co_return gql::Value(refused_payload({{"body", {"Ensure this field has no more than 10000 characters."}}}, input));
   }
   json::object payload;
   try {
     auto view = co_await messages.edit(std::move(by), id, std::move(body));
-    payload = json::object{{"message", camelize(messaging::message_json(view))},
-                           {"errors", json::array()},
-                           {"clientMutationId", client_mutation_id(input)}};
+    payload = done_payload({{"message", camelize(messaging::message_json(view))}}, input);
   } catch (const AppError& e) {
     if (!is_input_error(e)) throw;
     payload = failed_payload(e, input);
@@ -591,9 +594,7 @@ Awaitable delete_message(const json::object& args, const gql::ResolveInfo& info,
   const auto& input = args.at("input").as_object();
   const auto id = id_arg(input, "id");
   co_await messages.remove(std::move(by), id);
-  co_return gql::Value(json::object{{"deletedMessageId", std::to_string(id)},
-                                    {"errors", json::array()},
-                                    {"clientMutationId", client_mutation_id(input)}});
+  co_return gql::Value(done_payload({{"deletedMessageId", std::to_string(id)}}, input));
 }
 
 Awaitable react(const json::object& args, const gql::ResolveInfo& info, messaging::Messages& messages, bool add) {
@@ -601,18 +602,14 @@ Awaitable react(const json::object& args, const gql::ResolveInfo& info, messagin
   const auto id = id_arg(input, "messageId");
   std::string emoji(input.at("emoji").as_string());
   if (!messaging::is_valid_emoji(emoji)) {
-    FieldErrors errors{{"emoji", {"Use an emoji or a shortcode such as thumbsup."}}};
-    co_return gql::Value(
-        json::object{{"errors", field_errors_json(errors)}, {"clientMutationId", client_mutation_id(input)}});
+    co_return gql::Value(refused_payload({{"emoji", {"Use an emoji or a shortcode such as thumbsup."}}}, input));
   }
   json::object payload;
   try {
     auto by = principal_of(info);
     co_await messages.react(by, id, std::move(emoji), add);
     auto view = co_await messages.get(std::move(by), id);
-    payload = json::object{{"message", camelize(messaging::message_json(view))},
-                           {"errors", json::array()},
-                           {"clientMutationId", client_mutation_id(input)}};
+    payload = done_payload({{"message", camelize(messaging::message_json(view))}}, input);
   } catch (const AppError& e) {
     if (!is_input_error(e)) throw;
     payload = failed_payload(e, input);
@@ -628,8 +625,7 @@ Awaitable mark_read(const json::object& args, const gql::ResolveInfo& info, mess
   json::object payload;
   try {
     auto count = co_await conversations.mark_read(std::move(by), conversation_id, message_id);
-    payload = json::object{
-        {"unread", unread_json(count)}, {"errors", json::array()}, {"clientMutationId", client_mutation_id(input)}};
+    payload = done_payload({{"unread", unread_json(count)}}, input);
   } catch (const AppError& e) {
     if (!is_input_error(e)) throw;
     payload = failed_payload(e, input);
