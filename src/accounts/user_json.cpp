@@ -20,16 +20,18 @@ boost::json::object settings_json(const db::repositories::UserSettings& settings
   return {{"email_notifications", settings.email_notifications}, {"timezone", settings.timezone}};
 }
 
-boost::json::value user_schema() {
+boost::json::value user_schema(EmailField email) {
   namespace schema = http::schema;
-  return schema::object({{"id", schema::integer()},
-                         {"username", schema::string()},
-                         {"display_name", schema::string()},
-                         {"role", schema::string()},
-                         {"is_active", schema::boolean()},
-                         {"created_at", schema::string("date-time")},
-                         {"last_seen_at", schema::nullable(schema::string("date-time"))},
-                         {"email", schema::string("email")}});
+  auto out = schema::object({{"id", schema::integer()},
+                             {"username", schema::string()},
+                             {"display_name", schema::string()},
+                             {"role", schema::string()},
+                             {"is_active", schema::boolean()},
+                             {"created_at", schema::string("date-time")},
+                             {"last_seen_at", schema::nullable(schema::string("date-time"))}});
+  if (email == EmailField::never) return out;
+  out.as_object()["properties"].as_object()["email"] = schema::string("email");
+  return email == EmailField::always ? out : schema::with_optional(std::move(out), {"email"});
 }
 
 }  // namespace parley::accounts

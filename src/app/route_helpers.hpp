@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "http/router.hpp"
 
 namespace parley {
 
@@ -27,6 +28,17 @@ std::optional<std::string> query_choice(std::string_view query, std::string_view
 
 // `text` percent-encoded for a query string value.
 std::string url_encode(std::string_view text);
+
+// The OpenAPI entries of the query parameters a route reads (RouteDoc::query).
+namespace query_doc {
+// `filters`, then `cursor` (opaque: follow `next` or `previous`) and `limit` (1 to 200, 50 by default).
+std::vector<http::QueryDoc> page(std::vector<http::QueryDoc> filters = {});
+// `limit` alone, for lists paged by an id (`before`, `after`).
+http::QueryDoc limit();
+http::QueryDoc integer(std::string name, std::string description, std::int64_t minimum = 1);
+http::QueryDoc text(std::string name, std::string description);
+http::QueryDoc choice(std::string name, std::initializer_list<std::string_view> choices, std::string description);
+}  // namespace query_doc
 
 // A JSON value of an optional: the value, or null.
 template <typename T>

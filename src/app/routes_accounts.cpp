@@ -4,6 +4,7 @@
 #include "accounts/permissions.hpp"
 #include "accounts/user_json.hpp"
 #include "app/app.hpp"
+#include "app/route_helpers.hpp"
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
@@ -72,7 +73,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"password", schema::string("password")},
                                                  {"display_name", schema::string()}},
                                                 {"username", "email", "password"}),
-               .responses = {{201, "The new user", accounts::user_schema()}},
+               .responses = {{201, "The new user", accounts::user_schema(accounts::EmailField::always)}},
                .rate_limit = "register",
                .analytics_event = "signup"});
 
@@ -139,12 +140,13 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                .request_schema = schema::object({{"refresh", schema::string()}}),
                .responses = {{204, "Logged out", json::value()}}});
 
-  auto me_doc = RouteDoc{.summary = "The caller's profile",
-                         .tags = {"users"},
-                         .auth = http::Auth::user,
-                         .responses = {{200, "The user, with email", accounts::user_schema()}},
-                         .consumes = {},
-                         .permissions = {accounts::authenticated()}};
+  auto me_doc =
+      RouteDoc{.summary = "The caller's profile",
+               .tags = {"users"},
+               .auth = http::Auth::user,
+               .responses = {{200, "The user, with email", accounts::user_schema(accounts::EmailField::always)}},
+               .consumes = {},
+               .permissions = {accounts::authenticated()}};
   router.add(
       Method::get, "/api/v1/users/me",
       [&accounts](Request& req) -> Awaitable {
@@ -178,7 +180,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
                                                  {"email", schema::string("email")},
                                                  {"password", schema::string("password")},
                                                  {"current_password", schema::string("password")}}),
-               .responses = {{200, "The updated user", accounts::user_schema()}},
+               .responses = {{200, "The updated user", accounts::user_schema(accounts::EmailField::always)}},
                .permissions = {accounts::authenticated()}});
 
   auto settings_schema =
@@ -240,14 +242,17 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
         }
         co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
       },
-      RouteDoc{.summary = "The user directory, filtered by ?search=, paginated by cursor",
-               .tags = {"users"},
-               .auth = http::Auth::user,
-               .responses = {{200, "A page of users",
-                              schema::object({{"results", schema::array(accounts::user_schema())},
-                                              {"next", schema::nullable(schema::string())}})}},
-               .consumes = {},
-               .permissions = {accounts::authenticated()}});
+      RouteDoc{
+          .summary = "The user directory, filtered by ?search=, paginated by cursor",
+          .tags = {"users"},
+          .auth = http::Auth::user,
+          .query = query_doc::page({query_doc::text("search", "Part of a username or display name")}),
+          .responses = {{200, "A page of users",
+                         schema::object(
+                             {{"results", schema::array(accounts::user_schema(accounts::EmailField::self_or_admin))},
+                              {"next", schema::nullable(schema::string())}})}},
+          .consumes = {},
+          .permissions = {accounts::authenticated()}});
 
   router.add(
       Method::get, "/api/v1/users/{id:int}",
@@ -260,7 +265,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
       RouteDoc{.summary = "One user",
                .tags = {"users"},
                .auth = http::Auth::user,
-               .responses = {{200, "The user", accounts::user_schema()}},
+               .responses = {{200, "The user", accounts::user_schema(accounts::EmailField::self_or_admin)}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 }

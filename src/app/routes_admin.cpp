@@ -89,12 +89,17 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
         }
         co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
       },
-      RouteDoc{.summary = "Every user with email, newest first; filter by ?role=, ?active=true|false, ?search=",
-               .tags = {"admin"},
-               .auth = http::Auth::admin,
-               .responses = {{200, "A page of users", page_schema(accounts::user_schema())}},
-               .consumes = {},
-               .permissions = {accounts::admin_only()}});
+      RouteDoc{
+          .summary = "Every user with email, newest first; filter by ?role=, ?active=true|false, ?search=",
+          .tags = {"admin"},
+          .auth = http::Auth::admin,
+          .query = query_doc::page(
+              {query_doc::choice("role", {"owner", "admin", "member", "guest"}, "Only this role"),
+               query_doc::choice("active", {"true", "false"}, "Only active, or only deactivated, users"),
+               query_doc::text("search", "Part of a username, display name or email")}),
+          .responses = {{200, "A page of users", page_schema(accounts::user_schema(accounts::EmailField::always))}},
+          .consumes = {},
+          .permissions = {accounts::admin_only()}});
 
   router.add(
       Method::get, "/api/v1/admin/users/{id:int}",
@@ -106,7 +111,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
       RouteDoc{.summary = "One user, with email",
                .tags = {"admin"},
                .auth = http::Auth::admin,
-               .responses = {{200, "The user", accounts::user_schema()}},
+               .responses = {{200, "The user", accounts::user_schema(accounts::EmailField::always)}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
 
@@ -131,7 +136,7 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
                .tags = {"admin"},
                .auth = http::Auth::admin,
                .request_schema = schema::object({{"role", schema::string()}, {"is_active", schema::boolean()}}),
-               .responses = {{200, "The updated user", accounts::user_schema()}},
+               .responses = {{200, "The updated user", accounts::user_schema(accounts::EmailField::always)}},
                .permissions = {accounts::admin_only()}});
 
   router.add(
@@ -170,6 +175,13 @@ void add_admin_routes(http::Router& router, accounts::Admin& admin) {
       RouteDoc{.summary = "Who did what to whom, when, from which IP; newest first, filter by actor, action, target",
                .tags = {"admin"},
                .auth = http::Auth::admin,
+               .query = {query_doc::integer("actor_id", "Only what this user did"),
+                         query_doc::text("action", "Only this action (user.login, conversation.create, ...)"),
+                         query_doc::choice("target_type",
+                                           {"user", "conversation", "message", "webhook", "token", "ip_rule", "job"},
+                                           "Only entries about this kind of target (with target_id)"),
+                         query_doc::integer("target_id", "Only entries about this target (with target_type)"),
+                         query_doc::integer("before", "Entries older than this id (from `next`)"), query_doc::limit()},
                .responses = {{200, "A page of audit entries", page_schema(audit_schema())}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});

@@ -102,8 +102,9 @@ json::object member_json(const messaging::MemberView& view) {
 }
 
 json::value member_schema() {
-  return schema::object(
-      {{"user", accounts::user_schema()}, {"role", schema::string()}, {"joined_at", schema::string("date-time")}});
+  return schema::object({{"user", accounts::user_schema(accounts::EmailField::never)},
+                         {"role", schema::string()},
+                         {"joined_at", schema::string("date-time")}});
 }
 
 json::object unread_json(const repo::UnreadCount& c) {
@@ -165,6 +166,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
                           "?kind=direct|group|channel, ?q= (name contains), ?cursor=, ?limit=",
                .tags = {"conversations"},
                .auth = http::Auth::user,
+               .query = query_doc::page({query_doc::choice("kind", {"direct", "group", "channel"}, "Only this kind"),
+                                         query_doc::text("q", "Part of the name (at most 80 characters)")}),
                .responses = {{200, "A page of conversations", page_schema(conversation_schema())}},
                .consumes = {},
                .permissions = member_only});
@@ -233,6 +236,7 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
       RouteDoc{.summary = "Public channels I can join (not archived, not banned from), by name; ?q= filters by name",
                .tags = {"conversations"},
                .auth = http::Auth::user,
+               .query = query_doc::page({query_doc::text("q", "Part of the name (at most 80 characters)")}),
                .responses = {{200, "A page of channels", page_schema(conversation_schema())}},
                .consumes = {},
                .permissions = {accounts::not_guest()}});
@@ -337,6 +341,7 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
       RouteDoc{.summary = "Members (not banned), by user id",
                .tags = {"conversations"},
                .auth = http::Auth::user,
+               .query = query_doc::page(),
                .responses = {{200, "A page of members", page_schema(member_schema())}},
                .consumes = {},
                .permissions = member_only});
@@ -402,6 +407,7 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
                           "banned user lifts the ban",
                .tags = {"conversations"},
                .auth = http::Auth::user,
+               .query = {query_doc::choice("ban", {"true", "false"}, "Also ban: the user cannot join again")},
                .responses = {{204, "Removed", json::value()}},
                .consumes = {},
                .permissions = member_only});

@@ -22,17 +22,22 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 namespace {
 
-json::value hook_schema() {
-  return schema::object({{"id", schema::integer()},
-                         {"conversation_id", schema::integer()},
-                         {"name", schema::string()},
-                         {"bot", schema::object({{"id", schema::integer()},
-                                                 {"username", schema::string()},
-                                                 {"display_name", schema::string()}})},
-                         {"created_by", schema::nullable(schema::integer())},
-                         {"created_at", schema::string("date-time")},
-                         {"token", schema::string()},
-                         {"url", schema::string()}});
+// hook_json's output; `created`: with the token and the URL, shown once, when it is created.
+json::value hook_schema(bool created) {
+  auto out = schema::object(
+      {{"id", schema::integer()},
+       {"conversation_id", schema::integer()},
+       {"name", schema::string()},
+       {"bot", schema::object(
+                   {{"id", schema::integer()}, {"username", schema::string()}, {"display_name", schema::string()}})},
+       {"created_by", schema::nullable(schema::integer())},
+       {"created_at", schema::string("date-time")}});
+  if (created) {
+    auto& properties = out.as_object()["properties"].as_object();
+    properties["token"] = schema::string();
+    properties["url"] = schema::string("uri");
+  }
+  return out;
 }
 
 json::object hook_json(const db::repositories::IncomingWebhook& h) {
@@ -74,7 +79,7 @@ void add_incoming_webhook_routes(http::Router& router, IncomingWebhooks& hooks, 
                .tags = {"webhooks"},
                .auth = http::Auth::user,
                .request_schema = schema::object({{"name", schema::string()}}, {"name"}),
-               .responses = {{201, "The webhook with its token and URL", hook_schema()}},
+               .responses = {{201, "The webhook with its token and URL", hook_schema(true)}},
                .permissions = managers});
 
   router.add(
@@ -89,7 +94,7 @@ void add_incoming_webhook_routes(http::Router& router, IncomingWebhooks& hooks, 
       RouteDoc{.summary = "The conversation's incoming webhooks (tokens are never shown again)",
                .tags = {"webhooks"},
                .auth = http::Auth::user,
-               .responses = {{200, "The webhooks", page_schema(hook_schema())}},
+               .responses = {{200, "The webhooks", page_schema(hook_schema(false))}},
                .consumes = {},
                .permissions = managers});
 

@@ -113,6 +113,7 @@ void add_ip_rule_routes(http::Router& router, accounts::IpRules& rules) {
       RouteDoc{.summary = "Every IP rule, expired ones included (`active` false), newest first",
                .tags = {"admin"},
                .auth = http::Auth::admin,
+               .query = query_doc::page(),
                .responses = {{200, "A page of IP rules", page_schema(ip_rule_schema())}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});
@@ -170,6 +171,7 @@ void add_ip_rule_routes(http::Router& router, accounts::IpRules& rules) {
                           "refuse your own address, unless ?force=true",
                .tags = {"admin"},
                .auth = http::Auth::admin,
+               .query = {query_doc::choice("force", {"true", "false"}, "Delete even if it would lock the caller out")},
                .responses = {{204, "Deleted", json::value()}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});

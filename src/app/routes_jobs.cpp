@@ -124,6 +124,7 @@ void add_job_routes(http::Router& router, jobs::Jobs& jobs) {
       RouteDoc{.summary = "Dead jobs (every attempt failed; `last_error` says why), newest first",
                .tags = {"admin"},
                .auth = http::Auth::admin,
+               .query = query_doc::page(),
                .responses = {{200, "A page of dead jobs", page_schema(job_schema())}},
                .consumes = {},
                .permissions = {accounts::admin_only()}});

@@ -92,6 +92,14 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                           "towards older ones",
                .tags = {"messages"},
                .auth = http::Auth::user,
+               .query = {query_doc::integer("before", "Messages before this id"),
+                         query_doc::integer("after", "Messages after this id", 0),
+                         query_doc::integer("around", "Messages around this id (it included)"),
+                         query_doc::integer("parent_id", "The replies of this thread, oldest first"),
+                         query_doc::integer("sender", "Only this sender's messages"),
+                         query_doc::text("since", "Only messages from this time on (RFC 3339, or a date)"),
+                         query_doc::text("until", "Only messages up to this time (RFC 3339, or a date)"),
+                         query_doc::limit()},
                .responses = {{200, "A page of messages", page_schema(message_schema())}},
                .consumes = {},
                .permissions = signed_in});
@@ -265,16 +273,25 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         json::value previous = offset > 0 ? url(std::max<std::int64_t>(0, offset - limit)) : json::value(nullptr);
         co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", previous}});
       },
-      RouteDoc{.summary = "Full-text search over the messages of my conversations, best match first, with "
-                          "highlighted snippets (<mark>, HTML-escaped). ?q= (words, \"phrases\", -exclusions, OR), "
-                          "?conversation_id=, ?sender=, ?before=, ?after= (RFC 3339 times)",
-               .tags = {"messages"},
-               .auth = http::Auth::user,
-               .responses = {{200, "A page of results", page_schema(search_result_schema())}},
-               .consumes = {},
-               .permissions = signed_in,
-               .rate_limit = "search",
-               .analytics_event = "search"});
+      RouteDoc{
+          .summary = "Full-text search over the messages of my conversations, best match first, with "
+                     "highlighted snippets (<mark>, HTML-escaped). ?q= (words, \"phrases\", -exclusions, OR), "
+                     "?conversation_id=, ?sender=, ?before=, ?after= (RFC 3339 times)",
+          .tags = {"messages"},
+          .auth = http::Auth::user,
+          .query = query_doc::page({{.name = "q",
+                                     .schema = schema::string(),
+                                     .description = "Words, \"phrases\", -exclusions and OR",
+                                     .required = true},
+                                    query_doc::integer("conversation_id", "Only in this conversation"),
+                                    query_doc::integer("sender", "Only this sender's messages"),
+                                    query_doc::text("before", "Only messages before this time (RFC 3339, or a date)"),
+                                    query_doc::text("after", "Only messages after this time (RFC 3339, or a date)")}),
+          .responses = {{200, "A page of results", page_schema(search_result_schema())}},
+          .consumes = {},
+          .permissions = signed_in,
+          .rate_limit = "search",
+          .analytics_event = "search"});
 
   router.add(
       Method::get, "/api/v1/conversations/{id:int}/export",

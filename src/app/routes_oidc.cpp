@@ -7,6 +7,7 @@
 #include "accounts/oidc_login.hpp"
 #include "accounts/sessions.hpp"
 #include "app/app.hpp"
+#include "app/route_helpers.hpp"
 #include "core/error.hpp"
 #include "http/cookies.hpp"
 #include "http/openapi.hpp"
@@ -55,6 +56,7 @@ void add_oidc_routes(http::Router& router, accounts::OidcLogin& login) {
                           "sets the __Host-parley_oidc cookie that binds the login to this browser (10 minutes). "
                           "Optional ?redirect_to=/path (same-origin path) is where the browser lands afterwards",
                .tags = {"auth"},
+               .query = {query_doc::text("redirect_to", "Where the browser lands afterwards: a path on this site")},
                .responses = {{302, "Redirect to the provider", json::value()}},
                .consumes = {}});
 
@@ -87,13 +89,17 @@ void add_oidc_routes(http::Router& router, accounts::OidcLogin& login) {
         response.headers.emplace_back("Set-Cookie", accounts::cleared_oidc_binding_cookie());
         co_return response;
       },
-      RouteDoc{.summary = "The provider's redirect back (?code=&state=[&iss=] or ?error=): verifies the login, links "
-                          "or creates the account, sets __Host-parley_session and __Host-parley_csrf, and redirects "
-                          "(302) to PARLEY_PUBLIC_URL",
-               .tags = {"auth"},
-               .responses = {{302, "Signed in: redirect to the web client", json::value()}},
-               .consumes = {},
-               .analytics_event = "login"});
+      RouteDoc{
+          .summary = "The provider's redirect back (?code=&state=[&iss=] or ?error=): verifies the login, links "
+                     "or creates the account, sets __Host-parley_session and __Host-parley_csrf, and redirects "
+                     "(302) to PARLEY_PUBLIC_URL",
+          .tags = {"auth"},
+          .query = {query_doc::text("code", "The authorization code"),
+                    query_doc::text("state", "The state Parley sent"), query_doc::text("iss", "The issuer (RFC 9207)"),
+                    query_doc::text("error", "The provider's refusal, instead of code")},
+          .responses = {{302, "Signed in: redirect to the web client", json::value()}},
+          .consumes = {},
+          .analytics_event = "login"});
 }
 
 }  // namespace parley

@@ -2,6 +2,7 @@
 // tickets and the long-poll fallback. Handlers validate input and call one Realtime member.
 #include "accounts/permissions.hpp"
 #include "app/app.hpp"
+#include "app/route_helpers.hpp"
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
@@ -78,6 +79,8 @@ void add_realtime_routes(http::Router& router, realtime::Realtime& realtime) {
                           "session cookie (same origin) or ?ticket=; ?last_event_id=N replays what came after N",
                .tags = {"realtime"},
                .auth = http::Auth::user,
+               .query = {query_doc::integer("last_event_id", "Replay the events after this id", 0),
+                         query_doc::text("ticket", "A ticket from POST /api/v1/realtime/ticket (browsers)")},
                .responses = {{101, "Switching protocols", {}}, {401, "Not authenticated", {}}},
                .consumes = {},
                .rate_limit = "realtime_connect"});
@@ -99,6 +102,10 @@ void add_realtime_routes(http::Router& router, realtime::Realtime& realtime) {
                           "(default 25, at most 60) for one; without last_event_id, the current position at once",
                .tags = {"realtime"},
                .auth = http::Auth::user,
+               .query = {query_doc::integer("last_event_id", "The events after this id", 0),
+                         {.name = "timeout",
+                          .schema = boost::json::object{{"type", "integer"}, {"minimum", 0}, {"default", 25}},
+                          .description = "Seconds to wait for an event (at most 60)"}},
                .responses = {{200, "Events and where to resume",
                               schema::object({{"events", schema::array(frame_schema())},
                                               {"last_event_id", schema::integer()}})}},

@@ -104,7 +104,8 @@ void add_folder(http::Router& router, const std::string& prefix, std::string_vie
                     .tags = {"console"},
                     .responses = {{200, what, schema::string()}, {304, "Not modified (If-None-Match)", nullptr}},
                     .consumes = {},
-                    .produces = ""};
+                    .produces = "",
+                    .in_openapi = false};
   };
   router.add(
       Method::get, prefix,
@@ -116,7 +117,8 @@ void add_folder(http::Router& router, const std::string& prefix, std::string_vie
       RouteDoc{.summary = "Redirects to " + prefix + "/",
                .tags = {"console"},
                .responses = {{301, "To " + prefix + "/", nullptr}},
-               .consumes = {}});
+               .consumes = {},
+               .in_openapi = false});
   router.add(
       Method::get, prefix + "/",
       [files, policy](Request& req) -> Awaitable { co_return serve(*files, "index.html", req, policy); },

@@ -77,7 +77,7 @@ void add_upload_routes(http::Router& router, uploads::Uploads& uploads) {
                           "SHA-256 (If-None-Match gives 304)",
                .tags = {"attachments"},
                .auth = http::Auth::user,
-               .responses = {{200, "The file's bytes", json::value()},
+               .responses = {{200, "The file's bytes", schema::string("binary")},
                              {304, "Not modified (If-None-Match)", json::value()},
                              {404, "No such file, or not yours to see", json::value()}},
                .consumes = {},

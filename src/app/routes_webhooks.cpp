@@ -24,18 +24,24 @@ using Awaitable = boost::asio::awaitable<Response>;
 
 namespace {
 
-json::value webhook_schema() {
-  return schema::object({{"id", schema::integer()},
-                         {"url", schema::string("uri")},
-                         {"events", schema::array(schema::string())},
-                         {"conversation_id", schema::nullable(schema::integer())},
-                         {"description", schema::string()},
-                         {"is_active", schema::boolean()},
-                         {"failing_since", schema::nullable(schema::string("date-time"))},
-                         {"disabled_reason", schema::nullable(schema::string())},
-                         {"secret", schema::string()},
-                         {"created_at", schema::string("date-time")},
-                         {"updated_at", schema::string("date-time")}});
+// When webhook_json's output carries the signing secret: on creation, after a rotation only
+// (PATCH with rotate_secret), or never (reads and lists).
+enum class SecretField { always, when_rotated, never };
+
+json::value webhook_schema(SecretField secret) {
+  auto out = schema::object({{"id", schema::integer()},
+                             {"url", schema::string("uri")},
+                             {"events", schema::array(schema::string())},
+                             {"conversation_id", schema::nullable(schema::integer())},
+                             {"description", schema::string()},
+                             {"is_active", schema::boolean()},
+                             {"failing_since", schema::nullable(schema::string("date-time"))},
+                             {"disabled_reason", schema::nullable(schema::string())},
+                             {"created_at", schema::string("date-time")},
+                             {"updated_at", schema::string("date-time")}});
+  if (secret == SecretField::never) return out;
+  out.as_object()["properties"].as_object()["secret"] = schema::string();
+  return secret == SecretField::always ? out : schema::with_optional(std::move(out), {"secret"});
 }
 
 json::object webhook_json(const repo::Webhook& w, const std::optional<std::string>& secret = std::nullopt) {
@@ -132,7 +138,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
       RouteDoc{.summary = "Your outgoing webhooks, newest first (secrets are never shown again)",
                .tags = {"webhooks"},
                .auth = http::Auth::user,
-               .responses = {{200, "A page of webhooks", page_schema(webhook_schema())}},
+               .query = query_doc::page(),
+               .responses = {{200, "A page of webhooks", page_schema(webhook_schema(SecretField::never))}},
                .consumes = {},
                .permissions = own_webhooks});
 
@@ -163,7 +170,7 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                  {"conversation_id", schema::nullable(schema::integer())},
                                                  {"description", schema::string()}},
                                                 {"url", "events"}),
-               .responses = {{201, "The webhook with its signing secret", webhook_schema()}},
+               .responses = {{201, "The webhook with its signing secret", webhook_schema(SecretField::always)}},
                .permissions = own_webhooks});
 
   router.add(
@@ -176,7 +183,7 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
       RouteDoc{.summary = "One of your webhooks",
                .tags = {"webhooks"},
                .auth = http::Auth::user,
-               .responses = {{200, "The webhook", webhook_schema()}},
+               .responses = {{200, "The webhook", webhook_schema(SecretField::never)}},
                .consumes = {},
                .permissions = own_webhooks});
 
@@ -213,7 +220,8 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                  {"description", schema::string()},
                                                  {"is_active", schema::boolean()},
                                                  {"rotate_secret", schema::boolean()}}),
-               .responses = {{200, "The webhook", webhook_schema()}},
+               .responses = {{200, "The webhook (with a new secret when rotated)",
+                              webhook_schema(SecretField::when_rotated)}},
                .permissions = own_webhooks});
 
   router.add(
@@ -252,6 +260,7 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                           "when the next attempt runs",
                .tags = {"webhooks"},
                .auth = http::Auth::user,
+               .query = query_doc::page(),
                .responses = {{200, "A page of deliveries",
                               page_schema(schema::object({{"id", schema::integer()},
                                                           {"event_id", schema::integer()},

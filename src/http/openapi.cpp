@@ -72,9 +72,33 @@ json::object problem_responses() {
       {"Unauthorized", problem_response("Not authenticated, or the credential expired or was revoked")},
       {"Forbidden", problem_response("Authenticated but not allowed (permissions, token scope, CSRF)")},
       {"NotFound", problem_response("Unknown, or not visible to the caller")},
+      {"NotAcceptable", problem_response("The request's Accept excludes every media type the operation produces")},
       {"ContentTooLarge", problem_response("The body is larger than the server accepts")},
       {"UnsupportedMediaType", problem_response("The body's Content-Type is not one the operation accepts")},
       {"TooManyRequests", problem_response("Throttled (code throttled); the request had no effect", true)}};
+}
+
+// Response bodies: the serializers write every field they declare (null when there is no value), so
+// every property of a response object is required, which gives generated clients non-optional
+// fields and lets a validating proxy catch a field that goes missing. A schema that lists its own
+// `required` (fields that are sometimes left out) keeps it.
+void require_every_property(json::value& schema) {
+  if (!schema.is_object()) return;
+  auto& o = schema.as_object();
+  if (auto* properties = o.if_contains("properties"); properties != nullptr && properties->is_object()) {
+    if (!o.contains("required") && !properties->as_object().empty()) {
+      json::array required;
+      for (const auto& [name, _] : properties->as_object()) required.emplace_back(name);
+      o["required"] = std::move(required);
+    }
+    for (auto& [_, property] : properties->as_object()) require_every_property(property);
+  }
+  if (auto* items = o.if_contains("items")) require_every_property(*items);
+  if (auto* additional = o.if_contains("additionalProperties")) require_every_property(*additional);
+  for (const char* key : {"anyOf", "oneOf", "allOf"}) {
+    if (auto* list = o.if_contains(key); list != nullptr && list->is_array())
+      for (auto& s : list->as_array()) require_every_property(s);
+  }
 }
 
 json::object operation(const Route& route) {
@@ -94,6 +118,11 @@ json::object operation(const Route& route) {
                               : json::object{{"type", "string"}};
     parameters.push_back(json::object{{"name", seg.text}, {"in", "path"}, {"required", true}, {"schema", schema}});
   }
+  for (const auto& q : doc.query) {
+    json::object parameter{{"name", q.name}, {"in", "query"}, {"required", q.required}, {"schema", q.schema}};
+    if (!q.description.empty()) parameter["description"] = q.description;
+    parameters.push_back(std::move(parameter));
+  }
   if (!parameters.empty()) op["parameters"] = std::move(parameters);
 
   if (doc.auth != Auth::none) {
@@ -111,8 +140,11 @@ json::object operation(const Route& route) {
   for (const auto& r : doc.responses) {
     json::object response{{"description", r.description}};
     if (!r.schema.is_null()) {
-      response["content"] = json::object{{doc.produces.empty() ? "application/json" : doc.produces,
-                                          json::object{{"schema", r.schema}}}};
+      json::value schema = r.schema;
+      require_every_property(schema);
+      // No declared type: the handler answers with whatever type the content has (downloads).
+      response["content"] =
+          json::object{{doc.produces.empty() ? "*/*" : doc.produces, json::object{{"schema", std::move(schema)}}}};
     }
     responses[std::to_string(r.status)] = std::move(response);
   }
@@ -126,12 +158,16 @@ json::object operation(const Route& route) {
     if (!responses.contains(key))
       responses[key] = json::object{{"$ref", "#/components/responses/" + std::string(component)}};
   };
-  if (takes_body || has_params || doc.auth != Auth::none) add_problem(400, "BadRequest");
+  if (takes_body || has_params || !doc.query.empty() || doc.auth != Auth::none) add_problem(400, "BadRequest");
   if (doc.auth != Auth::none) {
     add_problem(401, "Unauthorized");
     add_problem(403, "Forbidden");
   }
   if (has_params) add_problem(404, "NotFound");
+  // The content-type middleware refuses an Accept that allows none of the produced types (a
+  // bodiless success, 204, has nothing to negotiate).
+  const bool bodiless = !doc.responses.empty() && doc.responses.front().status == 204;
+  if (!doc.produces.empty() && !bodiless) add_problem(406, "NotAcceptable");
   if (takes_body) {
     add_problem(413, "ContentTooLarge");
     add_problem(415, "UnsupportedMediaType");
@@ -151,6 +187,7 @@ json::object operation(const Route& route) {
 json::object build_openapi(const Router& router, const ApiInfo& info) {
   json::object paths;
   for (const auto& route : router.routes()) {
+    if (!route->doc.in_openapi) continue;
     auto path = openapi_path(*route);
     auto& item = paths[path];
     if (!item.is_object()) item = json::object{};
@@ -221,6 +258,17 @@ json::value boolean() { return json::object{{"type", "boolean"}}; }
 json::value array(json::value items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
 json::value ref(std::string_view component) {
   return json::object{{"$ref", "#/components/schemas/" + std::string(component)}};
+}
+
+json::value with_optional(json::value object_schema, std::initializer_list<std::string_view> optional) {
+  auto& o = object_schema.as_object();
+  json::array required;
+  for (const auto& [name, _] : o.at("properties").as_object()) {
+    if (std::find(optional.begin(), optional.end(), std::string_view(name)) == optional.end())
+      required.emplace_back(name);
+  }
+  o["required"] = std::move(required);
+  return object_schema;
 }
 
 json::value nullable(json::value schema) {

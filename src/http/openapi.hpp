@@ -29,6 +29,9 @@ boost::json::value array(boost::json::value items);
 boost::json::value ref(std::string_view component);  // {"$ref": "#/components/schemas/<component>"}
 // The same schema, or null (OpenAPI 3.1: "type": ["string", "null"]; anyOf with null for a $ref).
 boost::json::value nullable(boost::json::value schema);
+// A response object whose properties are all present except `optional` ones (build_openapi makes
+// every property of a response object required unless the schema lists `required` itself).
+boost::json::value with_optional(boost::json::value object_schema, std::initializer_list<std::string_view> optional);
 }  // namespace schema
 
 }  // namespace parley::http

@@ -36,10 +36,19 @@ struct ResponseDoc {
   boost::json::value schema;  // null = no body
 };
 
+// A query parameter the handler reads (`?limit=50`), for the OpenAPI document.
+struct QueryDoc {
+  std::string name;
+  boost::json::value schema;
+  std::string description;
+  bool required = false;
+};
+
 struct RouteDoc {
   std::string summary;
   std::vector<std::string> tags;
   Auth auth = Auth::none;
+  std::vector<QueryDoc> query;
   boost::json::value request_schema;  // null = no body
   std::vector<ResponseDoc> responses;
   // Media types the route accepts for a body; the content-type middleware enforces it (415).
@@ -67,6 +76,9 @@ struct RouteDoc {
   // The analytics event a success of this route is ("signup", "message_sent", ...;
   // analytics/recorder.hpp); empty = none beyond the request itself.
   std::string analytics_event;
+  // Listed in the OpenAPI document. Off for the browser pages (the admin console, Swagger UI):
+  // HTML and scripts for people, not operations for API clients.
+  bool in_openapi = true;
 };
 
 struct Segment {
