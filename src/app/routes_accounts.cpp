@@ -1,6 +1,8 @@
 // Authentication and user routes (docs/api.md "Authentication" and "Users"). Handlers are thin: they
 // validate input, call one Accounts action or repository read, and serialize the result.
+#include "accounts/account_input.hpp"
 #include "accounts/accounts.hpp"
+#include "accounts/directory.hpp"
 #include "accounts/permissions.hpp"
 #include "accounts/user_json.hpp"
 #include "app/app.hpp"
@@ -159,16 +161,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
   router.add(
       Method::patch, "/api/v1/users/me",
       [&accounts](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        accounts::ProfileChange change;
-        change.display_name =
-            in.string("display_name", {.trim = true, .allow_blank = true, .max_length = 64, .single_line = true})
-                .to_optional();
-        change.email = in.email("email").to_optional();
-        change.password = in.string("password", {.max_length = 1024}).to_optional();
-        change.current_password = in.string("current_password", {.max_length = 1024}).to_optional();
-        in.finish();  // anything else (role, is_active, ...) is an unknown field: no mass assignment
+        auto change = accounts::read_profile_change(parse_json_body(req.body()));
         auto meta = RequestMeta::of(req);
         auto user = co_await accounts.do_update_profile(principal(req).user_id, std::move(change), std::move(meta));
         co_return Response::json(accounts::user_json(user, true));
@@ -202,13 +195,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
   router.add(
       Method::patch, "/api/v1/users/me/settings",
       [&accounts](Request& req) -> Awaitable {
-        static const Pattern kTimezone("[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}", "Use an IANA time zone name.");
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        db::repositories::SettingsUpdate update;
-        update.email_notifications = in.enumeration("email_notifications", {"all", "mentions", "none"}).to_optional();
-        update.timezone = in.string("timezone", {.max_length = 64, .pattern = &kTimezone}).to_optional();
-        in.finish();
+        auto update = accounts::read_settings_update(parse_json_body(req.body()));
         auto settings = co_await accounts.users().update_settings(accounts.database(), principal(req).user_id, update);
         co_return Response::json(accounts::settings_json(settings));
       },
@@ -225,19 +212,14 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
         auto search = query_param(req.query(), "search").value_or("");
         auto after = query_int(req.query(), "cursor", {.min = 1});
         auto limit = query_int(req.query(), "limit", {.min = 1, .max = 200}).value_or(50);
-        // Guests see only the people they share a conversation with.
-        std::optional<std::int64_t> visible_to;
-        if (principal(req).role == "guest") visible_to = principal(req).user_id;
-        auto users = co_await accounts.users().search(accounts.database(), search, after, static_cast<int>(limit) + 1,
-                                                      visible_to);
-        bool more = users.size() > static_cast<std::size_t>(limit);
-        if (more) users.pop_back();
+        auto by = principal(req);
+        auto page = co_await accounts::list_users(accounts.database(), accounts.users(), std::move(by), search, after,
+                                                  static_cast<int>(limit));
         json::array results;
-        bool admin = principal(req).is_admin();
-        for (const auto& u : users) results.push_back(accounts::user_json(u, admin));
+        for (const auto& u : page.users) results.push_back(accounts::user_json(u, page.with_email));
         json::value next = nullptr;
-        if (more) {
-          next = "/api/v1/users?cursor=" + std::to_string(users.back().id) + "&limit=" + std::to_string(limit) +
+        if (page.more) {
+          next = "/api/v1/users?cursor=" + std::to_string(page.users.back().id) + "&limit=" + std::to_string(limit) +
                  (search.empty() ? "" : "&search=" + boost::urls::encode(search, boost::urls::unreserved_chars));
         }
         co_return Response::json(json::object{{"results", std::move(results)}, {"next", next}, {"previous", nullptr}});
@@ -257,10 +239,9 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
   router.add(
       Method::get, "/api/v1/users/{id:int}",
       [&accounts](Request& req) -> Awaitable {
-        auto user = co_await accounts.users().find_by_id(accounts.database(), req.int_param("id"));
-        if (!user) throw AppError::not_found();
-        bool with_email = principal(req).is_admin() || principal(req).user_id == user->id;
-        co_return Response::json(accounts::user_json(*user, with_email));
+        auto by = principal(req);
+        auto found = co_await accounts::get_user(accounts.database(), accounts.users(), std::move(by), req.int_param("id"));
+        co_return Response::json(accounts::user_json(found.user, found.with_email));
       },
       RouteDoc{.summary = "One user",
                .tags = {"users"},

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
+#include "messaging/conversation_input.hpp"
 #include "messaging/input_rules.hpp"
 #include "messaging/views.hpp"
 
@@ -116,20 +117,6 @@ json::value unread_schema() {
       {{"id", schema::integer()}, {"unread_count", schema::integer()}, {"mention_count", schema::integer()}});
 }
 
-// `name` of a group or channel: 1 to 80 characters on one line, trimmed.
-Field<std::string> read_name(ObjectReader& in, bool nullable) {
-  return in.string("name", {.nullable = nullable,
-                            .trim = true,
-                            .min_length = 1,
-                            .max_length = messaging::kMaxConversationName,
-                            .single_line = true});
-}
-
-Field<std::string> read_topic(ObjectReader& in) {
-  return in.string("topic",
-                   {.trim = true, .allow_blank = true, .max_length = messaging::kMaxTopic, .single_line = true});
-}
-
 std::vector<http::ResponseDoc> conversation_response(int status, std::string description) {
   return {{status, std::move(description), conversation_schema()}};
 }
@@ -175,21 +162,7 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
   router.add(
       Method::post, "/api/v1/conversations",
       [&conversations](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        messaging::NewConversationInput input;
-        auto kind = in.enumeration("kind", {"direct", "group", "channel"}, {.required = true});
-        auto name = read_name(in, true);
-        auto topic = read_topic(in);
-        auto visibility = in.enumeration("visibility", {"public", "private"});
-        auto members = in.integer_list(
-            "member_ids", {.max_items = messaging::kMaxMembersPerRequest, .min = 1, .max = kMaxSafeInteger});
-        in.finish();
-        input.kind = *kind;
-        if (name) input.name = *name;
-        if (topic) input.topic = *topic;
-        if (visibility) input.visibility = *visibility;
-        if (members) input.member_ids = *members;
+        auto input = messaging::read_new_conversation(parse_json_body(req.body()));
         auto by = *req.principal;
         auto created = co_await conversations.create(std::move(by), std::move(input));
         co_return Response::json(conversation_json(created.conversation), created.created ? 201 : 200);
@@ -258,14 +231,7 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
   router.add(
       Method::patch, "/api/v1/conversations/{id:int}",
       [&conversations](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto name = read_name(in, false);
-        auto topic = read_topic(in);
-        in.finish();
-        repo::ConversationUpdate update;
-        if (name) update.name = *name;
-        if (topic) update.topic = *topic;
+        auto update = messaging::read_conversation_update(parse_json_body(req.body()));
         auto by = *req.principal;
         auto summary = co_await conversations.update(std::move(by), req.int_param("id"), std::move(update));
         co_return Response::json(conversation_json(summary));
@@ -349,19 +315,10 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
   router.add(
       Method::post, "/api/v1/conversations/{id:int}/members",
       [&conversations](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto ids = in.integer_list("user_ids", {.required = true,
-                                                .min_items = 1,
-                                                .max_items = messaging::kMaxMembersPerRequest,
-                                                .min = 1,
-                                                .max = kMaxSafeInteger});
-        auto role = in.enumeration("role", {"member", "admin"});
-        in.finish();
+        auto adding = messaging::read_members_to_add(parse_json_body(req.body()));
         auto by = *req.principal;
-        std::string member_role = role ? *role : "member";  // (GCC 12: no temporaries inside co_await)
-        auto added = co_await conversations.add_members(std::move(by), req.int_param("id"), std::move(*ids),
-                                                        std::move(member_role));
+        auto added = co_await conversations.add_members(std::move(by), req.int_param("id"), std::move(adding.user_ids),
+                                                        std::move(adding.role));
         json::array results;
         for (const auto& m : added) results.push_back(member_json(m));
         co_return Response::json(json::object{{"results", std::move(results)}});
@@ -378,13 +335,10 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
   router.add(
       Method::patch, "/api/v1/conversations/{id:int}/members/{user_id:int}",
       [&conversations](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto role = in.enumeration("role", {"owner", "admin", "member"}, {.required = true});
-        in.finish();
+        auto role = messaging::read_member_role(parse_json_body(req.body()));
         auto by = *req.principal;
         auto member =
-            co_await conversations.set_member_role(std::move(by), req.int_param("id"), req.int_param("user_id"), *role);
+            co_await conversations.set_member_role(std::move(by), req.int_param("id"), req.int_param("user_id"), role);
         co_return Response::json(member_json(member));
       },
       RouteDoc{.summary = "Change a member's role (owner or admin; only owners grant or take ownership)",

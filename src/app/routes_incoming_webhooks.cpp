@@ -5,6 +5,7 @@
 #include "app/route_helpers.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
+#include "messaging/conversation_input.hpp"
 #include "messaging/input_rules.hpp"
 
 #include <boost/json.hpp>
@@ -59,15 +60,9 @@ void add_incoming_webhook_routes(http::Router& router, IncomingWebhooks& hooks, 
   router.add(
       Method::post, "/api/v1/conversations/{id:int}/incoming-webhooks",
       [&hooks, &public_url](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto name = in.string("name", {.required = true,
-                                       .trim = true,
-                                       .max_length = IncomingWebhooks::kMaxNameLength,
-                                       .single_line = true});
-        in.finish();
+        auto name = messaging::read_incoming_webhook_name(parse_json_body(req.body()));
         auto by = *req.principal;
-        auto created = co_await hooks.do_create(by, req.int_param("id"), *name);
+        auto created = co_await hooks.do_create(by, req.int_param("id"), std::move(name));
         auto out = hook_json(created.hook);
         // The token is the credential, shown this once; the URL is on PARLEY_PUBLIC_URL.
         out["url"] = public_url + "/hooks/" + created.token;

@@ -54,9 +54,16 @@ json::value search_result_schema() {
   return schema::object({{"message", message_schema()}, {"snippet", schema::string()}, {"rank", schema::number()}});
 }
 
-// The body of a message: Markdown, at most 10,000 characters (checked again by the action).
+// The body of a message (Markdown); its rules are the action's (messaging::send_input_errors).
 Field<std::string> read_body(ObjectReader& in, bool required) {
-  return in.string("body", {.required = required, .allow_blank = true, .max_length = messaging::kMaxBodyLength});
+  return in.string("body", {.required = required, .allow_blank = true});
+}
+
+// The action's rule violations, added to the shape errors `in` collected so one problem lists all.
+void add_errors(ObjectReader& in, const FieldErrors& errors) {
+  for (const auto& [field, messages] : errors) {
+    for (const auto& message : messages) in.add_error(field, message);
+  }
 }
 
 }  // namespace
@@ -111,20 +118,16 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         ObjectReader in(body);
         auto text = read_body(in, false);
         auto parent = in.integer("parent_id", {.nullable = true, .min = 1});
-        auto client_id = in.string("client_msg_id", {.nullable = true, .max_length = messaging::kMaxClientMsgIdLength});
-        if (client_id && !messaging::is_valid_client_msg_id(*client_id)) {
-          in.add_error("client_msg_id", "Use 1 to 64 visible ASCII characters.");
-        }
-        auto attachments = in.integer_list(
-            "attachment_ids",
-            {.max_items = messaging::kMaxAttachmentsPerMessage, .min = 1, .max = kMaxSafeInteger, .unique = true});
-        if (!text && !(attachments && !attachments->empty())) in.add_error("body", "This field is required.");
-        in.finish();
+        auto client_id = in.string("client_msg_id", {.nullable = true, .allow_blank = true});
+        auto attachments = in.integer_list("attachment_ids", {.min = 1, .max = kMaxSafeInteger});
         messaging::SendInput input;
+        input.has_body = static_cast<bool>(text);
         if (text) input.body = *text;
         if (parent) input.parent_id = *parent;
         if (client_id) input.client_msg_id = *client_id;
         if (attachments) input.attachment_ids = *attachments;
+        add_errors(in, messaging::send_input_errors(input));
+        in.finish();
         auto by = *req.principal;
         auto sent = co_await messages.send(std::move(by), req.int_param("id"), std::move(input));
         auto response = Response::json_text(std::move(sent.json), 201);
@@ -165,6 +168,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
         auto body = parse_json_body(req.body());
         ObjectReader in(body);
         auto text = read_body(in, true);
+        if (text) add_errors(in, messaging::edit_input_errors(*text));
         in.finish();
         auto by = *req.principal;
         auto view = co_await messages.edit(std::move(by), req.int_param("id"), std::move(*text));

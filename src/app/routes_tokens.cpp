@@ -1,5 +1,6 @@
 // Personal and bot token routes (docs/api.md "Authentication": /auth/tokens). Handlers validate input,
 // call one PersonalTokens action, and serialize the result; the secret appears only in the 201.
+#include "accounts/account_input.hpp"
 #include "accounts/permissions.hpp"
 #include "accounts/personal_tokens.hpp"
 #include "app/app.hpp"
@@ -8,8 +9,6 @@
 #include "http/openapi.hpp"
 
 #include <boost/json.hpp>
-
-#include <algorithm>
 
 namespace parley {
 
@@ -52,35 +51,6 @@ json::value token_schema(bool with_secret) {
   return s;
 }
 
-// `scopes`: a non-empty array of distinct names from accounts::kTokenScopes.
-std::vector<std::string> read_scopes(ObjectReader& in) {
-  std::vector<std::string> scopes;
-  const json::value* raw = in.raw("scopes");
-  if (raw == nullptr) {
-    in.add_error("scopes", "This field is required.");
-    return scopes;
-  }
-  if (!raw->is_array() || raw->as_array().empty()) {
-    in.add_error("scopes", "Give a non-empty list of scopes: read, write, admin.");
-    return scopes;
-  }
-  for (const auto& item : raw->as_array()) {
-    const auto* name = item.if_string();
-    auto known = std::begin(accounts::kTokenScopes);
-    auto end = std::end(accounts::kTokenScopes);
-    if (name == nullptr || std::find(known, end, std::string_view(*name)) == end) {
-      in.add_error("scopes", "Each scope must be one of read, write, admin.");
-      return {};
-    }
-    if (std::find(scopes.begin(), scopes.end(), std::string_view(*name)) != scopes.end()) {
-      in.add_error("scopes", "Scopes must not repeat.");
-      return {};
-    }
-    scopes.emplace_back(*name);
-  }
-  return scopes;
-}
-
 }  // namespace
 
 void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens) {
@@ -102,15 +72,7 @@ void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens) {
   router.add(
       Method::post, "/api/v1/auth/tokens",
       [&tokens](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        accounts::NewToken token;
-        auto name = in.string("name", {.required = true, .trim = true, .min_length = 1, .max_length = 100, .single_line = true});
-        token.scopes = read_scopes(in);
-        token.expires_in_days =
-            in.integer("expires_in_days", {.nullable = true, .min = 1, .max = accounts::kMaxTokenLifetimeDays}).to_optional();
-        in.finish();
-        token.name = *name;
+        auto token = accounts::read_new_token(parse_json_body(req.body()));
         // GCC 12 destroys temporaries inside a co_await expression twice: arguments are named locals.
         auto by = *req.principal;
         auto meta = RequestMeta::of(req);

@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
+#include "webhooks/webhook_input.hpp"
 #include "webhooks/webhooks.hpp"
 
 #include <boost/json.hpp>
@@ -80,36 +81,6 @@ json::object delivery_json(const repo::WebhookDelivery& d) {
       {"payload", ec ? json::value(nullptr) : std::move(payload)}};
 }
 
-// Reads "url" and "events" (every error at once, as field errors).
-std::optional<std::string> read_url(ObjectReader& in, bool required) {
-  auto url = in.string("url", {.required = required, .trim = true, .max_length = 2000, .single_line = true});
-  if (!url) return std::nullopt;
-  if (auto problem = Webhooks::url_problem(*url)) in.add_error("url", *problem);
-  return *url;
-}
-
-std::optional<std::vector<std::string>> read_events(ObjectReader& in, bool required) {
-  const json::value* raw = in.raw("events");
-  if (raw == nullptr) {
-    if (required) in.add_error("events", "This field is required.");
-    return std::nullopt;
-  }
-  if (!raw->is_array()) {
-    in.add_error("events", "Expected a list of event types.");
-    return std::nullopt;
-  }
-  std::vector<std::string> events;
-  for (const auto& item : raw->as_array()) {
-    if (!item.is_string()) {
-      in.add_error("events", "Expected a list of event types.");
-      return std::nullopt;
-    }
-    events.emplace_back(item.as_string());
-  }
-  if (auto problem = Webhooks::events_problem(events)) in.add_error("events", *problem);
-  return events;
-}
-
 std::string page_link(const std::string& base, std::int64_t cursor, std::int64_t limit) {
   return base + "?cursor=" + std::to_string(cursor) + "&limit=" + std::to_string(limit);
 }
@@ -146,17 +117,7 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
   router.add(
       Method::post, "/api/v1/webhooks",
       [&hooks](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        auto url = read_url(in, true);
-        auto events = read_events(in, true);
-        auto conversation = in.integer("conversation_id", {.nullable = true, .min = 1});
-        auto description = in.string("description", {.trim = true, .allow_blank = true, .max_length = 200});
-        in.finish();
-        webhooks::WebhookInput input{.url = *url,
-                                     .events = *events,
-                                     .conversation_id = conversation.to_optional(),
-                                     .description = description.value_or("")};
+        auto input = webhooks::read_webhook_input(parse_json_body(req.body()));
         auto by = *req.principal;
         auto created = co_await hooks.do_create(by, std::move(input));
         co_return Response::json(webhook_json(created.webhook, created.secret), 201);
@@ -190,21 +151,7 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
   router.add(
       Method::patch, "/api/v1/webhooks/{id:int}",
       [&hooks](Request& req) -> Awaitable {
-        auto body = parse_json_body(req.body());
-        ObjectReader in(body);
-        webhooks::WebhookPatch patch;
-        patch.url = read_url(in, false);
-        patch.events = read_events(in, false);
-        auto conversation = in.integer("conversation_id", {.nullable = true, .min = 1});
-        auto description = in.string("description", {.trim = true, .allow_blank = true, .max_length = 200});
-        auto active = in.boolean("is_active");
-        auto rotate = in.boolean("rotate_secret");
-        in.finish();
-        if (conversation.is_null()) patch.conversation_id = std::optional<std::int64_t>();
-        if (conversation) patch.conversation_id = std::optional<std::int64_t>(*conversation);
-        patch.description = description.to_optional();
-        patch.is_active = active.to_optional();
-        patch.rotate_secret = rotate.value_or(false);
+        auto patch = webhooks::read_webhook_patch(parse_json_body(req.body()));
         auto by = *req.principal;
         auto id = req.int_param("id");
         auto updated = co_await hooks.do_update(by, id, std::move(patch));

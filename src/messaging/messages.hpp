@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "db/repositories/message_repository.hpp"
 #include "db/repositories/search_repository.hpp"
 #include "http/request.hpp"
@@ -24,10 +25,19 @@ namespace parley::messaging {
 
 struct SendInput {
   std::string body;  // Markdown; at most kMaxBodyLength code points; may be empty with attachments
+  bool has_body = true;  // false: the client sent no body (required unless there are attachments)
   std::optional<std::int64_t> parent_id;
-  std::optional<std::string> client_msg_id;
-  std::vector<std::int64_t> attachment_ids;
+  std::optional<std::string> client_msg_id;  // 1 to 64 visible ASCII characters
+  std::vector<std::int64_t> attachment_ids;  // at most kMaxAttachmentsPerMessage, distinct
 };
+
+// The rules of a send's input (docs/api.md "Messages") as DRF field errors; empty when valid.
+// Messages::send throws them as a 400 validation error; REST's handler adds them to the errors of
+// the body's shape first, so one problem lists everything wrong with a request. Written once here
+// for every API (REST, GraphQL).
+FieldErrors send_input_errors(const SendInput& input);
+// The same for an edit's new body.
+FieldErrors edit_input_errors(std::string_view body);
 
 struct SentMessage {
   std::string json;      // the message as JSON text: the answer, and the data of its event
@@ -66,14 +76,16 @@ class Messages {
   // write to the conversation before the write returns). 404 unless the caller is a member.
   boost::asio::awaitable<std::string> page(http::Principal by, std::int64_t conversation_id,
                                            db::repositories::PageQuery query);
+  // 400 with send_input_errors() when the input breaks a rule.
   boost::asio::awaitable<SentMessage> send(http::Principal by, std::int64_t conversation_id, SendInput input);
   boost::asio::awaitable<MessageView> get(http::Principal by, std::int64_t message_id);
-  // Sender only, within the edit window, not deleted.
+  // Sender only, within the edit window, not deleted; 400 with edit_input_errors() first.
   boost::asio::awaitable<MessageView> edit(http::Principal by, std::int64_t message_id, std::string body);
   // Sender, conversation owner/admin, or site admin. Idempotent.
   boost::asio::awaitable<void> remove(http::Principal by, std::int64_t message_id);
   boost::asio::awaitable<std::vector<HistoryEntry>> history(http::Principal by, std::int64_t message_id);
   // Idempotent: adding a reaction twice or removing an absent one changes nothing and emits nothing.
+  // 400 invalid_emoji (no field errors: REST takes the emoji from the path) unless is_valid_emoji().
   boost::asio::awaitable<void> react(http::Principal by, std::int64_t message_id, std::string emoji, bool add);
   // Full-text search over the conversations the caller is a member of (query.viewer_id is set
   // here); `limit` results from `offset`.

@@ -114,7 +114,18 @@ awaitable<void> Webhooks::check_conversation(const http::Principal& by, std::int
   }
 }
 
+namespace {
+
+// Webhooks copy what their owner can read to another system: not for guests (REST's routes say
+// so too, with not_guest(); GraphQL has only this check).
+void require_not_guest(const http::Principal& by) {
+  if (by.role == "guest") throw AppError::forbidden("Guests cannot do this.");
+}
+
+}  // namespace
+
 awaitable<WebhookWithSecret> Webhooks::do_create(const http::Principal& by, WebhookInput input) {
+  require_not_guest(by);
   if (input.conversation_id) co_await check_conversation(by, *input.conversation_id);
   auto secret = new_secret();
   repo::WebhookFields fields{.conversation_id = input.conversation_id,
@@ -134,6 +145,7 @@ awaitable<std::vector<repo::Webhook>> Webhooks::list(const http::Principal& by, 
 }
 
 awaitable<repo::Webhook> Webhooks::owned(const http::Principal& by, std::int64_t id) {
+  require_not_guest(by);
   auto hook = co_await repository_.find(database_, id);
   // Someone else's webhook is as absent as a missing one: ids do not reveal others' hooks.
   if (!hook || hook->owner_id != by.user_id) throw AppError::not_found("No webhook with this id.");

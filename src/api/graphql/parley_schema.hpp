@@ -18,7 +18,10 @@
 #include "graphql/schema.hpp"
 #include "http/request.hpp"
 
+#include <boost/asio/awaitable.hpp>
+
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,10 +30,18 @@
 #include "db/database.hpp"
 #include "db/repositories/user_repository.hpp"
 
+namespace parley::accounts {
+class Accounts;
+class PersonalTokens;
+}  // namespace parley::accounts
 namespace parley::messaging {
 class Messages;
 class Conversations;
+class IncomingWebhooks;
 }  // namespace parley::messaging
+namespace parley::webhooks {
+class Webhooks;
+}
 
 namespace parley::api::graphql {
 
@@ -40,16 +51,32 @@ struct Services {
   db::repositories::UserRepository& users;
   messaging::Conversations& conversations;
   messaging::Messages& messages;
+  // The services of the other writes; a mutation whose service is null answers SERVICE_UNAVAILABLE.
+  accounts::Accounts* accounts = nullptr;                 // updateProfile, changePassword
+  accounts::PersonalTokens* personal_tokens = nullptr;    // create/revokePersonalToken
+  messaging::IncomingWebhooks* incoming_webhooks = nullptr;  // create/revokeIncomingWebhook
+  webhooks::Webhooks* webhooks = nullptr;                 // create/update/deleteWebhook
+  std::string public_url;  // PARLEY_PUBLIC_URL: the base of an incoming webhook's URL
 };
 
 // Per request: who asks (Request::context points at one). Resolvers refuse with UNAUTHENTICATED
 // when `principal` is empty.
 struct RequestContext {
   std::optional<http::Principal> principal;
+  // Takes one token of the rate-limit scope `scope` (rate_scopes(), e.g. "message_send") for the
+  // caller, as REST's RouteDoc::rate_limit does for a route; throws the 429 AppError when refused.
+  // Mutations call it through throttle() before their action. Empty: no limits (unit tests).
+  std::function<boost::asio::awaitable<void>(std::string_view scope)> throttle;
+  // The client's address (for actions that record it, as REST handlers pass req.client_ip).
+  std::string client_ip;
 };
 
+// The caller of the operation (RequestContext::principal); throws UNAUTHENTICATED (401) when there
+// is none.
+const http::Principal& principal_of(const parley::graphql::ResolveInfo& info);
+
 // The SDL, as `parley graphql-schema` prints it before wiring.
-std::string_view sdl();
+std::string sdl();
 
 // The schema with every resolver wired; throws std::invalid_argument when the SDL and the wiring
 // disagree (a start-up failure, never a request failure).
