@@ -5,12 +5,12 @@
 #include <algorithm>
 
 namespace parley::accounts {
-namespace {
-
 bool has_scope(const http::Principal& p, std::string_view scope) {
   if (p.via != http::Principal::Via::personal_token) return true;
   return std::find(p.scopes.begin(), p.scopes.end(), scope) != p.scopes.end();
 }
+
+namespace {
 
 const http::Principal& require_principal(const http::Request& req) {
   if (!req.principal) {

@@ -9,6 +9,11 @@
 
 namespace parley::accounts {
 
+// Whether `p` may act with `scope` (read, write, admin): always for access tokens and sessions,
+// for a personal token when it carries the scope. GraphQL asks read for queries and subscriptions,
+// write for mutations.
+bool has_scope(const http::Principal& p, std::string_view scope);
+
 // 401 without a principal; 403 when a personal token lacks the scope the method needs.
 http::Permission authenticated();
 // authenticated() plus role admin or owner (and the `admin` scope for personal tokens); else 403.

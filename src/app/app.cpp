@@ -273,6 +273,7 @@ App::App(Config config, std::shared_ptr<spdlog::logger> logger, std::function<vo
       uploads::UploadOptions{
           .dir = config_.upload_dir, .max_bytes = config_.upload_max_bytes, .threads = config_.upload_threads},
       registry_, *logger_);
+  make_graphql();
   register_routes(extra_routes);
   std::unique_ptr<http::Middleware> abuse_detector;
   if (config_.abuse_limit.enabled) {
@@ -311,6 +312,8 @@ App::~App() {
   // them (the server's acceptor, the PostgreSQL pool's timers and sockets, the hasher and mailer
   // pools) while they are, users before what they use.
   server_.reset();
+  graphql_transports_.reset();
+  graphql_.reset();
   realtime_.reset();
   redis_subscriber_.reset();
   redis_.reset();
@@ -352,6 +355,46 @@ App::~App() {
   logger_->flush();
 }
 
+namespace {
+
+// One token of the rate-limit scope `scope` for `subject`: what RouteDoc::rate_limit does for a
+// REST route, for a GraphQL operation (RequestContext::throttle). 429 when refused.
+asio::awaitable<void> take_rate_limit(ratelimit::RateLimiter* limiter, std::string subject, std::string scope) {
+  if (limiter == nullptr) co_return;
+  auto outcome = co_await limiter->take({}, scope, subject);
+  if (!outcome.allowed) {
+    throw AppError::too_many_requests(static_cast<int>(outcome.retry_after.count()))
+        .with_header("RateLimit-Policy", outcome.policy_field)
+        .with_header("RateLimit", outcome.state_field);
+  }
+}
+
+}  // namespace
+
+void App::make_graphql() {
+  if (!config_.run_api) return;
+  auto schema = api::graphql::build_schema({.database = *database_,
+                                             .users = accounts_->users(),
+                                             .conversations = *conversations_,
+                                             .messages = *messages_,
+                                             .hub = &realtime_->hub()});
+  parley::graphql::EngineOptions engine{.introspection = config_.graphql_introspection,
+                                        .map_exception = api::graphql::map_app_error};
+  engine.limits.max_depth = static_cast<std::size_t>(config_.graphql_max_depth);
+  engine.limits.max_cost = static_cast<std::size_t>(config_.graphql_max_cost);
+  graphql_ = std::make_unique<api::graphql::Service>(
+      std::move(schema), api::graphql::ServiceOptions{.engine = std::move(engine), .timeout = config_.graphql_timeout});
+  graphql_transports_ = std::make_unique<api::graphql::Transports>(api::graphql::Transports{
+      .service = *graphql_,
+      .authenticate = [this](std::string credential) -> asio::awaitable<http::Principal> {
+        co_return co_await accounts_->authenticate_bearer(credential);
+      },
+      .throttle_for = [this](const http::Principal& principal) {
+        return [limiter = rate_limiter_.get(), subject = "u" + std::to_string(principal.user_id)](
+                   std::string_view scope) { return take_rate_limit(limiter, subject, std::string(scope)); };
+      }});
+}
+
 void App::register_routes(const std::function<void(http::Router&)>& extra_routes) {
   add_operations_routes(router_, health_, metrics_, *operational_metrics_);
   if (!config_.run_api) return;  // `parley worker` / `scheduler`: probes and metrics only
@@ -371,6 +414,7 @@ void App::register_routes(const std::function<void(http::Router&)>& extra_routes
   add_realtime_routes(router_, *realtime_);
   add_analytics_routes(router_, *database_);
   add_static_routes(router_, config_.web_dir, *logger_);
+  add_graphql_routes(router_, *graphql_transports_);
   if (extra_routes) extra_routes(router_);
 }
 

@@ -2,6 +2,8 @@
 // The composition root: builds every service in dependency order and owns them. No globals; each
 // component receives what it needs by reference from here.
 #include "accounts/accounts.hpp"
+#include "api/graphql/service.hpp"
+#include "api/graphql/transport_ws.hpp"
 #include "accounts/admin.hpp"
 #include "accounts/credential_cache.hpp"
 #include "accounts/credential_invalidator.hpp"
@@ -103,6 +105,8 @@ class App {
   boost::asio::io_context& primary_context() noexcept { return pool_.primary(); }
 
  private:
+  // The GraphQL schema, engine and transports (API processes only).
+  void make_graphql();
   void register_routes(const std::function<void(http::Router&)>& extra_routes);
   // The jobs of modules above the job system: uploads.purge_orphans, messages.purge_deleted,
   // security.deny_ip (app/maintenance_tasks.cpp).
@@ -185,6 +189,10 @@ class App {
   std::unique_ptr<realtime::Realtime> realtime_;
   // File uploads and downloads (PARLEY_UPLOAD_*), with their own blocking pool.
   std::unique_ptr<uploads::Uploads> uploads_;
+  // GraphQL (docs/graphql.md): the schema over the actions, its engine, and what its HTTP and
+  // WebSocket transports share.
+  std::unique_ptr<api::graphql::Service> graphql_;
+  std::unique_ptr<api::graphql::Transports> graphql_transports_;
   http::IoPool pool_;
   std::unique_ptr<http::Server> server_;
   boost::asio::steady_timer log_flush_timer_;
@@ -239,6 +247,8 @@ void add_incoming_webhook_routes(http::Router& router, messaging::IncomingWebhoo
                                  const std::string& public_url);
 // The admin console at /admin/ and Swagger UI at /api/docs/, from PARLEY_WEB_DIR (app/routes_static.cpp).
 void add_static_routes(http::Router& router, const std::string& web_dir, spdlog::logger& logger);
+// POST and GET /graphql, and the graphql-transport-ws WebSocket on GET /graphql.
+void add_graphql_routes(http::Router& router, api::graphql::Transports& transport);
 // GET /api/v1/admin/analytics/daily and /summary (app/routes_analytics.cpp).
 void add_analytics_routes(http::Router& router, db::Database& database);
 // The configured mailer: the log file for PARLEY_MAIL_URL=log, SMTP otherwise (app/mailer.cpp).

@@ -410,7 +410,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*graphql_schema_cmd) {
     // The SDL as the engine built it (checked, printed canonically): needs no database or services.
-    std::cout << graphql::print_schema(*graphql::build_schema_or_throw(std::string(api::graphql::sdl())));
+    std::cout << graphql::print_schema(*graphql::build_schema_or_throw(api::graphql::sdl()));
     return 0;
   }
   if (*createsuperuser_cmd) return create_superuser_command(std::move(superuser));

@@ -289,6 +289,20 @@ std::vector<Setting> make_settings() {
        duration_field(&Config::presence_ttl), [](const Config& c) { return show_ms(c.presence_ttl); }},
       {"PARLEY_PRESENCE_SWEEP", "1s", "how often presence changes are sent (they are coalesced in between)", false,
        duration_field(&Config::presence_sweep), [](const Config& c) { return show_ms(c.presence_sweep); }},
+      {"PARLEY_GRAPHQL_INTROSPECTION", "1", "answer GraphQL introspection (__schema, __type; GraphiQL needs it); 0 "
+       "refuses it", false, bool_field(&Config::graphql_introspection),
+       [](const Config& c) { return std::string(c.graphql_introspection ? "1" : "0"); }},
+      {"PARLEY_GRAPHQL_TIMEOUT", "10s", "time limit of one GraphQL operation: fields not resolved by then answer "
+       "TIMEOUT", false, duration_range_field(&Config::graphql_timeout, std::chrono::milliseconds(100),
+                                             std::chrono::milliseconds(300000)),
+       [](const Config& c) { return show_ms(c.graphql_timeout); }},
+      {"PARLEY_GRAPHQL_MAX_DEPTH", "15", "deepest field nesting a GraphQL operation may have (QUERY_TOO_DEEP)", false,
+       int_range_field(&Config::graphql_max_depth, 2, 100),
+       [](const Config& c) { return std::to_string(c.graphql_max_depth); }},
+      {"PARLEY_GRAPHQL_MAX_COST", "20000", "highest cost of a GraphQL operation, computed before it runs: 1 per field, "
+       "times the first/last of each list above it (QUERY_TOO_COMPLEX)", false,
+       int_range_field(&Config::graphql_max_cost, 10, 10000000),
+       [](const Config& c) { return std::to_string(c.graphql_max_cost); }},
       {"PARLEY_DATABASE_URL", "sqlite:var/parley.db", "sqlite:<path> or postgresql://user:pass@host:port/db", true,
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          if (!v.starts_with("sqlite:") && !v.starts_with("postgresql://") && !v.starts_with("postgres://"))

@@ -59,6 +59,12 @@ struct Config {
   std::chrono::milliseconds presence_ttl{60000};
   std::chrono::milliseconds presence_sweep{1000};
 
+  // GraphQL (docs/graphql.md).
+  bool graphql_introspection = true;              // __schema/__type; turn off where the schema is private
+  std::chrono::milliseconds graphql_timeout{10000};  // fields unresolved by then answer TIMEOUT
+  int graphql_max_depth = 15;
+  int graphql_max_cost = 20000;
+
   std::string database_url = "sqlite:var/parley.db";
   std::optional<bool> auto_migrate;  // unset = on for SQLite, off otherwise
   std::string migrations_dir;        // empty = the source tree's migrations/

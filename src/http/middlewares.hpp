@@ -40,6 +40,10 @@ std::unique_ptr<Middleware> make_security_headers_middleware();
 std::unique_ptr<Middleware> make_error_middleware(spdlog::logger& logger);
 // Answers CORS preflights for the configured origins and decorates their actual responses.
 std::unique_ptr<Middleware> make_cors_middleware(std::vector<std::string> origins);
+// True when the Accept header `accept` allows the media type `type`: the most specific range
+// covering it decides, so "application/json;q=0, */*" refuses JSON (RFC 9110 12.5.1).
+bool accept_allows(std::string_view accept, std::string_view type);
+
 // 415 for a body the route does not accept, 406 when Accept excludes what the route produces.
 std::unique_ptr<Middleware> make_content_type_middleware();
 // 400 for a Host header outside the configured allowed hosts (empty list = any host); the probes

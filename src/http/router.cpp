@@ -198,7 +198,8 @@ boost::asio::awaitable<Response> Router::dispatch(Request& req) const {
     throw AppError::method_not_allowed(req.allow);
   }
   for (const auto& permission : req.route->doc.permissions) permission(req);
-  if (req.route->websocket) {
+  // A route with both a handler and a WebSocket factory (GET /graphql) upgrades when asked to.
+  if (req.route->websocket && (!req.route->handler || iequals(req.header("Upgrade"), "websocket"))) {
     if (!iequals(req.header("Upgrade"), "websocket"))
       throw AppError{426, "upgrade_required", "Upgrade required", "This endpoint only accepts WebSocket connections."}
           .with_header("Upgrade", "websocket");

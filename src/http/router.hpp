@@ -91,7 +91,9 @@ struct Route {
   std::string path;  // the template, e.g. "/api/v1/conversations/{id:int}"
   std::vector<Segment> segments;
   Handler handler;
-  WsFactory websocket;  // set for WebSocket routes (method GET)
+  // Set for WebSocket routes (method GET). With a handler too, a request that asks to upgrade
+  // gets the WebSocket and any other the handler (GET /graphql: queries and graphql-transport-ws).
+  WsFactory websocket;
   RouteDoc doc;
   std::size_t index = 0;  // position in the table, stable for the process (metrics cache key)
 };

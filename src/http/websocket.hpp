@@ -30,6 +30,9 @@ class WsConnection {
 class WsEndpoint {
  public:
   virtual ~WsEndpoint() = default;
+  // The subprotocol the handshake answers in Sec-WebSocket-Protocol (one the client offered);
+  // empty: none.
+  virtual std::string subprotocol() const { return {}; }
   virtual boost::asio::awaitable<void> on_open(WsConnection&) { co_return; }
   // One complete message. Throwing AppError closes the connection with 1008 (policy) or 1011.
   virtual boost::asio::awaitable<void> on_message(WsConnection& connection, std::string_view message, bool binary) = 0;

@@ -47,7 +47,10 @@ class WsSession final : public WsConnection, public Drainable, public std::enabl
     ws_.set_option(timeout);
     ws_.read_message_max(options_.ws_max_message_bytes);
     ws_.set_option(websocket::stream_base::decorator(
-        [request_id](websocket::response_type& res) { res.set("X-Request-Id", request_id); }));
+        [request_id, protocol = endpoint_->subprotocol()](websocket::response_type& res) {
+          res.set("X-Request-Id", request_id);
+          if (!protocol.empty()) res.set(boost::beast::http::field::sec_websocket_protocol, protocol);
+        }));
     auto [aec] = co_await ws_.async_accept(raw.message, tuple);
     if (aec) co_return;
     // The handshake request's headers are not needed any more, and the HTTP session that owns

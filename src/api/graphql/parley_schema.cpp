@@ -1,6 +1,8 @@
 // Parley's GraphQL schema: SDL and resolvers over the REST actions (see parley_schema.hpp).
 #include "api/graphql/parley_schema.hpp"
 
+#include "api/graphql/subscriptions.hpp"
+
 #include "accounts/account_input.hpp"
 #include "accounts/accounts.hpp"
 #include "accounts/directory.hpp"
@@ -49,6 +51,7 @@ constexpr std::string_view kSdl = R"(
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """An RFC 3339 date and time in UTC, such as 2026-12-05T02:10:00Z."""
@@ -1408,7 +1411,7 @@ gql::ScalarHooks date_time_hooks() {
 
 }  // namespace
 
-std::string sdl() { return std::string(kSdl); }
+std::string sdl() { return std::string(kSdl) + std::string(subscription_sdl()); }
 
 std::string camel_case(std::string_view snake) {
   std::string out;
@@ -1585,6 +1588,7 @@ std::shared_ptr<gql::Schema> build_schema(Services services) {
       return resolver(args, info, *actions);
     });
   }
+  wire_subscriptions(*schema, services.hub, conversations);
   return schema;
 }
 

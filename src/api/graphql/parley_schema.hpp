@@ -42,6 +42,9 @@ class IncomingWebhooks;
 namespace parley::webhooks {
 class Webhooks;
 }
+namespace parley::realtime {
+class Hub;
+}
 
 namespace parley::api::graphql {
 
@@ -51,6 +54,7 @@ struct Services {
   db::repositories::UserRepository& users;
   messaging::Conversations& conversations;
   messaging::Messages& messages;
+  realtime::Hub* hub = nullptr;  // subscriptions' events; null: subscriptions are refused
   // The services of the other writes; a mutation whose service is null answers SERVICE_UNAVAILABLE.
   accounts::Accounts* accounts = nullptr;                 // updateProfile, changePassword
   accounts::PersonalTokens* personal_tokens = nullptr;    // create/revokePersonalToken

@@ -43,8 +43,8 @@ bool refuses(std::string_view item) {
   return false;
 }
 
-// True when Accept allows `produces`: the most specific range covering it decides, so
-// "application/json;q=0, */*" refuses JSON (RFC 9110 12.5.1).
+}  // namespace
+
 bool accept_allows(std::string_view accept, std::string_view produces) {
   auto type = media_type(produces);
   int best = -1;
@@ -64,6 +64,8 @@ bool accept_allows(std::string_view accept, std::string_view produces) {
   }
   return allowed;
 }
+
+namespace {
 
 class ContentTypeMiddleware final : public Middleware {
  public:
