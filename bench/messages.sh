@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Messaging throughput, on SQLite and on PostgreSQL: an authenticated read of a 50-message page
-# (GET /api/v1/conversations/{id}/messages?limit=50) and a message send (POST, 201, a new message
+# (GET /api/v1/conversations/{id}/messages?limit=50), the same page through POST /graphql
+# (graphql-page), and a message send (POST, 201, a new message
 # every request), each with wrk -t2 -c64 for the duration (default 10s), against the Release server
 # in a production-like configuration (PARLEY_ENV=production: JSON access log on, written to a file).
 # Seeds 2 users, 1 group and 200 messages first. Any non-2xx answer or socket error fails the run.
@@ -220,6 +221,22 @@ bench_backend() {
 
   run_wrk "$name" page-read -H "Authorization: Bearer $token_a" \
     "$base/api/v1/conversations/$conversation_id/messages?limit=50"
+
+  # The same page through GraphQL (docs/graphql.md): the fields of the REST page, senders and
+  # reactions included; issue 14's goal is a cost within 1.5x of the REST page's.
+  cat >"$work/graphql-page.lua" <<LUA
+wrk.method = "POST"
+wrk.body = [[$(jq -nc --arg id "$conversation_id" '{query: "query Page($id: ID!) { conversation(id: $id) { messages(last: 50) { edges { cursor node { id body html createdAt editedAt parentId replyCount sender { id username displayName } reactions { emoji count me } mentions attachments { id filename url } } } pageInfo { hasPreviousPage startCursor } } } }", variables: {id: $id}}')]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/graphql-response+json"
+wrk.headers["Authorization"] = "Bearer $token_a"
+LUA
+  local edges
+  edges=$(curl -sS -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $token_a" \
+    --data-binary "$(awk '/^wrk.body/ {sub(/^wrk.body = \[\[/, ""); sub(/\]\]$/, ""); print}' "$work/graphql-page.lua")" \
+    "$base/graphql" | jq '.data.conversation.messages.edges | length')
+  [[ "$edges" == 50 ]] || fail "the GraphQL page holds $edges messages, not 50"
+  run_wrk "$name" graphql-page -s "$work/graphql-page.lua" "$base/graphql"
 
   local script="$work/send.lua" before after
   cat >"$script" <<LUA
