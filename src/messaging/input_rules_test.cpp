@@ -1,5 +1,7 @@
 #include "messaging/input_rules.hpp"
 
+#include "messaging/messages.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -40,6 +42,33 @@ TEST(InputRules, ClientMessageIds) {
   EXPECT_FALSE(is_valid_client_msg_id("has space"));
   EXPECT_FALSE(is_valid_client_msg_id("é"));
   EXPECT_FALSE(is_valid_client_msg_id(std::string(65, 'x')));
+}
+
+// The send and edit rules every API shares (Messages::send/edit throw them; REST adds them to its
+// shape errors), with REST's wording.
+TEST(InputRules, SendInputErrorsNameEveryBrokenRule) {
+  EXPECT_TRUE(send_input_errors(SendInput{.body = "hi"}).empty());
+  EXPECT_TRUE(send_input_errors(SendInput{.body = "", .attachment_ids = {1}}).empty());
+  EXPECT_EQ(send_input_errors(SendInput{.has_body = false}).at("body"),
+            std::vector<std::string>{"This field is required."});
+  EXPECT_TRUE(send_input_errors(SendInput{.has_body = false, .attachment_ids = {1}}).empty());
+  EXPECT_EQ(send_input_errors(SendInput{.body = " \n"}).at("body"),
+            std::vector<std::string>{"This field may not be blank."});
+  EXPECT_EQ(send_input_errors(SendInput{.body = std::string(10'001, 'x')}).at("body"),
+            std::vector<std::string>{"Ensure this field has no more than 10000 characters."});
+  auto errors = send_input_errors(
+      SendInput{.body = "x", .client_msg_id = "a b", .attachment_ids = {3, 1, 3}});
+  EXPECT_EQ(errors.at("client_msg_id"), std::vector<std::string>{"Use 1 to 64 visible ASCII characters."});
+  EXPECT_EQ(errors.at("attachment_ids"), std::vector<std::string>{"Duplicate values are not allowed."});
+  EXPECT_EQ(send_input_errors(SendInput{.body = "x", .client_msg_id = ""}).at("client_msg_id"),
+            std::vector<std::string>{"This field may not be blank."});
+  EXPECT_EQ(send_input_errors(SendInput{.body = "x", .client_msg_id = std::string(65, 'c')}).at("client_msg_id"),
+            std::vector<std::string>{"Ensure this field has no more than 64 characters."});
+  EXPECT_EQ(send_input_errors(SendInput{.body = "x", .attachment_ids = std::vector<std::int64_t>(11, 1)})
+                .at("attachment_ids"),
+            std::vector<std::string>{"Ensure this field has no more than 10 elements."});
+  EXPECT_TRUE(edit_input_errors("edited").empty());
+  EXPECT_EQ(edit_input_errors("").at("body"), std::vector<std::string>{"This field may not be blank."});
 }
 
 }  // namespace
