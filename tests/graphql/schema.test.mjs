@@ -12,7 +12,10 @@ import {
   findBreakingChanges,
   findDangerousChanges,
   getIntrospectionQuery,
+  Kind,
+  parse,
   printSchema,
+  validate,
   validateSchema,
 } from "graphql";
 
@@ -95,4 +98,26 @@ test("no breaking or dangerous change between them, either way", () => {
   assert.equal(changes(findBreakingChanges(introspected, printed)), "");
   assert.equal(changes(findDangerousChanges(printed, introspected)), "");
   assert.equal(changes(findDangerousChanges(introspected, printed)), "");
+});
+
+test("the examples of docs/graphql.md are valid against the schema", () => {
+  assert.ok(printed, "the SDL was built");
+  const markdown = readFileSync(new URL("../../docs/graphql.md", import.meta.url), "utf8");
+  const blocks = [...markdown.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
+  assert.ok(blocks.length > 0, "docs/graphql.md has graphql examples");
+  const invalid = [];
+  let operations = 0;
+  for (const block of blocks) {
+    // A block may show several documents one after the other: each operation is checked on its own,
+    // with the block's fragments.
+    const document = parse(block);
+    const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    for (const operation of document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION)) {
+      operations += 1;
+      const errors = validate(printed, { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] });
+      if (errors.length > 0) invalid.push(`${block.split("\n", 1)[0]} ...: ${messages(errors)}`);
+    }
+  }
+  console.log(`schema: docs/graphql.md's ${operations} example operations validate`);
+  assert.equal(invalid.join("\n"), "");
 });
