@@ -377,7 +377,12 @@ void App::make_graphql() {
                                              .users = accounts_->users(),
                                              .conversations = *conversations_,
                                              .messages = *messages_,
-                                             .hub = &realtime_->hub()});
+                                             .hub = &realtime_->hub(),
+                                             .accounts = accounts_.get(),
+                                             .personal_tokens = personal_tokens_.get(),
+                                             .incoming_webhooks = incoming_webhooks_.get(),
+                                             .webhooks = webhooks_.get(),
+                                             .public_url = config_.public_url});
   parley::graphql::EngineOptions engine{.introspection = config_.graphql_introspection,
                                         .map_exception = api::graphql::map_app_error};
   engine.limits.max_depth = static_cast<std::size_t>(config_.graphql_max_depth);
