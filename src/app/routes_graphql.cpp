@@ -106,9 +106,12 @@ json::value request_schema() {
                         {});
 }
 
+// Neither member is always there (a request error has no data, a success no errors):
+// with_optional keeps build_openapi from marking them required.
 json::value response_schema() {
-  return schema::object({{"data", schema::nullable(schema::object({}))}, {"errors", schema::array(schema::object({}))}},
-                        {});
+  return schema::with_optional(
+      schema::object({{"data", schema::nullable(schema::object({}))}, {"errors", schema::array(schema::object({}))}}),
+      {"data", "errors"});
 }
 
 }  // namespace
