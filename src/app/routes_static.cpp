@@ -1,11 +1,12 @@
-// The browser pages Parley serves (docs/operations.md, "Admin console" and "API docs"): the admin
-// console at /admin/ and Swagger UI at /api/docs/, each a flat folder of PARLEY_WEB_DIR read into
-// memory at start (a few files, about 2 MB with Swagger UI's bundle). They use the public API only.
+// The browser pages Parley serves (docs/operations.md, "Admin console", "API docs" and "GraphiQL"): the
+// admin console at /admin/, Swagger UI at /api/docs/ and GraphiQL at /graphiql/, each a flat folder of
+// PARLEY_WEB_DIR read into memory at start (a few files, about 2 MB each with Swagger UI's or GraphiQL's
+// bundle). They use the public API only.
 //
 // Each answer carries a strong ETag (If-None-Match gives 304) and `Cache-Control: no-cache` (revalidated,
 // so an upgrade is seen at once), and a Content-Security-Policy that allows this origin's scripts and
-// styles only: no inline script, no CDN. Swagger UI also sets inline style attributes, so its pages
-// allow inline styles.
+// styles only: no inline script, no CDN. Swagger UI and GraphiQL also set inline styles, so their
+// pages allow inline styles.
 #include <spdlog/logger.h>
 
 #include <filesystem>
@@ -36,6 +37,14 @@ constexpr std::string_view kConsolePolicy =
 constexpr std::string_view kDocsPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// GraphiQL: 'unsafe-inline' styles because its dialogs (settings, shortcuts) insert a <style> element
+// whose content varies with the scrollbar's width (no fixed hash); its stylesheet embeds its fonts as
+// data: URIs (font-src data:); connect-src 'self' covers POST /graphql and the graphql-transport-ws
+// socket to ws(s)://<this host>/graphql (CSP 3: 'self' matches ws/wss of the same host). Scripts stay
+// 'self' only: no inline script, no eval.
+constexpr std::string_view kGraphiqlPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 struct StaticFile {
   std::string content_type;
@@ -136,6 +145,7 @@ void add_static_routes(http::Router& router, const std::string& web_dir, spdlog:
   add_folder(router, "/admin", kConsolePolicy, load_folder(root / "admin", logger), "The admin console");
   add_folder(router, "/api/docs", kDocsPolicy, load_folder(root / "api-docs", logger),
              "Swagger UI for /api/schema.json");
+  add_folder(router, "/graphiql", kGraphiqlPolicy, load_folder(root / "graphiql", logger), "GraphiQL for /graphql");
 }
 
 }  // namespace parley

@@ -1,5 +1,5 @@
-// The admin console and Swagger UI in a real browser (Debian's Chromium, puppeteer-core), against a
-// running Parley. scripts/browser-test starts a private server and runs this file; by hand:
+// The admin console, Swagger UI and GraphiQL in a real browser (Debian's Chromium, puppeteer-core),
+// against a running Parley. scripts/browser-test starts a private server and runs this file; by hand:
 //
 //   PARLEY_TEST_URL=http://127.0.0.1:8000 PARLEY_TEST_ADMIN_LOGIN=admin PARLEY_TEST_ADMIN_PASSWORD=... \
 //     node --test tests/browser/admin_console.test.mjs
@@ -35,6 +35,7 @@ const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const DOCS_CSP = CONSOLE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+const GRAPHIQL_CSP = DOCS_CSP.replace("connect-src 'self'", "font-src data:; connect-src 'self'");
 
 const suffix = randomBytes(4).toString("hex");
 const member = {
@@ -417,6 +418,142 @@ describe("Swagger UI", () => {
       answer = await tryItOut(page, "post", "/api/v1/realtime/ticket");
       assert.match(answer.status, /^201/, `POST /api/v1/realtime/ticket answered ${answer.status}: ${answer.body}`);
       assert.match(answer.body, /ticket/);
+
+      assertNoProblems(page);
+    }));
+});
+
+// ---------------------------------------------------------------------------------------------
+// GraphiQL (web/graphiql, served at /graphiql/): the page loads without a console error or a CSP
+// violation, the editor renders, and queries run against /graphql with the browser session (init.js
+// adds X-CSRF-Token) and with a bearer token typed into the Headers editor.
+
+// The CodeMirror 5 editor inside `selector` (GraphiQL 3's editors are CodeMirror 5 instances).
+async function setEditor(page, selector, text) {
+  await page.waitForSelector(`${selector} .CodeMirror`);
+  await page.$eval(`${selector} .CodeMirror`, (element, value) => element.CodeMirror.setValue(value), text);
+}
+
+// Runs the query editor's operation; the result pane's text once it is non-empty and not the previous.
+async function runQuery(page) {
+  const before = await page.$eval(".graphiql-response .CodeMirror", (e) => e.CodeMirror.getValue());
+  await page.click(".graphiql-execute-button");
+  const handle = await page.waitForFunction(
+    (previous) => {
+      const value = document.querySelector(".graphiql-response .CodeMirror")?.CodeMirror.getValue() ?? "";
+      return value.trim() && value !== previous ? value : false;
+    },
+    {},
+    before,
+  );
+  return JSON.parse(await handle.jsonValue());
+}
+
+describe("GraphiQL", () => {
+  test("is served with its Content-Security-Policy", async () => {
+    const bare = await fetch(`${BASE}/graphiql`, { redirect: "manual" });
+    assert.equal(bare.status, 301);
+    assert.equal(bare.headers.get("location"), "/graphiql/");
+    const response = await fetch(`${BASE}/graphiql/`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-security-policy"), GRAPHIQL_CSP);
+    const html = await response.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, "no inline script");
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i, "no inline event handler");
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, "nothing from another origin");
+    for (const file of [
+      "react.production.min.js",
+      "react-dom.production.min.js",
+      "graphiql.min.js",
+      "graphiql.min.css",
+      "init.js",
+      "parley.css",
+      "favicon.svg",
+    ]) {
+      const answer = await fetch(`${BASE}/graphiql/${file}`);
+      assert.equal(answer.status, 200, file);
+      assert.equal(answer.headers.get("content-security-policy"), GRAPHIQL_CSP, file);
+    }
+  });
+
+  test("renders the editor and runs a query with the browser session", (t) =>
+    withPage(t, async (page) => {
+      // Signed in through the console: GraphiQL's POSTs go with the session cookie and need the
+      // X-CSRF-Token init.js adds.
+      await signIn(page, ADMIN_LOGIN, ADMIN_PASSWORD);
+      await visible(page, "#view-console");
+
+      const response = await page.goto(`${BASE}/graphiql`, { waitUntil: "domcontentloaded" });
+      assert.equal(response.status(), 200);
+      assert.equal(new URL(page.url()).pathname, "/graphiql/");
+      await visible(page, ".graphiql-container .graphiql-query-editor .CodeMirror");
+      await visible(page, ".graphiql-execute-button");
+      // The schema arrives by introspection: the documentation explorer lists the root types.
+      await page.click("button[aria-label='Show Documentation Explorer']");
+      await page.waitForFunction(
+        () => /Query/.test(document.querySelector(".graphiql-doc-explorer")?.textContent ?? ""),
+        { timeout: 30_000 },
+      );
+
+      await setEditor(page, ".graphiql-query-editor", "{ me { username } }");
+      const result = await runQuery(page);
+      assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+      assert.equal(result.data?.me?.username, ADMIN_LOGIN);
+
+      // The settings dialog (it inserts a <style> element: the policy's 'unsafe-inline' styles).
+      await page.click("button[aria-label='Open settings dialog']");
+      await visible(page, ".graphiql-dialog");
+      await page.keyboard.press("Escape");
+
+      assertNoProblems(page);
+    }));
+
+  test("runs a query with a bearer token from the Headers editor", (t) =>
+    withPage(t, async (page) => {
+      const token = await adminToken();
+      await page.goto(`${BASE}/graphiql/`, { waitUntil: "domcontentloaded" });
+      await visible(page, ".graphiql-container .graphiql-query-editor .CodeMirror");
+
+      // Without credentials `me` is refused: the error shows in the result pane.
+      await setEditor(page, ".graphiql-query-editor", "query Me { me { username } }");
+      let result = await runQuery(page);
+      assert.ok(result.errors?.length, `an error without credentials: ${JSON.stringify(result)}`);
+
+      await page.click(".graphiql-editor-tools button[data-name='headers']");
+      const headers = JSON.stringify({ Authorization: `Bearer ${token}` });
+      await setEditor(page, ".graphiql-editor-tool .graphiql-editor:not(.hidden)", headers);
+      result = await runQuery(page);
+      assert.equal(result.errors, undefined, JSON.stringify(result.errors));
+      assert.equal(result.data?.me?.username, ADMIN_LOGIN);
+      const shown = await page.$eval(".graphiql-response .CodeMirror", (e) => e.textContent);
+      assert.match(shown, new RegExp(`"username": "${ADMIN_LOGIN}"`), "the answer is in the result pane");
+
+      // A subscription over graphql-transport-ws (ws://<host>/graphql), authenticated by the same
+      // header in connection_init: messages posted through REST show up in the result pane.
+      const conversations = await call("GET", "/api/v1/conversations", { token });
+      const conversation = (conversations.results ?? conversations)[0];
+      assert.ok(conversation, "the admin is in a conversation");
+      const body = `GraphiQL subscription ${randomBytes(4).toString("hex")}`;
+      const subscription = "subscription Created { messageCreated { body sender { username } } }";
+      await setEditor(page, ".graphiql-query-editor", subscription);
+      await page.click(".graphiql-execute-button");
+      let delivered = false;
+      for (let attempt = 0; attempt < 20 && !delivered; attempt++) {
+        // The socket opens and subscribes asynchronously: post until one message arrives.
+        await call("POST", `/api/v1/conversations/${conversation.id}/messages`, { token, body: { body } });
+        delivered = await page
+          .waitForFunction(
+            (text) => document.querySelector(".graphiql-response .CodeMirror")?.CodeMirror.getValue().includes(text),
+            { timeout: 1_000 },
+            body,
+          )
+          .then(() => true)
+          .catch(() => false);
+      }
+      assert.ok(delivered, "a message posted through REST arrived in the subscription's result pane");
+      const event = JSON.parse(await page.$eval(".graphiql-response .CodeMirror", (e) => e.CodeMirror.getValue()));
+      assert.equal(event.data?.messageCreated?.sender?.username, ADMIN_LOGIN);
+      await page.click(".graphiql-execute-button"); // stops the subscription
 
       assertNoProblems(page);
     }));

@@ -1,6 +1,6 @@
-// The browser pages (app/routes_static.cpp): the admin console at /admin/ and Swagger UI at
-// /api/docs/, served from the repository's web/ folder with a strict Content-Security-Policy,
-// revalidated by ETag, and nothing outside their folders reachable.
+// The browser pages (app/routes_static.cpp): the admin console at /admin/, Swagger UI at /api/docs/
+// and GraphiQL at /graphiql/, served from the repository's web/ folder with a strict
+// Content-Security-Policy, revalidated by ETag, and nothing outside their folders reachable.
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
@@ -44,6 +44,23 @@ TEST_F(StaticRoutes, SwaggerUiRendersTheLiveSchema) {
   EXPECT_EQ(http_request(port(), "GET", "/api/docs/swagger-ui-bundle.js").status, 200);
   EXPECT_EQ(http_request(port(), "GET", "/api/docs/swagger-ui.css").status, 200);
   EXPECT_EQ(http_request(port(), "GET", "/api/schema.json").status, 200);
+}
+
+TEST_F(StaticRoutes, GraphiqlIsServedWithItsOwnPolicy) {
+  auto bare = http_request(port(), "GET", "/graphiql");
+  EXPECT_EQ(bare.status, 301);
+  EXPECT_EQ(bare.header("Location"), "/graphiql/");
+  auto page = http_request(port(), "GET", "/graphiql/");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const std::string policy(page.header("Content-Security-Policy"));
+  EXPECT_NE(policy.find("script-src 'self';"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("font-src data:;"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("unsafe-eval"), std::string::npos) << policy;
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "scripts come from files";
+  for (const char* file :
+       {"graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "init.js"}) {
+    EXPECT_EQ(http_request(port(), "GET", std::string("/graphiql/") + file).status, 200) << file;
+  }
 }
 
 TEST_F(StaticRoutes, NothingOutsideTheFoldersIsReachable) {
