@@ -432,6 +432,9 @@ describe("Swagger UI", () => {
 async function setEditor(page, selector, text) {
   await page.waitForSelector(`${selector} .CodeMirror`);
   await page.$eval(`${selector} .CodeMirror`, (element, value) => element.CodeMirror.setValue(value), text);
+  // GraphiQL parses the edited document (its operation name and kind) after a debounce: running
+  // before that sends the previous operation name, or POSTs a subscription instead of opening the socket.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
 }
 
 // Runs the query editor's operation; the result pane's text once it is non-empty and not the previous.
