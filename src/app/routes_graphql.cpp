@@ -51,24 +51,21 @@ Response respond(json::object body, bool graphql_response, int status) {
   return response;
 }
 
-// The status of a GraphQL response: 200 once the operation ran (it has "data"), else 400 for
-// graphql-response+json and 200 for application/json.
-int status_of(const json::object& body, bool graphql_response) {
-  return body.contains("data") || !graphql_response ? 200 : 400;
-}
+// The status of a GraphQL response whose operation did not run (no "data"): 400 for
+// graphql-response+json, 200 for application/json.
+int not_run_status(bool graphql_response) { return graphql_response ? 400 : 200; }
 
 Awaitable execute(gapi::Transports& transport, Request& req, gapi::Operation operation, bool is_get) {
   const bool graphql_response = wants_graphql_response(req.header("Accept"));
   auto& service = transport.service;
   auto text = service.query_text(operation);
-  if (auto* error = std::get_if<json::object>(&text)) {
-    const bool bad_request = (*error)["errors"].as_array().front().as_object()["extensions"].as_object()["code"] ==
-                             "BAD_REQUEST";
-    co_return respond(std::move(*error), graphql_response, bad_request ? 400 : status_of({}, graphql_response));
+  if (auto* refusal = std::get_if<gapi::Service::Refusal>(&text)) {
+    const int status = refusal->malformed ? 400 : not_run_status(graphql_response);
+    co_return respond(std::move(refusal->response), graphql_response, status);
   }
   auto prepared = service.engine().prepare(std::get<std::string>(text));
   if (!prepared.errors.empty()) {
-    co_return respond(gql::error_response(prepared.errors), graphql_response, status_of({}, graphql_response));
+    co_return respond(gql::error_response(prepared.errors), graphql_response, not_run_status(graphql_response));
   }
   const auto* selected = gapi::Service::select(*prepared.document, operation.operation_name);
   if (is_get && selected != nullptr && selected->operation == gql::OperationType::Mutation) {
@@ -89,7 +86,8 @@ Awaitable execute(gapi::Transports& transport, Request& req, gapi::Operation ope
                        .context = &context,
                        .deadline = std::chrono::steady_clock::now() + service.options().timeout};
   auto body = co_await service.engine().execute(prepared, std::move(request));
-  const int status = status_of(body, graphql_response);
+  // Variables that do not coerce, or no operation to run, fail before execution: no "data".
+  const int status = body.contains("data") ? 200 : not_run_status(graphql_response);
   co_return respond(std::move(body), graphql_response, status);
 }
 

@@ -86,17 +86,17 @@ json::object error_response(std::string message, std::string_view code) {
 Service::Service(std::shared_ptr<const gql::Schema> schema, ServiceOptions options)
     : options_(std::move(options)), engine_(std::move(schema), options_.engine) {}
 
-std::variant<std::string, json::object> Service::query_text(const Operation& operation) {
+std::variant<std::string, Service::Refusal> Service::query_text(const Operation& operation) {
   std::optional<std::string> hash;
   if (const auto* persisted = operation.extensions.if_contains("persistedQuery")) {
     const auto* object = persisted->if_object();
     const auto* version = object != nullptr ? object->if_contains("version") : nullptr;
     const auto* sha = object != nullptr ? object->if_contains("sha256Hash") : nullptr;
     if (version == nullptr || !version->is_number() || version->to_number<double>() != 1) {
-      return error_response("Unsupported persisted query version: use 1.", "PERSISTED_QUERY_NOT_SUPPORTED");
+      return Refusal{error_response("Unsupported persisted query version: use 1.", "PERSISTED_QUERY_NOT_SUPPORTED")};
     }
     if (sha == nullptr || !sha->is_string() || sha->as_string().size() != 64) {
-      return error_response("\"sha256Hash\" must be 64 hexadecimal digits.", "BAD_REQUEST");
+      return Refusal{error_response("\"sha256Hash\" must be 64 hexadecimal digits.", "BAD_REQUEST"), true};
     }
     hash = std::string(sha->as_string());
     for (auto& c : *hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -105,16 +105,16 @@ std::variant<std::string, json::object> Service::query_text(const Operation& ope
     if (hash) {
       // auth::token_hash is the lower-case hex SHA-256 of its argument.
       if (auth::token_hash(*operation.query) != *hash) {
-        return error_response("The query's SHA-256 hash is not the one given.", "PERSISTED_QUERY_HASH_MISMATCH");
+        return Refusal{error_response("The query's SHA-256 hash is not the one given.", "PERSISTED_QUERY_HASH_MISMATCH")};
       }
       remember(*hash, *operation.query);
     }
     return *operation.query;
   }
-  if (!hash) return error_response("The request has no \"query\".", "BAD_REQUEST");
+  if (!hash) return Refusal{error_response("The request has no \"query\".", "BAD_REQUEST"), true};
   std::lock_guard lock(mutex_);
   auto it = persisted_.find(*hash);
-  if (it == persisted_.end()) return error_response("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND");
+  if (it == persisted_.end()) return Refusal{error_response("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")};
   return *it->second;
 }
 

@@ -63,10 +63,16 @@ class Service {
   const parley::graphql::Engine& engine() const noexcept { return engine_; }
   const ServiceOptions& options() const noexcept { return options_; }
 
+  // Why there is no query text to run: the response to send, and whether the request was not a
+  // GraphQL request at all (no query, a malformed persistedQuery: 400 whatever the media type).
+  struct Refusal {
+    boost::json::object response;
+    bool malformed = false;
+  };
   // The query text of `operation`: its own (kept under its hash when it names one that matches),
-  // or the persisted query its hash names. Otherwise the error response to send:
-  // PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_HASH_MISMATCH, or BAD_REQUEST for no query at all.
-  std::variant<std::string, boost::json::object> query_text(const Operation& operation);
+  // or the persisted query its hash names. Otherwise PERSISTED_QUERY_NOT_FOUND,
+  // PERSISTED_QUERY_HASH_MISMATCH, PERSISTED_QUERY_NOT_SUPPORTED or (malformed) BAD_REQUEST.
+  std::variant<std::string, Refusal> query_text(const Operation& operation);
 
   // The operation `name` (or the only one) of a prepared document; null when there is none (the
   // engine reports it).

@@ -181,8 +181,8 @@ class TransportWsEndpoint final : public http::WsEndpoint,
     }
     auto& operation = std::get<Operation>(read);
     auto text = transport_.service.query_text(operation);
-    if (auto* response = std::get_if<json::object>(&text)) {
-      refuse(errors_of(*response));
+    if (auto* refusal = std::get_if<Service::Refusal>(&text)) {
+      refuse(errors_of(refusal->response));
       co_return;
     }
     auto prepared = transport_.service.engine().prepare(std::get<std::string>(text));
