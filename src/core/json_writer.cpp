@@ -1,5 +1,8 @@
 #include "core/json_writer.hpp"
 
+#include <boost/json.hpp>
+
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -94,9 +97,28 @@ void JsonWriter::close(char bracket) {
   first_.pop_back();
 }
 
+void append_camel_case(std::string& out, std::string_view snake) {
+  const std::size_t start = out.size();
+  bool upper = false;
+  for (char c : snake) {
+    if (c == '_' && out.size() > start) {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    upper = false;
+  }
+}
+
 void JsonWriter::key(std::string_view name) {
   separate();
-  append_json_string(out_, name);
+  if (keys_ == KeyCase::camel) {
+    std::string camel;  // keys are short: within the small-string buffer
+    append_camel_case(camel, name);
+    append_json_string(out_, camel);
+  } else {
+    append_json_string(out_, name);
+  }
   out_.push_back(':');
   after_key_ = true;
 }
@@ -126,6 +148,29 @@ void JsonWriter::value(std::nullptr_t) {
 void JsonWriter::raw(std::string_view json) {
   separate();
   out_ += json;
+}
+
+void JsonWriter::dom(const boost::json::value& json) {
+  switch (json.kind()) {
+    case boost::json::kind::object:
+      begin_object();
+      for (const auto& [name, member] : json.get_object()) {
+        key(name);
+        dom(member);
+      }
+      end_object();
+      break;
+    case boost::json::kind::array:
+      begin_array();
+      for (const auto& item : json.get_array()) dom(item);
+      end_array();
+      break;
+    case boost::json::kind::string: value(std::string_view(json.get_string())); break;
+    case boost::json::kind::int64: value(json.get_int64()); break;
+    case boost::json::kind::bool_: value(json.get_bool()); break;
+    case boost::json::kind::null: value(nullptr); break;
+    default: raw(boost::json::serialize(json));  // uint64, double
+  }
 }
 
 }  // namespace parley::core

@@ -17,11 +17,19 @@
 #include <string_view>
 #include <vector>
 
+namespace boost::json {
+class value;
+}
+
 namespace parley::core {
+
+// How a writer spells keys: as the code writes them (snake_case, the REST API) or in camelCase
+// (GraphQL's field names) without a second pass over the document.
+enum class KeyCase : std::uint8_t { as_written, camel };
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
+  explicit JsonWriter(std::string& out, KeyCase keys = KeyCase::as_written) : out_(out), keys_(keys) {}
 
   void begin_object() { open('{'); }
   void end_object() { close('}'); }
@@ -45,6 +53,8 @@ class JsonWriter {
   }
   // A value that is already JSON text (a stored payload), copied as it is.
   void raw(std::string_view json);
+  // A DOM value, its object keys spelled as this writer spells keys.
+  void dom(const boost::json::value& json);
 
  private:
   void separate();
@@ -52,6 +62,7 @@ class JsonWriter {
   void close(char bracket);
 
   std::string& out_;
+  KeyCase keys_;
   std::vector<bool> first_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
@@ -60,5 +71,7 @@ class JsonWriter {
 void append_json_string(std::string& out, std::string_view text);
 // The same without the quotes (for writers that assemble a line themselves: the logs).
 void append_json_escaped(std::string& out, std::string_view text);
+// `snake` in camelCase ("reply_count" -> "replyCount"; a leading underscore is kept), appended.
+void append_camel_case(std::string& out, std::string_view snake);
 
 }  // namespace parley::core

@@ -22,7 +22,11 @@ struct Join {
 }  // namespace
 
 Execution::Execution(const ExecutionInput& input, boost::asio::any_io_executor strand)
-    : in_(input), strand_(strand), batcher_(strand), loaders_(batcher_) {
+    : in_(input),
+      strand_(strand),
+      storage_(boost::json::make_shared_resource<boost::json::monotonic_resource>()),
+      batcher_(strand),
+      loaders_(batcher_) {
   for (const auto& f : input.document.fragments) fragments_.emplace(f.name, &f);
 }
 
@@ -129,7 +133,7 @@ void Execution::collect_fields(const Type& type, const SelectionSet& set, Groupe
   }
 }
 
-const Execution::Grouped& Execution::subfields(const Type& object_type, const Fields& fields) {
+Execution::Grouped& Execution::subfields(const Type& object_type, const Fields& fields) {
   auto [it, fresh] = subfields_.try_emplace(std::make_pair(&object_type, fields));
   if (fresh) {
     for (const Selection* f : fields) {
@@ -160,7 +164,7 @@ awaitable<boost::json::object> Execution::run(Value root) {
     Fields none;
     record_exception(failure, none, {});
   }
-  boost::json::object response;
+  boost::json::object response(storage_);
   if (data) response["data"] = std::move(*data);
   else response["data"] = nullptr;
   if (!errors_.empty()) response["errors"] = errors_to_json(errors_);
@@ -169,7 +173,7 @@ awaitable<boost::json::object> Execution::run(Value root) {
 
 awaitable<std::optional<boost::json::object>> Execution::execute_fields(const Type& type, const Value& parent,
                                                                         const Grouped& grouped, const Path* path) {
-  boost::json::object out;
+  boost::json::object out(storage_);
   out.reserve(grouped.entries.size());
   for (const auto& [name, fields] : grouped.entries) {
     Path here{path, name, 0, false};
@@ -177,16 +181,65 @@ awaitable<std::optional<boost::json::object>> Execution::execute_fields(const Ty
     const Selection& node = *fields.front();
     const FieldDef* def = node.name == "__typename" ? nullptr : in_.schema.field(type, node.name);
     if (node.name == "__typename") {
-      v = value(boost::json::string(type.name));
-    } else if (def && !def->resolve && leaf_typed(*def)) {
-      v = execute_field_now(type, parent, fields, here, *def);  // no coroutine frame for plain leaves
+      v = value(type.name, storage_);
+    } else if (def && !def->resolve && completes_now(*def, fields)) {
+      v = execute_field_now(type, parent, fields, here, *def);  // no coroutine frame below this field
     } else {
       v = co_await execute_field(type, parent, fields, here);
     }
     if (!v) co_return std::nullopt;  // a non-null field failed: this object becomes null
-    out[name] = std::move(*v);
+    out.emplace(name, std::move(*v));
   }
   co_return out;
+}
+
+std::optional<boost::json::object> Execution::execute_fields_now(const Type& type, const Value& parent,
+                                                                 const Grouped& grouped, const Path* path) {
+  boost::json::object out(storage_);
+  out.reserve(grouped.entries.size());
+  for (const auto& [name, fields] : grouped.entries) {
+    Path here{path, name, 0, false};
+    std::optional<value> v;
+    const Selection& node = *fields.front();
+    if (node.name == "__typename") {
+      v = value(type.name, storage_);
+    } else if (const FieldDef* def = in_.schema.field(type, node.name)) {
+      v = execute_field_now(type, parent, fields, here, *def);
+    } else {
+      v = value(nullptr);  // unreachable after validation
+    }
+    if (!v) return std::nullopt;
+    out.emplace(name, std::move(*v));
+  }
+  return out;
+}
+
+bool Execution::sync_subtree(const Type& named, const Fields& fields) {
+  if (named.is_leaf()) return true;
+  auto object_sync = [&](const Type& object_type) {
+    Grouped& grouped = subfields(object_type, fields);
+    if (!grouped.sync) {
+      grouped.sync = true;  // provisional, so a cycle (impossible after validation) cannot recurse forever
+      for (const auto& [name, sub] : grouped.entries) {
+        const Selection& node = *sub.front();
+        if (node.name == "__typename") continue;
+        const FieldDef* def = in_.schema.field(object_type, node.name);
+        if (def && (def->resolve || !completes_now(*def, sub))) {
+          grouped.sync = false;
+          break;
+        }
+      }
+    }
+    return *grouped.sync;
+  };
+  if (named.kind == TypeKind::Object) return object_sync(named);
+  for (const Type* possible : named.possible_types)
+    if (!object_sync(*possible)) return false;
+  return true;
+}
+
+bool Execution::completes_now(const FieldDef& def, const Fields& fields) {
+  return !def.named_type || sync_subtree(*def.named_type, fields);
 }
 
 bool Execution::past_deadline(const Fields& fields, const Path& path) {
@@ -199,11 +252,6 @@ bool Execution::past_deadline(const Fields& fields, const Path& path) {
   return true;
 }
 
-bool Execution::leaf_typed(const FieldDef& def) const {
-  const Type* named = def.named_type;
-  return named && named->is_leaf();
-}
-
 bool Execution::resolve_now(const Type& type, const Value& parent, const Fields& fields, const Path& path,
                             const FieldDef& def, Value& result) {
   if (past_deadline(fields, path)) return false;
@@ -213,7 +261,7 @@ bool Execution::resolve_now(const Type& type, const Value& parent, const Fields&
     if (def.resolve_sync) {
       boost::json::object args = coerce_arguments(in_.schema, def.args, node.arguments, in_.variables);
       ResolveInfo info(in_.schema, type, def, fields, in_.variables, in_.context, &loaders_,
-                       [&path] { return path_json(&path); }, &in_.document.fragments);
+                       [&path] { return path_json(&path); }, &in_.document.fragments, storage_);
       result = def.resolve_sync(parent, args, info);
     } else if (parent.kind() == Value::Kind::Json && parent.json().is_object()) {
       // Arguments of default-resolved fields are still coerced: their errors are field errors.
@@ -239,20 +287,19 @@ std::optional<value> Execution::execute_field_now(const Type& type, const Value&
     if (def.type.is_non_null()) return std::nullopt;
     return value(nullptr);
   }
-  return complete_leaf_value(def.type, fields, result, path, type, def);
+  return complete_value_now(def.type, fields, result, path, type, def);
 }
 
-std::optional<value> Execution::complete_leaf_value(const TypeRef& type, const Fields& fields, const Value& result,
-                                                    const Path& path, const Type& parent_type, const FieldDef& def) {
-  // The synchronous twin of complete_value for types whose named type is a scalar or enum.
+std::optional<value> Execution::complete_value_now(const TypeRef& type, const Fields& fields, const Value& result,
+                                                   const Path& path, const Type& parent_type, const FieldDef& def) {
   auto inner = [&](const TypeRef& t) -> std::optional<value> {
     if (result.is_null()) return value(nullptr);
     if (t.is_list()) {
       const TypeRef item_type = t.of_type();
-      boost::json::array out;
+      boost::json::array out(storage_);
       auto add = [&](const Value& item, std::size_t i) {
         Path here{&path, {}, i, true};
-        std::optional<value> v = complete_leaf_value(item_type, fields, item, here, parent_type, def);
+        std::optional<value> v = complete_value_now(item_type, fields, item, here, parent_type, def);
         if (!v) return false;
         out.push_back(std::move(*v));
         return true;
@@ -275,6 +322,7 @@ std::optional<value> Execution::complete_leaf_value(const TypeRef& type, const F
     }
     const Type* named = def.named_type;  // t only differs from def.type by its wrappers
     if (!named) return value(nullptr);
+    if (!named->is_leaf()) return complete_object_now(*named, fields, result, path, parent_type, def);
     if (result.kind() != Value::Kind::Json) {
       field_error("Expected a value of type \"" + named->name + "\" for field " + parent_type.name + "." + def.name +
                       ", but the resolver returned an object or a list.",
@@ -316,7 +364,7 @@ awaitable<std::optional<value>> Execution::execute_field(const Type& type, const
   try {
     boost::json::object args = coerce_arguments(in_.schema, def->args, node.arguments, in_.variables);
     ResolveInfo info(in_.schema, type, *def, fields, in_.variables, in_.context, &loaders_,
-                     [&path] { return path_json(&path); }, &in_.document.fragments);
+                     [&path] { return path_json(&path); }, &in_.document.fragments, storage_);
     auto task = def->resolve(parent, args, info);
     result = co_await std::move(task);
   } catch (...) {
@@ -326,6 +374,7 @@ awaitable<std::optional<value>> Execution::execute_field(const Type& type, const
     record_exception(failure, fields, path_json(&path));
     co_return null_result();
   }
+  if (completes_now(*def, fields)) co_return complete_value_now(def->type, fields, result, path, type, *def);
   co_return co_await complete_value(def->type, fields, result, path, type, *def);
 }
 
@@ -363,7 +412,7 @@ awaitable<std::optional<value>> Execution::complete_inner(const TypeRef& type, c
 }
 
 std::optional<value> Execution::complete_leaf(const Type& type, const value& in, const Fields& fields, const Path& path) {
-  value out;
+  value out(storage_);
   std::string why;
   if (!serialize_leaf(type, in, out, why)) {
     field_error(why, fields, path);
@@ -377,7 +426,7 @@ const Type* Execution::runtime_type(const Type& abstract_type, const Value& v, c
   std::string name;
   if (abstract_type.resolve_type) {
     ResolveInfo info(in_.schema, parent_type, def, fields, in_.variables, in_.context, &loaders_,
-                     [&path] { return path_json(&path); }, &in_.document.fragments);
+                     [&path] { return path_json(&path); }, &in_.document.fragments, storage_);
     name = abstract_type.resolve_type(v, info);
   }
   if (name.empty()) name = v.type_name();
@@ -397,21 +446,37 @@ const Type* Execution::runtime_type(const Type& abstract_type, const Value& v, c
   return t;
 }
 
-awaitable<std::optional<value>> Execution::complete_object(const Type& type, const Fields& fields, const Value& result,
-                                                           const Path& path, const Type& parent_type, const FieldDef& def) {
+const Type* Execution::object_type_of(const Type& type, const Fields& fields, const Value& result, const Path& path,
+                                      const Type& parent_type, const FieldDef& def) {
   const Type* object_type = &type;
   if (type.is_abstract()) {
     object_type = runtime_type(type, result, fields, path, parent_type, def);
-    if (!object_type) co_return std::nullopt;
+    if (!object_type) return nullptr;
   }
   if (result.kind() == Value::Kind::List || (result.kind() == Value::Kind::Json && !result.json().is_object())) {
     field_error("Expected an object for field " + parent_type.name + "." + def.name + " of type \"" + type.name + "\".", fields,
                 path);
-    co_return std::nullopt;
+    return nullptr;
   }
+  return object_type;
+}
+
+awaitable<std::optional<value>> Execution::complete_object(const Type& type, const Fields& fields, const Value& result,
+                                                           const Path& path, const Type& parent_type, const FieldDef& def) {
+  const Type* object_type = object_type_of(type, fields, result, path, parent_type, def);
+  if (!object_type) co_return std::nullopt;
   std::optional<boost::json::object> obj = co_await execute_fields(*object_type, result, subfields(*object_type, fields), &path);
   if (!obj) co_return std::nullopt;
   co_return value(std::move(*obj));
+}
+
+std::optional<value> Execution::complete_object_now(const Type& type, const Fields& fields, const Value& result,
+                                                    const Path& path, const Type& parent_type, const FieldDef& def) {
+  const Type* object_type = object_type_of(type, fields, result, path, parent_type, def);
+  if (!object_type) return std::nullopt;
+  std::optional<boost::json::object> obj = execute_fields_now(*object_type, result, subfields(*object_type, fields), &path);
+  if (!obj) return std::nullopt;
+  return value(std::move(*obj));
 }
 
 awaitable<void> Execution::complete_item(const TypeRef& type, const Fields& fields, const Value& item, Path path,
@@ -431,7 +496,7 @@ awaitable<std::optional<value>> Execution::complete_list(const TypeRef& type, co
   } else if (result.kind() == Value::Kind::Json && result.json().is_array()) {
     const auto& array = result.json().as_array();
     if (named && named->is_leaf() && item_type.is_named()) {
-      boost::json::array out;
+      boost::json::array out(storage_);
       out.reserve(array.size());
       for (std::size_t i = 0; i < array.size(); ++i) {
         Path here{&path, {}, i, true};
@@ -475,7 +540,7 @@ awaitable<std::optional<value>> Execution::complete_list(const TypeRef& type, co
       results[i] = co_await complete_value(item_type, fields, (*items)[i], here, parent_type, def);
     }
   }
-  boost::json::array out;
+  boost::json::array out(storage_);
   out.reserve(n);
   for (auto& r : results) {
     if (!r) co_return std::nullopt;  // a non-null item failed: the list becomes null

@@ -62,6 +62,7 @@ class Execution {
   struct Grouped {
     std::vector<std::pair<std::string_view, Fields>> entries;
     std::map<std::string_view, std::size_t> index;
+    std::optional<bool> sync;  // see sync_subtree(); computed on first use
   };
   void collect_fields(const Type& type, const SelectionSet& set, Grouped& out, std::set<std::string_view>& visited) const;
   Batcher& batcher() { return batcher_; }
@@ -80,30 +81,45 @@ class Execution {
 
  private:
   bool included(const std::vector<Directive>& directives) const;
-  const Grouped& subfields(const Type& object_type, const Fields& fields);
+  Grouped& subfields(const Type& object_type, const Fields& fields);
   bool applies(const Type& object_type, std::string_view condition) const;
 
   boost::asio::awaitable<std::optional<boost::json::object>> execute_fields(const Type& type, const Value& parent,
                                                                             const Grouped& grouped, const Path* path);
   boost::asio::awaitable<std::optional<boost::json::value>> execute_field(const Type& type, const Value& parent,
                                                                           const Fields& fields, const Path& path);
-  // Leaf fields with a sync or default resolver take this path, without coroutine frames.
+  // True when no field of the selection below a value of `named` (through every possible object
+  // type) has an async resolver: such a subtree completes synchronously, with no coroutine frame
+  // and no task per list item (there is nothing a Loader could batch in it).
+  bool sync_subtree(const Type& named, const Fields& fields);
+  // True when completing a value of the field (after its resolver) is synchronous: a leaf, or a
+  // composite whose sync_subtree() holds.
+  bool completes_now(const FieldDef& def, const Fields& fields);
+  // The synchronous twins of execute_fields, execute_field, complete_value and complete_object,
+  // for fields without an async resolver whose value completes_now().
+  std::optional<boost::json::object> execute_fields_now(const Type& type, const Value& parent, const Grouped& grouped,
+                                                        const Path* path);
   std::optional<boost::json::value> execute_field_now(const Type& type, const Value& parent, const Fields& fields,
                                                       const Path& path, const FieldDef& def);
-  std::optional<boost::json::value> complete_leaf_value(const TypeRef& type, const Fields& fields, const Value& result,
+  std::optional<boost::json::value> complete_value_now(const TypeRef& type, const Fields& fields, const Value& result,
+                                                       const Path& path, const Type& parent_type, const FieldDef& def);
+  std::optional<boost::json::value> complete_object_now(const Type& type, const Fields& fields, const Value& result,
                                                         const Path& path, const Type& parent_type, const FieldDef& def);
   // Runs a sync or default resolver into `result`; false when it failed (the error is recorded).
   bool resolve_now(const Type& type, const Value& parent, const Fields& fields, const Path& path, const FieldDef& def,
                    Value& result);
   // True (and the TIMEOUT error recorded once) when Request::deadline has passed.
   bool past_deadline(const Fields& fields, const Path& path);
-  bool leaf_typed(const FieldDef& def) const;
   boost::asio::awaitable<std::optional<boost::json::value>> complete_value(const TypeRef& type, const Fields& fields,
                                                                            const Value& result, const Path& path,
                                                                            const Type& parent_type, const FieldDef& def);
   boost::asio::awaitable<std::optional<boost::json::value>> complete_inner(const TypeRef& type, const Fields& fields,
                                                                            const Value& result, const Path& path,
                                                                            const Type& parent_type, const FieldDef& def);
+  // The object type a composite value completes as (its runtime type for an interface or union);
+  // nullptr, with the error recorded, when it cannot.
+  const Type* object_type_of(const Type& type, const Fields& fields, const Value& result, const Path& path,
+                             const Type& parent_type, const FieldDef& def);
   boost::asio::awaitable<std::optional<boost::json::value>> complete_object(const Type& type, const Fields& fields,
                                                                             const Value& result, const Path& path,
                                                                             const Type& parent_type, const FieldDef& def);
@@ -122,6 +138,10 @@ class Execution {
 
   const ExecutionInput& in_;
   boost::asio::any_io_executor strand_;
+  // Every value of the response is allocated from one monotonic buffer released with the response
+  // (the storage is shared: the returned object keeps it alive): building a page of objects costs
+  // no malloc/free per member.
+  boost::json::storage_ptr storage_;
   Batcher batcher_;
   LoaderRegistry loaders_;
   std::vector<Error> errors_;

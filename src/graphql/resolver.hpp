@@ -30,9 +30,9 @@ class ResolveInfo {
   ResolveInfo(const Schema& schema, const Type& parent_type, const FieldDef& field,
               const std::vector<const Selection*>& nodes, const boost::json::object& variables,
               void* context, LoaderRegistry* loaders, std::function<boost::json::array()> path,
-              const std::vector<FragmentDefinition>* fragments = nullptr)
+              const std::vector<FragmentDefinition>* fragments = nullptr, boost::json::storage_ptr storage = {})
       : schema_(schema), parent_type_(parent_type), field_(field), nodes_(nodes), variables_(variables),
-        context_(context), loaders_(loaders), path_(std::move(path)), fragments_(fragments) {}
+        context_(context), loaders_(loaders), path_(std::move(path)), fragments_(fragments), storage_(std::move(storage)) {}
 
   const Schema& schema() const { return schema_; }
   const Type& parent_type() const { return parent_type_; }
@@ -40,6 +40,9 @@ class ResolveInfo {
   // The field's nodes in the document (several when selections merged); nodes().front() is first.
   const std::vector<const Selection*>& nodes() const { return nodes_; }
   const boost::json::object& variables() const { return variables_; }
+  // The memory the response is built in: JSON a resolver builds here (json::parse(text, storage()),
+  // json::object(storage())) is moved into the response instead of copied, and freed with it.
+  const boost::json::storage_ptr& storage() const { return storage_; }
   boost::json::array path() const { return path_ ? path_() : boost::json::array{}; }
 
   // Look-ahead: true if the field's selection set asks for a subfield called `name`, through
@@ -68,6 +71,7 @@ class ResolveInfo {
   LoaderRegistry* loaders_;
   std::function<boost::json::array()> path_;
   const std::vector<FragmentDefinition>* fragments_;
+  boost::json::storage_ptr storage_;
 };
 
 using Resolver =

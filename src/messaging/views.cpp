@@ -151,7 +151,7 @@ void write_message(core::JsonWriter& w, const MessageView& view) {
   w.value(m.mentions_everyone);
   w.key("attachments");
   w.begin_array();
-  for (const auto& a : view.attachments) w.raw(json::serialize(uploads::attachment_json(a)));  // rare on a page
+  for (const auto& a : view.attachments) w.dom(uploads::attachment_json(a));  // rare on a page
   w.end_array();
   w.key("created_at");
   w.value(m.created_at);
@@ -164,10 +164,10 @@ void write_message(core::JsonWriter& w, const MessageView& view) {
   w.end_object();
 }
 
-std::string message_json_text(const MessageView& view) {
+std::string message_json_text(const MessageView& view, core::KeyCase keys) {
   std::string out;
   out.reserve(400 + view.message.body.size() + view.message.html.size());
-  core::JsonWriter w(out);
+  core::JsonWriter w(out, keys);
   write_message(w, view);
   return out;
 }

@@ -47,7 +47,7 @@ struct MessageView {
 // The one definition of a message's JSON: written straight into a document (pages, sends), as
 // text, or as a DOM for the documents that embed it (search results).
 void write_message(core::JsonWriter& out, const MessageView& view);
-std::string message_json_text(const MessageView& view);
+std::string message_json_text(const MessageView& view, core::KeyCase keys = core::KeyCase::as_written);
 boost::json::object message_json(const MessageView& view);
 boost::json::value message_schema();
 

@@ -774,9 +774,13 @@ json::object connection(json::array edges, bool has_next, bool has_previous) {
   return json::object{{"edges", std::move(edges)}, {"pageInfo", std::move(page_info)}};
 }
 
-gql::Value message_value(const messaging::MessageView& view) {
-  return gql::Value(camelize(messaging::message_json(view)));
+// A Message object: written in camelCase as REST writes it, then parsed into `storage` (the
+// response's memory when the resolver passes ResolveInfo::storage()).
+json::value message_node(const messaging::MessageView& view, const json::storage_ptr& storage = {}) {
+  return json::parse(messaging::message_json_text(view, core::KeyCase::camel), storage);
 }
+
+gql::Value message_value(const messaging::MessageView& view) { return gql::Value(message_node(view)); }
 
 // ---- queries ----
 
@@ -888,19 +892,22 @@ Awaitable resolve_messages(const gql::Value& parent, const json::object& args, c
     query.limit = static_cast<int>(last.value_or(50));
   }
   auto listing = co_await messages.list(std::move(by), *conversation_id, std::move(query));
-  json::array edges;
+  const json::storage_ptr& storage = info.storage();
+  json::array edges(storage);
+  edges.reserve(listing.messages.size());
   for (const auto& view : listing.messages) {
-    auto node = camelize(messaging::message_json(view));
-    auto id = parse_id(node.as_object().at("id"));
-    edges.push_back(json::object{{"cursor", encode_cursor("message", id.value_or(0))}, {"node", std::move(node)}});
+    json::object edge(storage);
+    edge.emplace("cursor", encode_cursor("message", view.message.id));
+    edge.emplace("node", message_node(view, storage));
+    edges.push_back(std::move(edge));
   }
-  json::object page_info{{"hasNextPage", listing.has_newer}, {"hasPreviousPage", listing.has_older},
-                         {"startCursor", nullptr}, {"endCursor", nullptr}};
+  json::object page_info({{"hasNextPage", listing.has_newer}, {"hasPreviousPage", listing.has_older},
+                          {"startCursor", nullptr}, {"endCursor", nullptr}}, storage);
   if (!edges.empty()) {
     page_info["startCursor"] = edges.front().as_object().at("cursor");
     page_info["endCursor"] = edges.back().as_object().at("cursor");
   }
-  co_return gql::Value(json::object{{"edges", std::move(edges)}, {"pageInfo", std::move(page_info)}});
+  co_return gql::Value(json::object({{"edges", std::move(edges)}, {"pageInfo", std::move(page_info)}}, storage));
 }
 
 Awaitable resolve_message(const json::object& args, const gql::ResolveInfo& info, messaging::Messages& messages) {
@@ -926,7 +933,7 @@ Awaitable resolve_search(const json::object& args, const gql::ResolveInfo& info,
   auto listing = co_await messages.search(std::move(by), std::move(search));
   json::array results;
   for (const auto& r : listing.results) {
-    results.push_back(json::object{{"message", camelize(messaging::message_json(r.view))},
+    results.push_back(json::object{{"message", message_node(r.view)},
                                    {"snippet", r.hit.snippet},
                                    {"rank", r.hit.rank}});
   }
@@ -987,7 +994,7 @@ Awaitable edit_message(const json::object& args, const gql::ResolveInfo& info, m
   json::object payload;
   try {
     auto view = co_await messages.edit(std::move(by), id, std::move(body));
-    payload = done_payload({{"message", camelize(messaging::message_json(view))}}, input);
+    payload = done_payload({{"message", message_node(view)}}, input);
   } catch (const AppError& e) {
     if (!is_input_error(e)) throw;
     payload = failed_payload(e, input);
@@ -1012,7 +1019,7 @@ Awaitable react(const json::object& args, const gql::ResolveInfo& info, messagin
     auto by = principal_of(info);
     co_await messages.react(by, id, std::move(emoji), add);
     auto view = co_await messages.get(std::move(by), id);
-    payload = done_payload({{"message", camelize(messaging::message_json(view))}}, input);
+    payload = done_payload({{"message", message_node(view)}}, input);
   } catch (const AppError& e) {
     // The action refuses a bad emoji with a 400 without field errors (REST has it in the path).
     if (e.status() != 400) throw;
@@ -1416,15 +1423,7 @@ std::string sdl() { return std::string(kSdl) + std::string(subscription_sdl()); 
 std::string camel_case(std::string_view snake) {
   std::string out;
   out.reserve(snake.size());
-  bool upper = false;
-  for (char c : snake) {
-    if (c == '_' && !out.empty()) {
-      upper = true;
-      continue;
-    }
-    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-    upper = false;
-  }
+  core::append_camel_case(out, snake);
   return out;
 }
 
