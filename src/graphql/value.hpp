@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <any>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,19 @@ class Value {
 
   Value() = default;
   Value(std::nullptr_t) {}
+  Value(const Value&) = default;
+  Value(Value&&) noexcept = default;
+  Value& operator=(const Value&) = default;
+  // A move keeps the JSON's storage: boost::json's move assignment would copy the JSON into the
+  // target's storage (a whole page a resolver built in the response's buffer, copied to the heap).
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      this->~Value();
+      ::new (static_cast<void*>(this)) Value(std::move(other));
+    }
+    return *this;
+  }
+  ~Value() = default;
   Value(boost::json::value json) : kind_(json.is_null() ? Kind::Null : Kind::Json), json_(std::move(json)) {}
   Value(boost::json::object json) : Value(boost::json::value(std::move(json))) {}
   Value(boost::json::array json) : Value(boost::json::value(std::move(json))) {}
