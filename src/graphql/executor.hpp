@@ -5,7 +5,9 @@
 // Root fields and the fields of an object run one after the other (mutations must; queries
 // could run concurrently, but sequential keeps the order of side effects obvious). The items of a
 // list of objects run concurrently as tasks on the request's strand, which is what lets a
-// Loader batch the keys every item asks for (see loader.hpp). Field errors follow the spec's
+// Loader batch the keys every item asks for (see loader.hpp); a subtree with no async resolver
+// completes synchronously instead (sync_subtree). The response is built in one monotonic buffer
+// per request. Field errors follow the spec's
 // null propagation (6.4.4): a null in a non-null position nulls the nearest nullable parent.
 #include "graphql/ast.hpp"
 #include "graphql/error.hpp"
