@@ -2,6 +2,7 @@
 #include "analytics/rollup.hpp"
 
 #include "accounts/admin.hpp"
+#include "app/api_document.hpp"
 #include "app/app.hpp"
 #include "app/broker.hpp"
 #include "app/database.hpp"
@@ -403,7 +404,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*openapi_cmd) {
     return with_idle_app([](App& app) {
-      std::cout << boost::json::serialize(http::build_openapi(app.router(), {.title = "Parley API", .version = PARLEY_VERSION}))
+      std::cout << boost::json::serialize(api_document(app.router()))
                 << "\n";
       return 0;
     });

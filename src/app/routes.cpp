@@ -1,5 +1,6 @@
 // Operations and documentation routes. Every route of Parley is declared in plain code in the
 // route files of this folder, each with the metadata its OpenAPI entry needs.
+#include "app/api_document.hpp"
 #include "app/app.hpp"
 #include "http/openapi.hpp"
 
@@ -28,6 +29,13 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
                .consumes = {},
                .rate_limit_exempt = true});
 
+  // status: "ready", "not_ready" or "draining"; checks: one entry per dependency (database, redis,
+  // broker, ...), its status "ok", "degraded" or "failing", with the error when it is not ok.
+  const json::value check_schema = schema::with_optional(
+      schema::object({{"status", schema::string()}, {"duration_ms", schema::integer()}, {"error", schema::string()}}),
+      {"error"});
+  const json::value readiness_schema = schema::object(
+      {{"status", schema::string()}, {"checks", json::object{{"type", "object"}, {"additionalProperties", check_schema}}}});
   router.add(
       Method::get, "/readyz",
       [&health](Request&) -> boost::asio::awaitable<Response> {
@@ -41,8 +49,9 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
       RouteDoc{.summary = "Readiness: every dependency (database, cache, broker) is reachable and the process is "
                           "not draining (503 with status \"draining\" from SIGTERM on)",
                .tags = {"operations"},
-               .responses = {{200, "Ready", schema::object({{"status", schema::string()}, {"checks", schema::object({})}})},
-                             {503, "A dependency is down, or the process is draining", json::value()}},
+               .responses = {{200, "Ready", readiness_schema},
+                             {503, "A dependency is down (status \"not_ready\"), or the process is draining",
+                              readiness_schema}},
                .consumes = {},
                .rate_limit_exempt = true});
 
@@ -71,9 +80,7 @@ void add_operations_routes(http::Router& router, HealthChecks& health, http::Htt
   router.add(
       Method::get, "/api/schema.json",
       [&router](Request&) -> boost::asio::awaitable<Response> {
-        co_return Response::json(
-            http::build_openapi(router, {.title = "Parley API", .version = PARLEY_VERSION,
-                                         .description = "Self-hosted messaging backend: REST, GraphQL and WebSocket."}));
+        co_return Response::json(api_document(router));
       },
       RouteDoc{.summary = "This API's OpenAPI 3.1 document",
                .tags = {"documentation"},

@@ -230,9 +230,7 @@ void add_account_routes(http::Router& router, accounts::Accounts& accounts) {
           .auth = http::Auth::user,
           .query = query_doc::page({query_doc::text("search", "Part of a username or display name")}),
           .responses = {{200, "A page of users",
-                         schema::object(
-                             {{"results", schema::array(accounts::user_schema(accounts::EmailField::self_or_admin))},
-                              {"next", schema::nullable(schema::string())}})}},
+                         page_schema(accounts::user_schema(accounts::EmailField::self_or_admin))}},
           .consumes = {},
           .permissions = {accounts::authenticated()}});
 

@@ -7,6 +7,7 @@
 #include "http/openapi.hpp"
 #include "messaging/conversation_input.hpp"
 #include "messaging/input_rules.hpp"
+#include "messaging/views.hpp"
 
 #include <boost/json.hpp>
 
@@ -124,7 +125,7 @@ void add_incoming_webhook_routes(http::Router& router, IncomingWebhooks& hooks, 
                .tags = {"webhooks"},
                .auth = http::Auth::none,
                .request_schema = schema::object({{"text", schema::string()}}, {"text"}),
-               .responses = {{201, "The message", json::value(schema::object({{"id", schema::integer()}}))}},
+               .responses = {{201, "The message", messaging::message_schema()}},
                .rate_limit = "message_send",
                .analytics_event = "message_sent"});
 }

@@ -313,7 +313,7 @@ void add_message_routes(http::Router& router, messaging::Messages& messages) {
                           "ones in place), streamed from a database cursor",
                .tags = {"conversations"},
                .auth = http::Auth::user,
-               .responses = {{200, "application/x-ndjson lines", json::value()}},
+               .responses = {{200, "application/x-ndjson lines", schema::string()}},
                .consumes = {},
                .produces = "application/x-ndjson",
                .permissions = signed_in});

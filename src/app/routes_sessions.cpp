@@ -53,11 +53,7 @@ void add_session_routes(http::Router& router, accounts::Accounts& accounts) {
                .request_schema = schema::object({{"login", schema::string()}, {"password", schema::string("password")}},
                                                 {"login", "password"}),
                .responses = {{200, "The user and the session's CSRF token",
-                              schema::object({{"user", schema::object({{"id", schema::integer()},
-                                                                       {"username", schema::string()},
-                                                                       {"display_name", schema::string()},
-                                                                       {"role", schema::string()},
-                                                                       {"email", schema::string("email")}})},
+                              schema::object({{"user", accounts::user_schema(accounts::EmailField::always)},
                                               {"csrf_token", schema::string()}})}},
                .rate_limit = "login",
                .analytics_event = "login"});

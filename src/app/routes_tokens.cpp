@@ -4,6 +4,7 @@
 #include "accounts/permissions.hpp"
 #include "accounts/personal_tokens.hpp"
 #include "app/app.hpp"
+#include "app/route_helpers.hpp"
 #include "core/error.hpp"
 #include "core/validation.hpp"
 #include "http/openapi.hpp"
@@ -65,7 +66,7 @@ void add_token_routes(http::Router& router, accounts::PersonalTokens& tokens) {
       RouteDoc{.summary = "The caller's personal and bot tokens, newest first (never their secrets)",
                .tags = {"auth"},
                .auth = http::Auth::user,
-               .responses = {{200, "The tokens", schema::object({{"results", schema::array(token_schema(false))}})}},
+               .responses = {{200, "The tokens", page_schema(token_schema(false))}},
                .consumes = {},
                .permissions = {accounts::authenticated()}});
 

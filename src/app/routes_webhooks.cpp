@@ -216,8 +216,12 @@ void add_webhook_routes(http::Router& router, Webhooks& hooks) {
                                                           {"attempts", schema::integer()},
                                                           {"last_status_code", schema::nullable(schema::integer())},
                                                           {"last_error", schema::nullable(schema::string())},
-                                                          {"next_attempt_at",
-                                                           schema::nullable(schema::string("date-time"))}}))}},
+                                                          {"last_duration_ms", schema::nullable(schema::integer())},
+                                                          {"next_attempt_at", schema::nullable(schema::string("date-time"))},
+                                                          {"created_at", schema::string("date-time")},
+                                                          {"finished_at", schema::nullable(schema::string("date-time"))},
+                                                          // The event's payload as it was sent (null if unreadable).
+                                                          {"payload", schema::nullable(schema::object({}))}}))}},
                .consumes = {},
                .permissions = own_webhooks});
 }

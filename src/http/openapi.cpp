@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <string_view>
+#include <vector>
+
 namespace parley::http {
 namespace {
 
@@ -49,11 +52,14 @@ json::object problem_schema() {
                                              json::object{{"type", "array"}, {"items", {{"type", "string"}}}}}}}}}};
 }
 
+// The `content` of an error answer: application/problem+json with the Problem schema.
+json::object problem_content() {
+  return json::object{
+      {"application/problem+json", json::object{{"schema", json::object{{"$ref", "#/components/schemas/Problem"}}}}}};
+}
+
 json::object problem_response(std::string_view description, bool throttled = false) {
-  json::object response{
-      {"description", description},
-      {"content", json::object{{"application/problem+json",
-                                json::object{{"schema", json::object{{"$ref", "#/components/schemas/Problem"}}}}}}}};
+  json::object response{{"description", description}, {"content", problem_content()}};
   if (throttled) {
     response["headers"] = json::object{
         {"Retry-After", json::object{{"description", "Seconds until a request fits"},
@@ -101,7 +107,21 @@ void require_every_property(json::value& schema) {
   }
 }
 
-json::object operation(const Route& route) {
+bool json_media_type(std::string_view type) {
+  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+}
+
+// The example of `key` ("response" or "request") for `media_type` in `examples` (one operation's
+// entry), or null: `<key>_by_type`'s entry for the media type when there is one, else `<key>`.
+const json::value* example_of(const json::value* examples, std::string_view key, std::string_view media_type) {
+  if (examples == nullptr || !examples->is_object()) return nullptr;
+  const auto& entry = examples->as_object();
+  if (const auto* by_type = entry.if_contains(std::string(key) + "_by_type"); by_type != nullptr && by_type->is_object())
+    if (const auto* example = by_type->as_object().if_contains(media_type)) return example;
+  return entry.if_contains(key);
+}
+
+json::object operation(const Route& route, const json::value* examples) {
   const auto& doc = route.doc;
   json::object op;
   op["operationId"] = operation_id(route);
@@ -133,7 +153,11 @@ json::object operation(const Route& route) {
   }
   if (!doc.request_schema.is_null()) {
     json::object content;
-    for (const auto& type : doc.consumes) content[type] = json::object{{"schema", doc.request_schema}};
+    for (const auto& type : doc.consumes) {
+      json::object media{{"schema", doc.request_schema}};
+      if (const auto* example = example_of(examples, "request", type)) media["example"] = *example;
+      content[type] = std::move(media);
+    }
     op["requestBody"] = json::object{{"required", true}, {"content", std::move(content)}};
   }
   json::object responses;
@@ -142,9 +166,25 @@ json::object operation(const Route& route) {
     if (!r.schema.is_null()) {
       json::value schema = r.schema;
       require_every_property(schema);
+      json::object content;
       // No declared type: the handler answers with whatever type the content has (downloads).
-      response["content"] =
-          json::object{{doc.produces.empty() ? "*/*" : doc.produces, json::object{{"schema", std::move(schema)}}}};
+      std::vector<std::string_view> types{doc.produces.empty() ? std::string_view("*/*") : doc.produces};
+      types.insert(types.end(), doc.also_produces.begin(), doc.also_produces.end());
+      for (auto type : types) {
+        // A document the handler also answers as text (GraphiQL's HTML page for a browser's GET
+        // /graphql) is a string in that type, whatever the JSON's schema.
+        json::object media{
+            {"schema", json_media_type(type) || type == types.front() ? schema : json::value(json::object{{"type", "string"}})}};
+        // The examples are of success answers (every 2xx with a body: 200 and 201 of one operation
+        // carry the same resource).
+        if (r.status >= 200 && r.status < 300)
+          if (const auto* example = example_of(examples, "response", type)) media["example"] = *example;
+        content[type] = std::move(media);
+      }
+      response["content"] = std::move(content);
+    } else if (r.status >= 400) {
+      // An error the route documents without a schema of its own answers a problem, as every error does.
+      response["content"] = problem_content();
     }
     responses[std::to_string(r.status)] = std::move(response);
   }
@@ -173,11 +213,7 @@ json::object operation(const Route& route) {
     add_problem(415, "UnsupportedMediaType");
   }
   if (!doc.rate_limit_exempt) add_problem(429, "TooManyRequests");
-  auto problem = json::object{
-      {"description", "Error (RFC 9457)"},
-      {"content", json::object{{"application/problem+json",
-                                json::object{{"schema", json::object{{"$ref", "#/components/schemas/Problem"}}}}}}}};
-  responses["default"] = problem;
+  responses["default"] = json::object{{"description", "Error (RFC 9457)"}, {"content", problem_content()}};
   op["responses"] = std::move(responses);
   return op;
 }
@@ -194,7 +230,9 @@ json::object build_openapi(const Router& router, const ApiInfo& info) {
     std::string method(method_name(route->method));
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (method == "other") continue;
-    item.as_object()[method] = operation(*route);
+    auto key = method;
+    for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    item.as_object()[method] = operation(*route, info.examples.if_contains(key + " " + path));
   }
   return json::object{
       {"openapi", "3.1.0"},
@@ -235,6 +273,7 @@ namespace schema {
 
 json::value object(std::initializer_list<std::pair<std::string_view, json::value>> properties,
                    std::initializer_list<std::string_view> required) {
+  if (properties.size() == 0) return json::object{{"type", "object"}, {"additionalProperties", true}};
   json::object props;
   for (const auto& [name, s] : properties) props[name] = s;
   json::object out{{"type", "object"}, {"properties", std::move(props)}};

@@ -9,6 +9,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 #include <spdlog/sinks/basic_file_sink.h>
 
 #include <filesystem>
@@ -147,6 +148,57 @@ HttpResult to_http_result(const bhttp::response<bhttp::string_body>& response) {
   return result;
 }
 
+namespace {
+
+// True for the media types whose bodies the contract check reads (JSON and problem+json).
+bool json_media_type(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+}
+
+// The descriptor of this process' exchange file, or -1 when PARLEY_IT_RECORD_DIR is unset (opened once).
+int record_fd() {
+  static const int fd = [] {
+    const char* dir = std::getenv("PARLEY_IT_RECORD_DIR");
+    if (dir == nullptr || *dir == '\0') return -1;
+    std::filesystem::create_directories(dir);
+    auto path = std::filesystem::path(dir) / ("exchanges-" + std::to_string(::getpid()) + ".jsonl");
+    int opened = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (opened < 0) throw std::runtime_error("cannot open " + path.string());
+    return opened;
+  }();
+  return fd;
+}
+
+}  // namespace
+
+void record_exchange(const bhttp::request<bhttp::string_body>& request, const HttpResult& result) {
+  const int fd = record_fd();
+  if (fd < 0) return;
+  // Bodies beyond this are left out (the check then validates status and media type only).
+  constexpr std::size_t kMaxBody = 1024 * 1024;
+  boost::json::object line;
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info(); info != nullptr)
+    line["test"] = std::string(info->test_suite_name()) + "." + info->name();
+  line["method"] = std::string(request.method_string());
+  line["target"] = std::string(request.target());
+  const std::string request_type(request[bhttp::field::content_type]);
+  if (!request_type.empty()) line["request_content_type"] = request_type;
+  if (!request[bhttp::field::accept].empty()) line["accept"] = std::string(request[bhttp::field::accept]);
+  if (json_media_type(request_type) && !request.body().empty() && request.body().size() <= kMaxBody)
+    line["request_body"] = request.body();
+  line["status"] = result.status;
+  const std::string type = result.header("content-type");
+  if (!type.empty()) line["content_type"] = type;
+  line["body_bytes"] = result.body.size();
+  if (json_media_type(type) && result.body.size() <= kMaxBody) line["body"] = result.body;
+  std::string text = boost::json::serialize(line);
+  text += '\n';
+  // One write per line on an O_APPEND descriptor: lines of concurrent writers do not interleave.
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error("writing the exchange record failed");
+}
+
 HttpResult http_request(std::uint16_t port, std::string method, std::string target,
                         std::map<std::string, std::string> headers, std::string body) {
   RawConnection connection(port);
@@ -162,7 +214,9 @@ HttpResult http_request(std::uint16_t port, std::string method, std::string targ
   std::ostringstream wire;
   wire << request;
   connection.send(wire.str());
-  return connection.read_response();
+  auto result = connection.read_response(std::chrono::seconds(5), method == "HEAD");
+  record_exchange(request, result);
+  return result;
 }
 
 RawConnection::RawConnection(std::uint16_t port) : socket_(io_), buffer_(std::make_shared<beast::flat_buffer>()) {

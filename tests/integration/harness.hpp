@@ -90,9 +90,17 @@ struct HttpResult {
 // Converts a Beast response (header names lower-cased).
 HttpResult to_http_result(const boost::beast::http::response<boost::beast::http::string_body>& response);
 
-// One request on a fresh connection.
+// One request on a fresh connection. With PARLEY_IT_RECORD_DIR set, the exchange is also recorded
+// (record_exchange) for the OpenAPI contract check (tests/openapi/check-exchanges.mjs).
 HttpResult http_request(std::uint16_t port, std::string method, std::string target,
                         std::map<std::string, std::string> headers = {}, std::string body = {});
+
+// When PARLEY_IT_RECORD_DIR names a folder, appends the exchange as one JSON line to this process'
+// file there (exchanges-<pid>.jsonl): the running test, method, target, request and response media
+// types, status, and the JSON (or problem+json) bodies up to 1 MiB; other bodies by size only. Does
+// nothing otherwise. Byte-level tests (RawConnection) are not recorded: they send what no client would.
+void record_exchange(const boost::beast::http::request<boost::beast::http::string_body>& request,
+                     const HttpResult& result);
 
 // A raw TCP connection for tests that need byte-level control.
 class RawConnection {
