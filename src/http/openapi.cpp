@@ -1,4 +1,5 @@
 #include "http/openapi.hpp"
+#include "http/response.hpp"
 
 #include <boost/json.hpp>
 
@@ -107,10 +108,6 @@ void require_every_property(json::value& schema) {
   }
 }
 
-bool json_media_type(std::string_view type) {
-  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
-}
-
 // The example of `key` ("response" or "request") for `media_type` in `examples` (one operation's
 // entry), or null: `<key>_by_type`'s entry for the media type when there is one, else `<key>`.
 const json::value* example_of(const json::value* examples, std::string_view key, std::string_view media_type) {
@@ -174,7 +171,7 @@ json::object operation(const Route& route, const json::value* examples) {
         // A document the handler also answers as text (GraphiQL's HTML page for a browser's GET
         // /graphql) is a string in that type, whatever the JSON's schema.
         json::object media{
-            {"schema", json_media_type(type) || type == types.front() ? schema : json::value(json::object{{"type", "string"}})}};
+            {"schema", is_json_media_type(type) || type == types.front() ? schema : json::value(json::object{{"type", "string"}})}};
         // The examples are of success answers (every 2xx with a body: 200 and 201 of one operation
         // carry the same resource).
         if (r.status >= 200 && r.status < 300)

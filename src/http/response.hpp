@@ -108,6 +108,13 @@ struct Response {
 inline constexpr std::string_view kJsonType = "application/json; charset=utf-8";
 inline constexpr std::string_view kProblemType = "application/problem+json";
 
+// True for application/json and the +json types (problem+json, graphql-response+json); parameters
+// (`; charset=...`) are ignored.
+constexpr bool is_json_media_type(std::string_view content_type) noexcept {
+  const auto type = content_type.substr(0, content_type.find(';'));
+  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+}
+
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace parley::http

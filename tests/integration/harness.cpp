@@ -3,6 +3,7 @@
 #include "auth/jwt.hpp"
 #include "auth/tokens.hpp"
 #include "core/logging.hpp"
+#include "http/response.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -150,12 +151,6 @@ HttpResult to_http_result(const bhttp::response<bhttp::string_body>& response) {
 
 namespace {
 
-// True for the media types whose bodies the contract check reads (JSON and problem+json).
-bool json_media_type(std::string_view content_type) {
-  auto type = content_type.substr(0, content_type.find(';'));
-  return type == "application/json" || (type.size() > 5 && type.substr(type.size() - 5) == "+json");
-}
-
 // The descriptor of this process' exchange file, or -1 when PARLEY_IT_RECORD_DIR is unset (opened once).
 int record_fd() {
   static const int fd = [] {
@@ -185,13 +180,13 @@ void record_exchange(const bhttp::request<bhttp::string_body>& request, const Ht
   const std::string request_type(request[bhttp::field::content_type]);
   if (!request_type.empty()) line["request_content_type"] = request_type;
   if (!request[bhttp::field::accept].empty()) line["accept"] = std::string(request[bhttp::field::accept]);
-  if (json_media_type(request_type) && !request.body().empty() && request.body().size() <= kMaxBody)
+  if (http::is_json_media_type(request_type) && !request.body().empty() && request.body().size() <= kMaxBody)
     line["request_body"] = request.body();
   line["status"] = result.status;
   const std::string type = result.header("content-type");
   if (!type.empty()) line["content_type"] = type;
   line["body_bytes"] = result.body.size();
-  if (json_media_type(type) && result.body.size() <= kMaxBody) line["body"] = result.body;
+  if (http::is_json_media_type(type) && result.body.size() <= kMaxBody) line["body"] = result.body;
   std::string text = boost::json::serialize(line);
   text += '\n';
   // One write per line on an O_APPEND descriptor: lines of concurrent writers do not interleave.
