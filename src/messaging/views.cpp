@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/json_dom_writer.hpp"
 #include "http/openapi.hpp"
 #include "uploads/attachment_json.hpp"
 
@@ -104,7 +105,11 @@ json::object sender_json(const db::repositories::User& user) {
   return json::object{{"id", user.id}, {"username", user.username}, {"display_name", user.display_name}};
 }
 
-void write_message(core::JsonWriter& w, const MessageView& view) {
+namespace {
+
+// write_message's body for either writer (text or DOM): one list of a message's fields.
+template <typename Writer>
+void write_message_with(Writer& w, const MessageView& view) {
   const auto& m = view.message;
   w.begin_object();
   w.key("id");
@@ -164,6 +169,10 @@ void write_message(core::JsonWriter& w, const MessageView& view) {
   w.end_object();
 }
 
+}  // namespace
+
+void write_message(core::JsonWriter& w, const MessageView& view) { write_message_with(w, view); }
+
 std::string message_json_text(const MessageView& view, core::KeyCase keys) {
   std::string out;
   out.reserve(400 + view.message.body.size() + view.message.html.size());
@@ -172,7 +181,13 @@ std::string message_json_text(const MessageView& view, core::KeyCase keys) {
   return out;
 }
 
-json::object message_json(const MessageView& view) { return json::parse(message_json_text(view)).as_object(); }
+json::value message_dom(const MessageView& view, core::KeyCase keys, json::storage_ptr storage) {
+  core::JsonDomWriter w(std::move(storage), keys);
+  write_message_with(w, view);
+  return w.release();
+}
+
+json::object message_json(const MessageView& view) { return std::move(message_dom(view).as_object()); }
 
 json::value message_schema() {
   return schema::object(

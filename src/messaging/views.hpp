@@ -1,6 +1,7 @@
 #pragma once
 // docs/api.md's Conversation and Message objects as JSON, and their OpenAPI schemas.
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -48,6 +49,9 @@ struct MessageView {
 // text, or as a DOM for the documents that embed it (search results).
 void write_message(core::JsonWriter& out, const MessageView& view);
 std::string message_json_text(const MessageView& view, core::KeyCase keys = core::KeyCase::as_written);
+// The same as a DOM built in `storage` (no text written and parsed back).
+boost::json::value message_dom(const MessageView& view, core::KeyCase keys = core::KeyCase::as_written,
+                               boost::json::storage_ptr storage = {});
 boost::json::object message_json(const MessageView& view);
 boost::json::value message_schema();
 

@@ -774,10 +774,10 @@ json::object connection(json::array edges, bool has_next, bool has_previous) {
   return json::object{{"edges", std::move(edges)}, {"pageInfo", std::move(page_info)}};
 }
 
-// A Message object: written in camelCase as REST writes it, then parsed into `storage` (the
-// response's memory when the resolver passes ResolveInfo::storage()).
+// A Message object: REST's fields in camelCase, built in `storage` (the response's memory when the
+// resolver passes ResolveInfo::storage()).
 json::value message_node(const messaging::MessageView& view, const json::storage_ptr& storage = {}) {
-  return json::parse(messaging::message_json_text(view, core::KeyCase::camel), storage);
+  return messaging::message_dom(view, core::KeyCase::camel, storage);
 }
 
 gql::Value message_value(const messaging::MessageView& view) { return gql::Value(message_node(view)); }
