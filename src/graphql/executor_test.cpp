@@ -70,6 +70,7 @@ struct Fixture {
     });
     schema->resolve_sync("Query", "users", [](const Value&, Args, Info info) {
       if (info.selects("email")) throw FieldError("users: email asked for");
+      if (!info.selects_only({"id", "name"})) throw FieldError("users: more than id and name asked for");
       std::vector<Value> out;
       for (int i = 1; i <= 3; ++i) out.push_back(Value::object(i, "User"));
       return Value::list(std::move(out));
@@ -350,6 +351,17 @@ TEST(GraphqlExecutor, ResolversCanLookAhead) {
   EXPECT_FALSE(f.run("{ users { id } }").contains("errors"));
   auto r = f.run("{ users { id ...E } } fragment E on User { ... on User { email } }");
   EXPECT_EQ(r["errors"].at(0).at("message"), "users: email asked for");
+}
+
+TEST(GraphqlExecutor, ResolversSeeWhetherTheSelectionStaysWithinSomeFields) {
+  Fixture f;
+  EXPECT_FALSE(f.run("{ users { __typename id ...N ... on User { id } } } fragment N on User { id }").contains("errors"));
+  auto named = f.run("{ users { ...N } } fragment N on User { name }");  // only user 2's own error
+  EXPECT_EQ(named["errors"].at(0).at("message"), "user 2 hides its name");
+  auto r = f.run("{ users { id ...F } } fragment F on User { ... on User { friend { id } } }");
+  EXPECT_EQ(r["errors"].at(0).at("message"), "users: more than id and name asked for");
+  r = f.run("{ users { id best { id } } }");
+  EXPECT_EQ(r["errors"].at(0).at("message"), "users: more than id and name asked for");
 }
 
 TEST(GraphqlExecutor, PassesTheRequestContext) {

@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 
@@ -49,6 +50,10 @@ class ResolveInfo {
   // fragments and inline fragments (type conditions and @skip/@include are not evaluated, so this
   // may say yes for a subfield that will not run). Lets a resolver skip fetching what nobody asked.
   bool selects(std::string_view name) const;
+  // Look-ahead the other way: true if every subfield the selection set asks for (through fragments
+  // and inline fragments, conditions and directives not evaluated) is __typename or one of `names`.
+  // Lets a resolver skip loading what only unselected fields would show.
+  bool selects_only(std::initializer_list<std::string_view> names) const;
 
   // The per-request context the application passed in Request::context (nullptr if none).
   template <typename T>

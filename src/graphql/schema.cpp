@@ -25,7 +25,32 @@ bool selects_in(const SelectionSet& set, std::string_view name, const std::vecto
   return false;
 }
 
+// False when `set` asks for a field (other than __typename) not in `names`.
+bool selects_within(const SelectionSet& set, std::initializer_list<std::string_view> names,
+                    const std::vector<FragmentDefinition>* fragments, std::vector<std::string_view>& visited) {
+  for (const auto& s : set) {
+    if (s.kind == Selection::Kind::Field) {
+      if (s.name != "__typename" && std::find(names.begin(), names.end(), s.name) == names.end()) return false;
+    } else if (s.kind == Selection::Kind::InlineFragment) {
+      if (!selects_within(s.selection_set, names, fragments, visited)) return false;
+    } else if (std::find(visited.begin(), visited.end(), s.name) == visited.end()) {
+      if (!fragments) return false;  // a spread it cannot look into might select anything
+      visited.push_back(s.name);
+      for (const auto& f : *fragments)
+        if (f.name == s.name && !selects_within(f.selection_set, names, fragments, visited)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool ResolveInfo::selects_only(std::initializer_list<std::string_view> names) const {
+  std::vector<std::string_view> visited;
+  for (const Selection* node : nodes_)
+    if (!selects_within(node->selection_set, names, fragments_, visited)) return false;
+  return true;
+}
 
 bool ResolveInfo::selects(std::string_view name) const {
   std::vector<std::string_view> visited;

@@ -64,6 +64,9 @@ class Conversations {
   boost::asio::awaitable<ConversationPage> list(http::Principal by, std::optional<std::string> kind, std::string q,
                                                 std::optional<db::repositories::ConversationCursor> after, int limit);
   boost::asio::awaitable<db::repositories::ConversationSummary> get(http::Principal by, std::int64_t id);
+  // get()'s permission check alone (404 unless the caller may see the conversation), for callers
+  // that need none of the summary (GraphQL's conversation(id) { messages }).
+  boost::asio::awaitable<void> check_visible(http::Principal by, std::int64_t id);
   boost::asio::awaitable<db::repositories::ConversationSummary> update(http::Principal by, std::int64_t id,
                                                                        db::repositories::ConversationUpdate update);
   boost::asio::awaitable<void> archive(http::Principal by, std::int64_t id);

@@ -824,6 +824,12 @@ Awaitable resolve_conversation(const json::object& args, const gql::ResolveInfo&
                                messaging::Conversations& conversations) {
   auto by = principal_of(info);
   const auto id = id_arg(args, "id");
+  if (info.selects_only({"id", "messages"})) {
+    // Nothing of the summary is shown: the same permission check as get(), without loading it
+    // (Conversation.messages reads only the id; Messages::list checks membership itself).
+    co_await conversations.check_visible(std::move(by), id);
+    co_return gql::Value(json::object{{"id", id}});
+  }
   auto summary = co_await conversations.get(std::move(by), id);
   co_return gql::Value(camelize(messaging::conversation_json(summary)));
 }
