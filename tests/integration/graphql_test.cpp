@@ -300,6 +300,13 @@ TEST_P(GraphqlTest, ProtocolViolationsCloseWithTheProtocolsCodes) {
   }
 }
 
+TEST_P(GraphqlTest, AConnectionWithoutConnectionInitIsClosedWith4408) {
+  // The server's timer (Transports::init_timeout, 3 s as graphql-ws's connectionInitWaitTimeout)
+  // closes it; the client only waits for the close, with room to spare.
+  auto ws = connect();
+  EXPECT_EQ(ws->wait_closed(std::chrono::seconds(10)), 4408);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GraphqlTest, ::testing::Values("sqlite", "postgres"), backend_name);
 
 }  // namespace
