@@ -270,7 +270,8 @@ void add_conversation_routes(http::Router& router, messaging::Conversations& con
                .auth = http::Auth::user,
                .responses = conversation_response(200, "The conversation, now with my_role"),
                .consumes = {},
-               .permissions = {accounts::not_guest()}});
+               // Guests are refused by Conversations::join (403), for GraphQL too.
+               .permissions = {accounts::authenticated()}});
 
   router.add(
       Method::post, "/api/v1/conversations/{id:int}/leave",

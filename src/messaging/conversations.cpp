@@ -189,6 +189,8 @@ awaitable<ChannelPage> Conversations::browse(http::Principal by, std::string q,
 }
 
 awaitable<ConversationSummary> Conversations::join(http::Principal by, std::int64_t id) {
+  // Here, not in a route's permissions, so that REST and GraphQL answer alike (403).
+  if (by.role == "guest") throw AppError::forbidden("Guests cannot join channels.");
   events::PendingEvents events(ctx_.events);
   auto tx = co_await ctx_.db.begin();
   auto access = co_await load_access(ctx_, *tx, id, by);

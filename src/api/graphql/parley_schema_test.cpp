@@ -458,11 +458,11 @@ TEST_P(GraphqlSchemaTest, ConversationAndMemberMutationsGoThroughTheActions) {
   auto joined = execute(eve.id, R"(mutation($id: ID!) { joinConversation(input: {id: $id}) { conversation { myRole memberCount } } })",
                         json::object{{"id", general}});
   EXPECT_EQ(payload_of(joined, "joinConversation").at("conversation").at("myRole"), "member");
-  // A guest may not join (the action's rule: a public channel is not visible to guests).
+  // A guest may not join: the action refuses, as REST's 403.
   User gus = make_user("gus");
   EXPECT_EQ(code_of(execute(gus.id, R"(mutation($id: ID!) { joinConversation(input: {id: $id}) { conversation { id } } })",
                             json::object{{"id", general}}, "guest")),
-            "NOT_FOUND");
+            "PERMISSION_DENIED");
 }
 
 TEST_P(GraphqlSchemaTest, AccountTokenAndIncomingWebhookMutationsGoThroughTheActions) {
