@@ -10,6 +10,7 @@
 //
 // Misuse (a value where a key is due, unbalanced ends) is a programming error it does not detect,
 // as with JsonWriter.
+#include "core/json_dom_walk.hpp"
 #include "core/json_writer.hpp"
 
 #include <boost/json.hpp>
@@ -57,23 +58,8 @@ class JsonDomWriter {
   void raw(std::string_view json) { place(boost::json::parse(json, root_.storage())); }
   // A DOM value, its object keys spelled as this writer spells keys.
   void dom(const boost::json::value& json) {
-    switch (json.kind()) {
-      case boost::json::kind::object:
-        begin_object();
-        for (const auto& [name, member] : json.get_object()) {
-          key(name);
-          dom(member);
-        }
-        end_object();
-        break;
-      case boost::json::kind::array:
-        begin_array();
-        for (const auto& item : json.get_array()) dom(item);
-        end_array();
-        break;
-      default:
-        place(boost::json::value(json, root_.storage()));
-    }
+    walk_dom(*this, json,
+             [this](const boost::json::value& scalar) { place(boost::json::value(scalar, root_.storage())); });
   }
 
   // The document written (null when nothing was); the writer is empty afterwards.

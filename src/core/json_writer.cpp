@@ -1,5 +1,7 @@
 #include "core/json_writer.hpp"
 
+#include "core/json_dom_walk.hpp"
+
 #include <boost/json.hpp>
 
 #include <cctype>
@@ -151,26 +153,15 @@ void JsonWriter::raw(std::string_view json) {
 }
 
 void JsonWriter::dom(const boost::json::value& json) {
-  switch (json.kind()) {
-    case boost::json::kind::object:
-      begin_object();
-      for (const auto& [name, member] : json.get_object()) {
-        key(name);
-        dom(member);
-      }
-      end_object();
-      break;
-    case boost::json::kind::array:
-      begin_array();
-      for (const auto& item : json.get_array()) dom(item);
-      end_array();
-      break;
-    case boost::json::kind::string: value(std::string_view(json.get_string())); break;
-    case boost::json::kind::int64: value(json.get_int64()); break;
-    case boost::json::kind::bool_: value(json.get_bool()); break;
-    case boost::json::kind::null: value(nullptr); break;
-    default: raw(boost::json::serialize(json));  // uint64, double
-  }
+  walk_dom(*this, json, [this](const boost::json::value& scalar) {
+    switch (scalar.kind()) {
+      case boost::json::kind::string: value(std::string_view(scalar.get_string())); break;
+      case boost::json::kind::int64: value(scalar.get_int64()); break;
+      case boost::json::kind::bool_: value(scalar.get_bool()); break;
+      case boost::json::kind::null: value(nullptr); break;
+      default: raw(boost::json::serialize(scalar));  // uint64, double
+    }
+  });
 }
 
 }  // namespace parley::core
