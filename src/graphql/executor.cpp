@@ -5,6 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 namespace parley::graphql {
 namespace {
 
@@ -242,6 +247,149 @@ bool Execution::completes_now(const FieldDef& def, const Fields& fields) {
   return !def.named_type || sync_subtree(*def.named_type, fields);
 }
 
+namespace {
+
+// How project_leaf() checks a value of a leaf type; None: the type needs its serialize hook.
+Execution::Projected::Leaf leaf_rule(const Type& type) {
+  using Leaf = Execution::Projected::Leaf;
+  if (type.kind == TypeKind::Enum) return Leaf::Enum;
+  if (type.name == "String") return Leaf::String;
+  if (type.name == "ID") return Leaf::Id;
+  if (type.name == "Int") return Leaf::Int;
+  if (type.name == "Float") return Leaf::Float;
+  if (type.name == "Boolean") return Leaf::Boolean;
+  return type.scalar.serialized_as_is ? Leaf::AsIs : Leaf::None;
+}
+
+}  // namespace
+
+bool Execution::projectable(const Type& object_type, Grouped& grouped) {
+  if (grouped.projectable) return *grouped.projectable;
+  grouped.projectable = false;  // provisional, as in sync_subtree()
+  std::vector<Projected> plan;
+  plan.reserve(grouped.entries.size());
+  for (const auto& [name, sub] : grouped.entries) {
+    const Selection& node = *sub.front();
+    Projected p;
+    if (node.name == "__typename") {
+      p.type = &object_type;
+      plan.push_back(p);
+      continue;
+    }
+    const FieldDef* def = in_.schema.field(object_type, node.name);
+    if (!def || def->resolve || def->resolve_sync || !def->args.empty() || !def->named_type) return false;
+    p.source = def->name;
+    p.mods = def->type.mods;
+    p.type = def->named_type;
+    if (p.type->is_leaf()) {
+      p.leaf = leaf_rule(*p.type);
+      if (p.leaf == Projected::Leaf::None) return false;
+    } else if (p.type->kind == TypeKind::Object) {
+      Grouped& nested = subfields(*p.type, sub);
+      if (!projectable(*p.type, nested)) return false;
+      p.object = &nested;
+    } else {
+      return false;  // an interface or union needs its runtime type resolved
+    }
+    plan.push_back(p);
+  }
+  grouped.projected = std::move(plan);
+  grouped.projectable = true;
+  return true;
+}
+
+std::optional<boost::json::object> Execution::try_project(const Type& object_type, const Fields& fields,
+                                                          const Value& result) {
+  if (result.kind() != Value::Kind::Json || !result.json().is_object()) return std::nullopt;
+  Grouped& grouped = subfields(object_type, fields);
+  if (!projectable(object_type, grouped)) return std::nullopt;
+  // Past the deadline the general path records the TIMEOUT error; the clock is read once per
+  // projected object, not per field.
+  if (in_.deadline && (timed_out_ || std::chrono::steady_clock::now() > *in_.deadline)) return std::nullopt;
+  return project(grouped, result.json().as_object());
+}
+
+std::optional<boost::json::object> Execution::project(const Grouped& grouped, const boost::json::object& source) {
+  boost::json::object out(storage_);
+  out.reserve(grouped.entries.size());
+  for (std::size_t i = 0; i < grouped.entries.size(); ++i) {
+    const Projected& field = grouped.projected[i];
+    boost::json::value v(storage_);
+    if (field.source.empty()) v = boost::json::string_view(field.type->name);  // __typename
+    else if (!project_value(field, field.mods, source.if_contains(field.source), v)) return std::nullopt;
+    out.emplace(grouped.entries[i].first, std::move(v));
+  }
+  return out;
+}
+
+bool Execution::project_value(const Projected& field, std::string_view mods, const value* in, value& out) {
+  const bool non_null = !mods.empty() && mods.front() == '!';
+  if (non_null) mods.remove_prefix(1);
+  if (!in || in->is_null()) return !non_null;  // `out` is null already
+  if (!mods.empty()) {  // a list: mods.front() is '['
+    if (!in->is_array()) return false;
+    mods.remove_prefix(1);
+    const auto& items = in->get_array();
+    boost::json::array& list = out.emplace_array();
+    list.reserve(items.size());
+    for (const auto& item : items) {
+      value v(storage_);
+      if (!project_value(field, mods, &item, v)) return false;
+      list.push_back(std::move(v));
+    }
+    return true;
+  }
+  if (field.object) {
+    if (!in->is_object()) return false;
+    std::optional<boost::json::object> object = project(*field.object, in->get_object());
+    if (!object) return false;
+    out = std::move(*object);
+    return true;
+  }
+  return project_leaf(field, *in, out);
+}
+
+// The checks of serialize_leaf() for the values it passes through unchanged; anything it would
+// convert or reject is left to it (false).
+bool Execution::project_leaf(const Projected& field, const value& in, value& out) {
+  using Leaf = Projected::Leaf;
+  constexpr std::int64_t kIntMin = std::numeric_limits<std::int32_t>::min();
+  constexpr std::int64_t kIntMax = std::numeric_limits<std::int32_t>::max();
+  switch (field.leaf) {
+    case Leaf::String:
+      if (!in.is_string()) return false;
+      break;
+    case Leaf::Id:
+      if (in.is_int64()) {  // IDs serialize as strings
+        char digits[24];
+        auto end = std::to_chars(digits, digits + sizeof digits, in.get_int64()).ptr;
+        out = boost::json::string_view(digits, static_cast<std::size_t>(end - digits));
+        return true;
+      }
+      if (!in.is_string()) return false;
+      break;
+    case Leaf::Int:
+      if (!in.is_int64() || in.get_int64() < kIntMin || in.get_int64() > kIntMax) return false;
+      break;
+    case Leaf::Float:
+      if (!in.is_double() || !std::isfinite(in.get_double())) return false;
+      break;
+    case Leaf::Boolean:
+      if (!in.is_bool()) return false;
+      break;
+    case Leaf::Enum:
+      if (!in.is_string() || !field.type->enum_value(in.get_string())) return false;
+      break;
+    case Leaf::AsIs:
+      if (in.kind() != *field.type->scalar.serialized_as_is) return false;
+      break;
+    case Leaf::None:
+      return false;
+  }
+  out = in;  // a copy into the response's buffer (`out` keeps its storage)
+  return true;
+}
+
 bool Execution::past_deadline(const Fields& fields, const Path& path) {
   if (!in_.deadline) return false;
   if (!timed_out_ && std::chrono::steady_clock::now() <= *in_.deadline) return false;
@@ -474,6 +622,8 @@ std::optional<value> Execution::complete_object_now(const Type& type, const Fiel
                                                     const Path& path, const Type& parent_type, const FieldDef& def) {
   const Type* object_type = object_type_of(type, fields, result, path, parent_type, def);
   if (!object_type) return std::nullopt;
+  if (std::optional<boost::json::object> projected = try_project(*object_type, fields, result))
+    return value(std::move(*projected));
   std::optional<boost::json::object> obj = execute_fields_now(*object_type, result, subfields(*object_type, fields), &path);
   if (!obj) return std::nullopt;
   return value(std::move(*obj));

@@ -61,10 +61,25 @@ class Execution {
 
   // Shared with subscribe(): the grouped root fields and argument coercion of a field.
   using Fields = std::vector<const Selection*>;
+  struct Grouped;
+  // One entry of a selection completed by projection (see project()): the value of a
+  // default-resolved field without arguments, copied from the parent's JSON member `source` and
+  // checked against the field's type.
+  struct Projected {
+    enum class Leaf : std::uint8_t { None, String, Id, Int, Float, Boolean, Enum, AsIs };
+    std::string_view source;          // the field's name; empty for __typename
+    std::string_view mods;            // the field type's wrappers, outermost first (TypeRef::mods)
+    const Type* type = nullptr;       // the named type (the object type itself for __typename)
+    Leaf leaf = Leaf::None;           // how a leaf value is checked; None for object fields
+    const Grouped* object = nullptr;  // the object type's selection, for object fields
+  };
   struct Grouped {
     std::vector<std::pair<std::string_view, Fields>> entries;
     std::map<std::string_view, std::size_t> index;
     std::optional<bool> sync;  // see sync_subtree(); computed on first use
+    // See projectable(); computed on first use. `projected` runs parallel to `entries`.
+    std::optional<bool> projectable;
+    std::vector<Projected> projected;
   };
   void collect_fields(const Type& type, const SelectionSet& set, Grouped& out, std::set<std::string_view>& visited) const;
   Batcher& batcher() { return batcher_; }
@@ -107,6 +122,21 @@ class Execution {
                                                        const Path& path, const Type& parent_type, const FieldDef& def);
   std::optional<boost::json::value> complete_object_now(const Type& type, const Fields& fields, const Value& result,
                                                         const Path& path, const Type& parent_type, const FieldDef& def);
+  // The fast path of completing an object whose whole selection below is plain data (the message
+  // nodes of a page): true when every field of `grouped` and of the objects below it is
+  // default-resolved, takes no arguments and has a leaf type project_leaf() checks or an object
+  // type (not an interface or union). Computed once per Grouped.
+  bool projectable(const Type& object_type, Grouped& grouped);
+  // `result` completed as a value of `object_type` by projection (no resolver call, no path, no
+  // task per field); nullopt when it cannot be: the selection is not projectable(), the deadline
+  // has passed, or a value does not fit its type. The general path then completes the object
+  // from the start and records the errors; the projection has no side effects, so the answer is
+  // the same either way.
+  std::optional<boost::json::object> try_project(const Type& object_type, const Fields& fields, const Value& result);
+  std::optional<boost::json::object> project(const Grouped& grouped, const boost::json::object& source);
+  bool project_value(const Projected& field, std::string_view mods, const boost::json::value* in,
+                     boost::json::value& out);
+  static bool project_leaf(const Projected& field, const boost::json::value& in, boost::json::value& out);
   // Runs a sync or default resolver into `result`; false when it failed (the error is recorded).
   bool resolve_now(const Type& type, const Value& parent, const Fields& fields, const Path& path, const FieldDef& def,
                    Value& result);

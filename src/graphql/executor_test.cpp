@@ -37,6 +37,7 @@ type Query {
   dateText(d: DateTime!): String
   context: String
   json: JsonThing
+  plain(variant: Int = 0): Plain
 }
 type Mutation { append(text: String!): [String!]! }
 interface Node { id: ID! }
@@ -48,6 +49,8 @@ input EchoInput { text: String! times: Int = 1 tags: [String!] }
 type Nested { a: Nested b: Nested! value: Int nonNullValue: Int! }
 type JsonThing { name: String list: [JsonThing] }
 scalar DateTime
+type Plain { id: ID! n: Int f: Float ok: Boolean color: Color when: Stamp tags: [String!]! child: Plain kids: [Plain!] }
+scalar Stamp
 )GQL";
 
 struct Fixture {
@@ -138,6 +141,25 @@ struct Fixture {
     schema->resolve_sync("Query", "json", [](const Value&, Args, Info) {
       return Value(json::parse(R"({"name":"root","list":[{"name":"a"},{"name":"b","list":[{"name":"c"}]}]})"));
     });
+    schema->resolve_sync("Query", "plain", [](const Value&, Args args, Info) {
+      const char* variants[] = {
+          R"({"id":7,"n":1,"f":1.5,"ok":true,"color":"GREEN","when":"2026","tags":["a","b"],"extra":{"x":1},
+              "child":{"id":"c1","n":null,"tags":[],"kids":[{"id":9,"tags":["z"],"when":"2027"}]},"kids":null})",
+          R"({"id":7,"tags":[],"kids":[{"id":9,"tags":["z"],"when":3}]})",
+          R"({"id":1,"n":"x","tags":["a"]})",
+          R"({"id":1,"tags":[],"kids":[{"id":2,"tags":["a",null]}]})",
+      };
+      return Value(json::parse(variants[args.at("variant").as_int64()]));
+    });
+    // A string is its own serialization; anything else goes through the hook.
+    ScalarHooks stamp;
+    stamp.serialize = [](const json::value& v) -> std::optional<json::value> {
+      if (v.is_string()) return v;
+      if (v.is_int64()) return json::value("S" + std::to_string(v.as_int64()));
+      return std::nullopt;
+    };
+    stamp.serialized_as_is = json::kind::string;
+    schema->scalar("Stamp", std::move(stamp));
     schema->resolve("Mutation", "append", [this](const Value&, Args args, Info) -> awaitable<Value> {
       co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
       appended.emplace_back(args.at("text").as_string());
@@ -235,6 +257,30 @@ TEST(GraphqlExecutor, DefaultResolverReadsJsonObjects) {
   Fixture f;
   auto r = f.run("{ json { name list { name list { name } } } }");
   EXPECT_EQ(json::value(r), parse_json(R"({"data":{"json":{"name":"root","list":[{"name":"a","list":null},{"name":"b","list":[{"name":"c"}]}]}}})"));
+}
+
+// Objects whose whole selection is plain JSON data complete by projection (Execution::project);
+// any value that does not fit its type sends the object back to the general path, so answers and
+// errors are the same as without the fast path.
+TEST(GraphqlExecutor, CompletesPlainDataByProjectionWithTheGeneralPathsAnswers) {
+  Fixture f;
+  auto r = f.run(R"({ plain { __typename id n f ok color when tags again: n
+                              child { id n tags kids { id tags when } } kids { id } } })");
+  EXPECT_EQ(json::value(r), parse_json(R"({"data":{"plain":{"__typename":"Plain","id":"7","n":1,"f":1.5,"ok":true,
+    "color":"GREEN","when":"2026","tags":["a","b"],"again":1,
+    "child":{"id":"c1","n":null,"tags":[],"kids":[{"id":"9","tags":["z"],"when":"2027"}]},"kids":null}}})"));
+  // A value the scalar's hook must serialize: the general path calls it.
+  r = f.run("{ plain(variant: 1) { id kids { id when } } }");
+  EXPECT_EQ(json::value(r), parse_json(R"({"data":{"plain":{"id":"7","kids":[{"id":"9","when":"S3"}]}}})"));
+  // A leaf of the wrong type: a field error at its path.
+  r = f.run("{ plain(variant: 2) { id n tags } }");
+  EXPECT_EQ(r["data"], parse_json(R"({"plain":{"id":"1","n":null,"tags":["a"]}})"));
+  EXPECT_EQ(r["errors"].at(0).at("message"), "Int cannot represent non-integer value: \"x\"");
+  EXPECT_EQ(r["errors"].at(0).at("path"), parse_json(R"(["plain","n"])"));
+  // A null in a non-null list item: the nearest nullable parent (kids) becomes null.
+  r = f.run("{ plain(variant: 3) { id kids { id tags } } }");
+  EXPECT_EQ(r["data"], parse_json(R"({"plain":{"id":"1","kids":null}})"));
+  EXPECT_EQ(r["errors"].at(0).at("path"), parse_json(R"(["plain","kids",0,"tags",1])"));
 }
 
 // The spec's examples of 6.4.4 "Handling Field Errors" and 7.1.2.

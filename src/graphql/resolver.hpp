@@ -104,10 +104,13 @@ using SubscribeResolver = std::function<boost::asio::awaitable<std::shared_ptr<E
 // Custom scalar hooks. serialize: result value -> JSON for the response (nullopt: cannot
 // represent it, a field error). parse: JSON input (variables; literals are first turned into
 // JSON) -> the internal JSON value handed to resolvers (nullopt: invalid input). Absent hooks pass
-// values through unchanged.
+// values through unchanged. serialized_as_is: a result of this JSON kind is already its own
+// serialization (serialize would return it unchanged), so it is copied without calling the hook:
+// the executor can then complete such leaves by projection (executor.hpp).
 struct ScalarHooks {
   std::function<std::optional<boost::json::value>(const boost::json::value&)> serialize;
   std::function<std::optional<boost::json::value>(const boost::json::value&)> parse;
+  std::optional<boost::json::kind> serialized_as_is;
 };
 
 }  // namespace parley::graphql

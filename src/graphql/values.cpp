@@ -475,6 +475,10 @@ bool serialize_leaf(const Type& type, const boost::json::value& in, boost::json:
     error = "Boolean cannot represent a non boolean value: " + show(in);
     return false;
   }
+  if (type.scalar.serialized_as_is && in.kind() == *type.scalar.serialized_as_is) {
+    out = in;
+    return true;
+  }
   if (type.scalar.serialize) {
     auto v = call_hook(type.scalar.serialize, in);
     if (!v) {

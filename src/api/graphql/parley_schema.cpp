@@ -1413,6 +1413,7 @@ gql::ScalarHooks date_time_hooks() {
     if (!v.is_string()) return std::nullopt;
     return v;
   };
+  hooks.serialized_as_is = json::kind::string;  // resolvers hand out RFC 3339 strings
   hooks.parse = [](const json::value& v) -> std::optional<json::value> {
     if (!v.is_string()) return std::nullopt;
     auto time = parse_rfc3339(v.as_string());
