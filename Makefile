@@ -46,6 +46,7 @@ bench:
 	cmake --build $(RELEASE_DIR) -j $(JOBS)
 	@bench/http.sh $(RELEASE_DIR)/parley
 	@bench/messages.sh $(RELEASE_DIR)/parley
+	@bench/graphql.sh $(RELEASE_DIR)/parley
 	@bench/ratelimit.sh $(RELEASE_DIR)
 	@bench/jobs.sh $(RELEASE_DIR)/parley
 	@bench/cold_start.sh $(RELEASE_DIR)/parley

@@ -44,7 +44,7 @@ bool wants_graphql_response(std::string_view accept) {
 }
 
 Response respond(json::object body, bool graphql_response, int status) {
-  auto response = Response::json(body, status);
+  auto response = Response::json(body, status);  // the object overload: no copy of the document
   response.set_header("Content-Type", std::string(graphql_response ? kGraphqlResponseType : kJsonType) +
                                           "; charset=utf-8");
   response.set_header("Vary", "Accept");
@@ -80,11 +80,14 @@ Awaitable execute(gapi::Transports& transport, Request& req, gapi::Operation ope
   }
   gapi::RequestContext context{.principal = req.principal, .client_ip = req.client_ip};
   if (req.principal) context.throttle = transport.throttle_for(*req.principal);
+  // The response's memory, released with this frame after the response is serialized.
+  json::monotonic_resource response_buffer(16 * 1024);
   gql::Request request{.query = std::move(std::get<std::string>(text)),
                        .operation_name = std::move(operation.operation_name),
                        .variables = std::move(operation.variables),
                        .context = &context,
-                       .deadline = std::chrono::steady_clock::now() + service.options().timeout};
+                       .deadline = std::chrono::steady_clock::now() + service.options().timeout,
+                       .response_buffer = &response_buffer};
   auto body = co_await service.engine().execute(prepared, std::move(request));
   // Variables that do not coerce, or no operation to run, fail before execution: no "data".
   const int status = body.contains("data") ? 200 : not_run_status(graphql_response);

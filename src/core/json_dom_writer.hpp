@@ -30,7 +30,12 @@ class JsonDomWriter {
     open_.reserve(8);
   }
 
-  void begin_object() { open_.push_back(place(boost::json::object(root_.storage()))); }
+  // `expected_members` reserves room for them: the object is not moved as it grows.
+  void begin_object(std::size_t expected_members = 0) {
+    boost::json::value* object = place(boost::json::object(root_.storage()));
+    if (expected_members > 0) object->get_object().reserve(expected_members);
+    open_.push_back(object);
+  }
   void end_object() { open_.pop_back(); }
   void begin_array() { open_.push_back(place(boost::json::array(root_.storage()))); }
   void end_array() { open_.pop_back(); }

@@ -11,6 +11,7 @@
 // Commas are placed by the writer; keys and string values are escaped as RFC 8259 requires (the
 // text is expected to be valid UTF-8, which every input is checked to be). Misuse (a value where
 // a key is due, unbalanced ends) is a programming error the writer does not detect.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,7 +32,8 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out, KeyCase keys = KeyCase::as_written) : out_(out), keys_(keys) {}
 
-  void begin_object() { open('{'); }
+  // The argument is a capacity hint for writers that build a DOM (JsonDomWriter); unused here.
+  void begin_object(std::size_t /*expected_members*/ = 0) { open('{'); }
   void end_object() { close('}'); }
   void begin_array() { open('['); }
   void end_array() { close(']'); }

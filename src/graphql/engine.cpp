@@ -131,8 +131,8 @@ awaitable<boost::json::object> Engine::execute(const Prepared& prepared, Request
   }
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::any_io_executor strand = boost::asio::make_strand(executor);
-  ExecutionInput input{*schema_, *document, *planned.operation, planned.variables, request.context, &options_.map_exception,
-                       false, request.deadline};
+  ExecutionInput input{*schema_,        *document, *planned.operation, planned.variables, request.context,
+                       &options_.map_exception, false, request.deadline, request.response_buffer};
   Execution execution(input, strand);
   auto task = boost::asio::co_spawn(strand, execution.run(std::move(request.root_value)), boost::asio::use_awaitable);
   co_return co_await std::move(task);

@@ -59,6 +59,11 @@ struct Request {
   Value root_value;                 // the parent of root fields
   // Optional time limit: fields not yet resolved when it passes are not resolved (TIMEOUT error).
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // Optional memory for the response, which the caller keeps alive as long as the returned object:
+  // that object is then destroyed for free (a buffer held by pointer is not reference-counted, and
+  // boost::json skips destructors on it). Without it, execute() builds the response in a
+  // monotonic buffer the returned object shares.
+  boost::json::monotonic_resource* response_buffer = nullptr;
 };
 
 // A parsed and validated document (cacheable by query text, e.g. for persisted queries).

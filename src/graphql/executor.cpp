@@ -29,7 +29,8 @@ struct Join {
 Execution::Execution(const ExecutionInput& input, boost::asio::any_io_executor strand)
     : in_(input),
       strand_(strand),
-      storage_(boost::json::make_shared_resource<boost::json::monotonic_resource>()),
+      storage_(input.response_buffer ? boost::json::storage_ptr(input.response_buffer)
+                                     : boost::json::make_shared_resource<boost::json::monotonic_resource>()),
       batcher_(strand),
       loaders_(batcher_) {
   for (const auto& f : input.document.fragments) fragments_.emplace(f.name, &f);

@@ -47,6 +47,7 @@ struct ExecutionInput {
   // Past this instant no further field is resolved: one TIMEOUT error, and the remaining fields
   // are null (with the usual propagation). Cooperative: a resolver already running is not cut.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  boost::json::monotonic_resource* response_buffer = nullptr;  // Request::response_buffer
 };
 
 class Execution {
@@ -170,9 +171,9 @@ class Execution {
 
   const ExecutionInput& in_;
   boost::asio::any_io_executor strand_;
-  // Every value of the response is allocated from one monotonic buffer released with the response
-  // (the storage is shared: the returned object keeps it alive): building a page of objects costs
-  // no malloc/free per member.
+  // Every value of the response is allocated from one monotonic buffer: the caller's
+  // (ExecutionInput::response_buffer), or one shared with the returned object, which keeps it
+  // alive. Building a page of objects costs no malloc/free per member.
   boost::json::storage_ptr storage_;
   Batcher batcher_;
   LoaderRegistry loaders_;

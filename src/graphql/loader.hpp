@@ -128,6 +128,14 @@ class Loader {
     slot->value = std::move(value);
   }
 
+  // The value load() or prime() already holds for `key`; nullptr when there is none (never
+  // fetches). The pointer stays valid as long as the loader (entries are never dropped).
+  const Val* peek(const Key& key) const {
+    auto it = cache_.find(key);
+    if (it == cache_.end() || !it->second->done || !it->second->value) return nullptr;
+    return &*it->second->value;
+  }
+
   // Number of calls made to the batch function.
   std::size_t batch_calls() const { return batch_calls_; }
 

@@ -168,12 +168,18 @@ TEST(GraphqlLoader, PrimedKeysNeedNoBatch) {
     for (int k : keys) out[k] = "v" + std::to_string(k);
     co_return out;
   });
+  EXPECT_EQ(loader.peek(1), nullptr);
   loader.prime(1, "primed");
+  ASSERT_NE(loader.peek(1), nullptr);
+  EXPECT_EQ(*loader.peek(1), "primed");
   auto one = parley::testing::run_awaitable(io, loader.load(1));
   EXPECT_EQ(*one, "primed");
   EXPECT_EQ(calls, 0);
   auto two = parley::testing::run_awaitable(io, loader.load(2));  // outside an execution: a batch per load
   EXPECT_EQ(*two, "v2");
+  EXPECT_EQ(loader.batch_calls(), 1u);
+  EXPECT_EQ(*loader.peek(2), "v2");  // a loaded key too; peek() itself never fetches
+  EXPECT_EQ(loader.peek(5), nullptr);
   EXPECT_EQ(loader.batch_calls(), 1u);
   auto many = parley::testing::run_awaitable(io, loader.load_many({3, 1, 4, 2}));
   ASSERT_EQ(many.size(), 4u);

@@ -43,6 +43,10 @@ Response Response::json(const boost::json::value& value, int status) {
   return Response{status, std::string(kJsonType), {}, boost::json::serialize(value)};
 }
 
+Response Response::json(const boost::json::object& object, int status) {
+  return Response{status, std::string(kJsonType), {}, boost::json::serialize(object)};
+}
+
 Response Response::json_text(std::string body, int status) {
   return Response{status, std::string(kJsonType), {}, std::move(body)};
 }

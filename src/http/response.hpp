@@ -95,6 +95,8 @@ struct Response {
   bool has_header(std::string_view name) const;
 
   static Response json(const boost::json::value& value, int status = 200);
+  // The same for an object, serialized where it is (passed as a value it would first be copied).
+  static Response json(const boost::json::object& object, int status = 200);
   // A JSON document already written as text (core::JsonWriter).
   static Response json_text(std::string body, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", int status = 200);

@@ -133,9 +133,10 @@ awaitable<ConversationSummary> Conversations::get(http::Principal by, std::int64
   co_return co_await summary_of(ctx_, ctx_.db, id, by.user_id);
 }
 
-awaitable<void> Conversations::check_visible(http::Principal by, std::int64_t id) {
+awaitable<ConversationAccess> Conversations::check_visible(http::Principal by, std::int64_t id) {
   auto access = co_await load_access(ctx_, ctx_.db, id, by);
   require_visible(access, by);
+  co_return access;
 }
 
 awaitable<ConversationSummary> Conversations::update(http::Principal by, std::int64_t id,

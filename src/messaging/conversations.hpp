@@ -18,6 +18,7 @@
 #include "db/repositories/member_repository.hpp"
 #include "db/repositories/read_state_repository.hpp"
 #include "http/request.hpp"
+#include "messaging/access.hpp"
 #include "messaging/context.hpp"
 
 namespace parley::messaging {
@@ -65,8 +66,9 @@ class Conversations {
                                                 std::optional<db::repositories::ConversationCursor> after, int limit);
   boost::asio::awaitable<db::repositories::ConversationSummary> get(http::Principal by, std::int64_t id);
   // get()'s permission check alone (404 unless the caller may see the conversation), for callers
-  // that need none of the summary (GraphQL's conversation(id) { messages }).
-  boost::asio::awaitable<void> check_visible(http::Principal by, std::int64_t id);
+  // that need none of the summary (GraphQL's conversation(id) { messages }). Returns the access it
+  // loaded, which Messages::list can take instead of loading it again in the same request.
+  boost::asio::awaitable<ConversationAccess> check_visible(http::Principal by, std::int64_t id);
   boost::asio::awaitable<db::repositories::ConversationSummary> update(http::Principal by, std::int64_t id,
                                                                        db::repositories::ConversationUpdate update);
   boost::asio::awaitable<void> archive(http::Principal by, std::int64_t id);

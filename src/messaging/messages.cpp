@@ -201,7 +201,18 @@ awaitable<MessageView> Messages::fresh_view(db::Executor& db, Message message, d
 awaitable<MessageListing> Messages::list(http::Principal by, std::int64_t conversation_id,
                                          db::repositories::PageQuery query) {
   auto access = co_await load_access(ctx_, ctx_.db, conversation_id, by);
+  co_return co_await list_with_access(by, access, query);
+}
+
+awaitable<MessageListing> Messages::list(http::Principal by, const ConversationAccess& access,
+                                         db::repositories::PageQuery query) {
+  co_return co_await list_with_access(by, access, query);
+}
+
+awaitable<MessageListing> Messages::list_with_access(const http::Principal& by, const ConversationAccess& access,
+                                                 const db::repositories::PageQuery& query) {
   require_member(access);
+  const std::int64_t conversation_id = access.conversation.id;
   if (query.parent_id) {
     auto parent = co_await ctx_.messages.find(ctx_.db, *query.parent_id);
     if (!parent || parent->conversation_id != conversation_id || parent->parent_id) throw AppError::not_found();

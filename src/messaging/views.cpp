@@ -111,13 +111,13 @@ namespace {
 template <typename Writer>
 void write_message_with(Writer& w, const MessageView& view) {
   const auto& m = view.message;
-  w.begin_object();
+  w.begin_object(16);
   w.key("id");
   w.value(m.id);
   w.key("conversation_id");
   w.value(m.conversation_id);
   w.key("sender");
-  w.begin_object();
+  w.begin_object(3);
   w.key("id");
   w.value(view.sender.id);
   w.key("username");
@@ -138,7 +138,7 @@ void write_message_with(Writer& w, const MessageView& view) {
   w.key("reactions");
   w.begin_array();
   for (const auto& r : view.reactions) {
-    w.begin_object();
+    w.begin_object(3);
     w.key("emoji");
     w.value(r.emoji);
     w.key("count");

@@ -776,6 +776,15 @@ json::object connection(json::array edges, bool has_next, bool has_previous) {
 
 // A Message object: REST's fields in camelCase, built in `storage` (the response's memory when the
 // resolver passes ResolveInfo::storage()).
+// The caller's access to the conversations Query.conversation checked in this operation, so that
+// Conversation.messages does not load the same membership again. A loader is per operation (never
+// shared by the operations of one WebSocket), and this one is only primed, never fetches.
+gql::Loader<std::int64_t, messaging::ConversationAccess>& checked_conversations(const gql::ResolveInfo& info) {
+  using Accesses = std::map<std::int64_t, messaging::ConversationAccess>;
+  return info.loader<std::int64_t, messaging::ConversationAccess>(
+      "checkedConversations", [](std::vector<std::int64_t>) -> boost::asio::awaitable<Accesses> { co_return Accesses{}; });
+}
+
 json::value message_node(const messaging::MessageView& view, const json::storage_ptr& storage = {}) {
   return messaging::message_dom(view, core::KeyCase::camel, storage);
 }
@@ -825,9 +834,10 @@ Awaitable resolve_conversation(const json::object& args, const gql::ResolveInfo&
   auto by = principal_of(info);
   const auto id = id_arg(args, "id");
   if (info.selects_only({"id", "messages"})) {
-    // Nothing of the summary is shown: the same permission check as get(), without loading it
-    // (Conversation.messages reads only the id; Messages::list checks membership itself).
-    co_await conversations.check_visible(std::move(by), id);
+    // Nothing of the summary is shown: the same permission check as get(), without loading it.
+    // Conversation.messages reads only the id, and takes the access checked here.
+    auto access = co_await conversations.check_visible(std::move(by), id);
+    checked_conversations(info).prime(id, std::move(access));
     co_return gql::Value(json::object{{"id", id}});
   }
   auto summary = co_await conversations.get(std::move(by), id);
@@ -897,7 +907,11 @@ Awaitable resolve_messages(const gql::Value& parent, const json::object& args, c
     if (before) query.before = cursor_id(*before, "before");
     query.limit = static_cast<int>(last.value_or(50));
   }
-  auto listing = co_await messages.list(std::move(by), *conversation_id, std::move(query));
+  messaging::MessageListing listing;
+  if (const auto* access = checked_conversations(info).peek(*conversation_id))
+    listing = co_await messages.list(std::move(by), *access, std::move(query));
+  else
+    listing = co_await messages.list(std::move(by), *conversation_id, std::move(query));
   const json::storage_ptr& storage = info.storage();
   json::array edges(storage);
   edges.reserve(listing.messages.size());

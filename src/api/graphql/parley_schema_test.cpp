@@ -177,6 +177,33 @@ TEST_P(GraphqlSchemaTest, AMessagePageCostsTheSameStatementsForFiveAndFiftyMessa
   EXPECT_LE(for_big, 8);
 }
 
+// conversation(id) { messages } checks the conversation once: it costs the statements of
+// Messages::list alone (REST's page), and a conversation the caller may not see is still
+// NOT_FOUND at ["conversation"].
+TEST_P(GraphqlSchemaTest, AConversationsMessagesCostWhatTheRestPageCosts) {
+  User alice = make_user("alice");
+  User bob = make_user("bob");
+  User carol = make_user("carol");
+  Conversation group = make_group({alice.id, bob.id}, "g");
+  for (int i = 0; i < 3; ++i) send(bob.id, group.id, "m" + std::to_string(i));
+  http::Principal as_alice{.user_id = alice.id, .role = "member"};
+  counting_->statements = 0;
+  run(messages_service_->list(as_alice, group.id, db::repositories::PageQuery{}));
+  const int rest = counting_->statements.load();
+
+  const std::string query = R"(query($id: ID!) { conversation(id: $id) { id messages(last: 50) { edges { node { id body } } } } })";
+  counting_->statements = 0;
+  auto page = execute(alice.id, query, json::object{{"id", std::to_string(group.id)}});
+  EXPECT_EQ(counting_->statements.load(), rest);
+  ASSERT_FALSE(page.contains("errors")) << json::serialize(page);
+  EXPECT_EQ(page.at("data").at("conversation").at("messages").at("edges").as_array().size(), 3u);
+
+  auto hidden = execute(carol.id, query, json::object{{"id", std::to_string(group.id)}});
+  EXPECT_EQ(hidden.at("data").at("conversation"), nullptr);
+  EXPECT_EQ(code_of(hidden), "NOT_FOUND");
+  EXPECT_EQ(hidden.at("errors").at(0).at("path"), json::parse(R"(["conversation"])"));
+}
+
 TEST_P(GraphqlSchemaTest, CursorsPageBothWays) {
   User alice = make_user("alice");
   User bob = make_user("bob");
