@@ -74,6 +74,10 @@ boost::asio::awaitable<std::vector<ResultSet>> Executor::execute_all(std::span<c
   co_return results;
 }
 
+boost::asio::awaitable<void> Executor::execute_later(Query query, Params params) {
+  co_await execute(query, params);
+}
+
 boost::asio::awaitable<void> Executor::execute_script(std::string_view sql) {
   for (std::string_view statement : split_sql_script(sql)) {
     co_await execute(Query{"", statement});

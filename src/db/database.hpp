@@ -152,6 +152,13 @@ class Executor {
   // connection (one round trip, each statement still its own implicit transaction); SQLite runs
   // them in one hop to its pool on one connection (a reader when every statement only reads).
   virtual boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch);
+  // Runs a write whose result the caller does not read. A PostgreSQL transaction holds it back and
+  // sends it with its next statement or with its COMMIT, in the same round trip: a row lock it
+  // takes is then held for no client round trip. Its error surfaces there (that statement or
+  // commit() throws, and the transaction is rolled back), so use it only for writes whose failure
+  // fails the whole transaction anyway. The query's text must outlive the transaction (constexpr
+  // Queries do); the parameters are copied. The default runs it at once.
+  virtual boost::asio::awaitable<void> execute_later(Query query, Params params);
   // Runs a multi-statement SQL script without parameters (a migration file). The default splits
   // it with split_sql_script() (quotes, comments, dollar quotes and trigger bodies respected) and
   // runs each statement through execute() as a one-off Query; backends override it with their

@@ -14,7 +14,7 @@ boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string
 boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string_view type,
                                                    std::string_view data_json,
                                                    db::repositories::EventAudience audience) {
-  co_await stream_.log().append(tx, audience, type, data_json);
+  co_await stream_.log().append_later(tx, audience, type, data_json);
   ++recorded_;
   if (audience.conversation_id) conversations_.push_back(*audience.conversation_id);
 }

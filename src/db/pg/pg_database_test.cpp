@@ -356,6 +356,55 @@ TEST_F(PgDatabaseTest, CommitOfFailedTransactionThrows) {
   EXPECT_EQ(status, 500);
 }
 
+// execute_later(): held back and sent with the next statement or the COMMIT, in order, in the
+// same round trip; a held-back write that fails fails the commit and rolls everything back.
+TEST_F(PgDatabaseTest, HeldBackWritesGoOutWithTheCommitAndFailItWhenTheyFail) {
+  const std::string t = table("later");
+  exec("CREATE TABLE " + t + " (id bigint PRIMARY KEY)");
+  PgDatabase& fresh = open(config_);  // one connection (pool_max 1), nothing sent on it yet
+  auto outcome = run([](PgDatabase& db, std::string t) -> awaitable<std::vector<std::int64_t>> {
+    const std::string insert_sql = "INSERT INTO " + t + " VALUES ($1)", count_sql = "SELECT count(*) FROM " + t,
+                      summary_sql = "SELECT count(*), max(id) FROM " + t;
+    const Query insert{"", insert_sql}, count{"", count_sql}, summary{"", summary_sql};
+    std::vector<std::int64_t> out;
+    {
+      auto tx = co_await db.begin();
+      const std::vector<Value> one{std::int64_t{1}}, two{std::int64_t{2}}, three{std::int64_t{3}};
+      co_await tx->execute_later(insert, one);
+      co_await tx->execute_later(insert, two);
+      auto seen = co_await tx->execute(count);  // the held-back rows went first
+      out.push_back(seen.one().int64(0));
+      co_await tx->execute_later(insert, three);
+      co_await tx->commit();  // row 3 rides with the COMMIT
+    }
+    {
+      auto tx = co_await db.begin();
+      const std::vector<Value> four{std::int64_t{4}}, duplicate{std::int64_t{1}};
+      co_await tx->execute(insert, four);
+      co_await tx->execute_later(insert, duplicate);
+      try {
+        co_await tx->commit();
+        out.push_back(0);
+      } catch (const AppError& e) {
+        out.push_back(e.status());
+      }
+    }
+    auto rs = co_await db.execute(summary);  // the connection is usable again
+    out.push_back(rs.one().int64(0) * 10 + rs.one().int64(1));
+    co_return out;
+  }(fresh, t));
+  ASSERT_EQ(outcome.size(), 3u);
+  EXPECT_EQ(outcome[0], 2);    // seen inside the transaction
+  EXPECT_EQ(outcome[1], 409);  // the duplicate key, reported by commit()
+  EXPECT_EQ(outcome[2], 33);   // rows 1-3 committed; row 4 rolled back with the failed write
+  auto conn = run(fresh.pool().shared());
+  EXPECT_GE(conn->max_in_flight(), 3u) << "held-back writes travelled with the next statement";
+  auto counters = &fresh.transaction_counters();
+  EXPECT_EQ(counters->committed.load(), 1u);
+  EXPECT_EQ(counters->rolled_back.load(), 1u);
+  exec("DROP TABLE " + t);
+}
+
 TEST_F(PgDatabaseTest, MapsConstraintViolations) {
   const std::string parent = table("parent"), child = table("child");
   exec("CREATE TABLE " + parent + " (id bigint PRIMARY KEY, name text UNIQUE NOT NULL CHECK (name <> ''))");

@@ -10,6 +10,7 @@
 // never ran a statement sends nothing at all: commit, rollback and destruction just return the
 // connection.
 #include <memory>
+#include <vector>
 
 #include "db/database.hpp"
 #include "db/pg/pg_connection.hpp"
@@ -29,18 +30,31 @@ class PgTransaction final : public Transaction {
   boost::asio::awaitable<ResultSet> execute(Query query, Params params = {}) override;
   // Pipelined on the connection: one round trip for the whole batch.
   boost::asio::awaitable<std::vector<ResultSet>> execute_all(std::span<const Statement> batch) override;
-  // Throws when the transaction had failed (PostgreSQL would turn COMMIT into ROLLBACK silently).
+  // Queued (its parameters copied) and sent ahead of the next statement or the COMMIT.
+  boost::asio::awaitable<void> execute_later(Query query, Params params) override;
+  // Throws when the transaction had failed (PostgreSQL would turn COMMIT into ROLLBACK silently),
+  // or when a statement held back by execute_later() failed (sent with the COMMIT, which
+  // PostgreSQL then turns into a ROLLBACK).
   boost::asio::awaitable<void> commit() override;
   // No-op when already finished.
   boost::asio::awaitable<void> rollback() override;
 
  private:
   boost::asio::awaitable<void> finish(std::string_view sql);
+  // `batch` after what has not been sent yet (the BEGIN, the held-back writes), in one pipeline;
+  // the results of `batch` only.
+  boost::asio::awaitable<std::vector<ResultSet>> send_with_pending(PgConnection& conn, std::span<const Statement> batch);
+
+  struct HeldBack {
+    Query query;
+    std::vector<Value> params;
+  };
 
   TransactionCounters& counters_;
   std::shared_ptr<PgPool> pool_;
   std::shared_ptr<PgConnection> conn_;  // null once finished
   std::string_view begin_sql_;           // not sent yet when non-empty
+  std::vector<HeldBack> held_back_;      // execute_later()'s, not sent yet
 };
 
 }  // namespace parley::db::pg

@@ -93,6 +93,15 @@ std::vector<LoggedEvent> logged_events(const ResultSet& rs) {
 
 Value optional_id(const std::optional<std::int64_t>& id) { return id ? Value(*id) : Value(nullptr); }
 
+// The parameters of kAppend.
+std::array<Value, 5> append_params(const EventAudience& audience, std::string_view type, std::string_view payload_json) {
+  if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
+  // Written inside traced work (a request, a job): what the event causes later joins that trace.
+  const trace::SpanContext* span = trace::current();
+  return {optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
+          std::string(payload_json), span ? Value(trace::format_traceparent(*span)) : Value(nullptr)};
+}
+
 }  // namespace
 
 EventLogRepository::EventLogRepository(Dialect d) : dialect_(d), after_(kAfter.pick(d)), purge_(kPurge.pick(d)), tail_(kTail.pick(d)) {}
@@ -100,14 +109,15 @@ EventLogRepository::EventLogRepository(Dialect d) : dialect_(d), after_(kAfter.p
 awaitable<std::optional<std::int64_t>> EventLogRepository::append(Executor& tx, const EventAudience& audience,
                                                                   std::string_view type,
                                                                   std::string_view payload_json) {
-  if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
-  // Written inside traced work (a request, a job): what the event causes later joins that trace.
-  const trace::SpanContext* span = trace::current();
-  std::array<Value, 5> params{optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
-                              std::string(payload_json),
-                              span ? Value(trace::format_traceparent(*span)) : Value(nullptr)};
+  const std::array<Value, 5> params = append_params(audience, type, payload_json);
   ResultSet rs = co_await tx.execute(kAppend, params);
   co_return rs.rows.front().opt_int64(0);
+}
+
+awaitable<void> EventLogRepository::append_later(Executor& tx, const EventAudience& audience, std::string_view type,
+                                                 std::string_view payload_json) {
+  const std::array<Value, 5> params = append_params(audience, type, payload_json);
+  co_await tx.execute_later(kAppend, params);
 }
 
 awaitable<std::vector<LoggedEvent>> EventLogRepository::sequence_pending(Database& db, int limit) {

@@ -50,6 +50,10 @@ class EventLogRepository {
   // The audience must name a conversation or a user.
   boost::asio::awaitable<std::optional<std::int64_t>> append(Executor& tx, const EventAudience& audience,
                                                              std::string_view type, std::string_view payload_json);
+  // The same when the position is not needed, through Executor::execute_later: on PostgreSQL the
+  // row goes out with the transaction's COMMIT (or its next statement) in one round trip.
+  boost::asio::awaitable<void> append_later(Executor& tx, const EventAudience& audience, std::string_view type,
+                                            std::string_view payload_json);
   // Numbers up to `limit` committed, unnumbered events in one transaction of its own and returns
   // them in position order (PostgreSQL; always empty on SQLite). Safe to call from several
   // processes at once: they take turns on the event_sequence row.

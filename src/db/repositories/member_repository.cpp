@@ -168,7 +168,7 @@ awaitable<std::int64_t> MemberRepository::count(Executor& db, std::int64_t conve
 awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t conversation_id, std::int64_t user_id,
                                                       std::int64_t message_id) {
   std::array<Value, 3> params{conversation_id, user_id, message_id};
-  co_await db.execute(q_.mark_read, params);
+  co_await db.execute_later(q_.mark_read, params);
 }
 
 awaitable<std::optional<Member>> MemberRepository::mark_read(Executor& db, std::int64_t conversation_id,

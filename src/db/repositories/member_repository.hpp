@@ -66,7 +66,8 @@ class MemberRepository {
   // nullopt when the user is not a (non-banned) member. Throws AppError 400 when the message is
   // not in the conversation.
   // Moves the read marker forward to `message_id`, which the caller knows is a message of the
-  // conversation (the sender's own new message): one statement, no check. Never moves it back.
+  // conversation (the sender's own new message): one statement, no check, held back to go out with
+  // the transaction's COMMIT (Executor::execute_later). Never moves it back.
   boost::asio::awaitable<void> advance_read_marker(Executor& db, std::int64_t conversation_id, std::int64_t user_id,
                                                    std::int64_t message_id);
   boost::asio::awaitable<std::optional<Member>> mark_read(Executor& db, std::int64_t conversation_id,
