@@ -41,8 +41,9 @@ class SqliteDatabase final : public Database {
   // Opens the connections (blocking: call at startup, not on an I/O thread). Throws AppError 503
   // when the file cannot be opened.
   explicit SqliteDatabase(SqliteOptions options);
-  // Waits for work in flight on the pool, then closes the connections. Every Transaction must be
-  // destroyed before the database.
+  // Waits for work in flight on the pool, then closes the connections (close() alone keeps them
+  // open, so that leases still held are returned safely). Every Transaction must be destroyed
+  // before the database.
   ~SqliteDatabase() override;
 
   Dialect dialect() const noexcept override { return Dialect::sqlite; }
