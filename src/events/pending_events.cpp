@@ -19,6 +19,15 @@ boost::asio::awaitable<void> PendingEvents::record(db::Executor& tx, std::string
   if (audience.conversation_id) conversations_.push_back(*audience.conversation_id);
 }
 
+boost::asio::awaitable<void> PendingEvents::record_all(db::Executor& tx,
+                                                       std::span<const db::repositories::NewEvent> events) {
+  co_await stream_.log().append_many_later(tx, events);
+  recorded_ += static_cast<int>(events.size());
+  for (const auto& e : events) {
+    if (e.audience.conversation_id) conversations_.push_back(*e.audience.conversation_id);
+  }
+}
+
 void PendingEvents::publish() {
   if (recorded_ > 0) stream_.committed();
   recorded_ = 0;

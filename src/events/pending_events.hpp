@@ -26,6 +26,9 @@ class PendingEvents {
   // The same with "data" already written as JSON text.
   boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, std::string_view data_json,
                                       db::repositories::EventAudience audience);
+  // Several events with their own traceparents (db::repositories::NewEvent), in one statement on
+  // PostgreSQL.
+  boost::asio::awaitable<void> record_all(db::Executor& tx, std::span<const db::repositories::NewEvent> events);
   // After the commit: hands what was recorded on to the stream, then forgets it.
   void publish();
   // The conversations of the events recorded since the last publish() (for cache invalidation).

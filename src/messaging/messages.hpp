@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,6 @@
 #include "db/repositories/search_repository.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
-#include "messaging/access.hpp"
 #include "messaging/access.hpp"
 #include "messaging/context.hpp"
 #include "messaging/views.hpp"
@@ -66,9 +66,15 @@ struct SearchListing {
   bool more = false;
 };
 
+class SendBatcher;
+
 class Messages {
  public:
-  explicit Messages(MessagingContext& ctx) : ctx_(ctx) {}
+  // On PostgreSQL, top-level sends without attachments are written in batches (SendBatcher).
+  explicit Messages(MessagingContext& ctx);
+  ~Messages();
+  Messages(const Messages&) = delete;
+  Messages& operator=(const Messages&) = delete;
 
   // 404 unless the caller is a member.
   boost::asio::awaitable<MessageListing> list(http::Principal by, std::int64_t conversation_id,
@@ -82,7 +88,9 @@ class Messages {
   // write to the conversation before the write returns). 404 unless the caller is a member.
   boost::asio::awaitable<std::string> page(http::Principal by, std::int64_t conversation_id,
                                            db::repositories::PageQuery query);
-  // 400 with send_input_errors() when the input breaks a rule.
+  // 400 with send_input_errors() when the input breaks a rule. On PostgreSQL a top-level send
+  // without attachments joins a batch of concurrent sends (messaging/send_batcher.hpp); the answer
+  // and the events are the same either way.
   boost::asio::awaitable<SentMessage> send(http::Principal by, std::int64_t conversation_id, SendInput input);
   boost::asio::awaitable<MessageView> get(http::Principal by, std::int64_t message_id);
   // Sender only, within the edit window, not deleted; 400 with edit_input_errors() first.
@@ -129,7 +137,13 @@ class Messages {
   };
   boost::asio::awaitable<Located> locate(db::Executor& db, std::int64_t message_id, const http::Principal& by);
 
+  // send() through the batcher: checks and renders here, then waits for the batch's commit.
+  // nullopt: send it alone (a known client_msg_id, or a batch that failed before committing).
+  boost::asio::awaitable<std::optional<SentMessage>> send_batched(const http::Principal& by,
+                                                                  std::int64_t conversation_id, const SendInput& in);
+
   MessagingContext& ctx_;
+  std::unique_ptr<SendBatcher> batcher_;  // null on SQLite (one writer: nothing to share)
 };
 
 }  // namespace parley::messaging

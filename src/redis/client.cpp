@@ -82,7 +82,7 @@ awaitable<std::shared_ptr<Connection>> Client::connection(std::size_t index) {
     if (closed_) throw redis_unavailable("client is closed");
     if (lane.conn && !lane.conn->broken()) co_return lane.conn;
     if (lane.connecting) {
-      auto waiter = std::make_shared<OneShot>(strand_, Clock::now() + config_.connect_timeout * 2);
+      auto waiter = std::make_shared<core::OneShot>(strand_, Clock::now() + config_.connect_timeout * 2);
       lane.connect_waiters.push_back(waiter);
       if (!co_await waiter->wait()) throw redis_unavailable("timed out waiting for the connect in progress");
       continue;

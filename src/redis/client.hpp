@@ -45,7 +45,7 @@
 
 #include "redis/config.hpp"
 #include "redis/connection.hpp"
-#include "redis/one_shot.hpp"
+#include "core/one_shot.hpp"
 #include "redis/reply.hpp"
 
 namespace parley::redis {
@@ -80,7 +80,7 @@ class Client : public std::enable_shared_from_this<Client> {
   struct Lane {
     std::shared_ptr<Connection> conn;
     bool connecting = false;
-    std::vector<std::shared_ptr<OneShot>> connect_waiters;
+    std::vector<std::shared_ptr<core::OneShot>> connect_waiters;
   };
 
   std::size_t pick_lane() noexcept { return next_lane_.fetch_add(1, std::memory_order_relaxed) % lanes_.size(); }

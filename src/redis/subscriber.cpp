@@ -153,7 +153,7 @@ awaitable<void> Subscriber::ready() {
 // On the strand: connects, enters subscribe mode, SUBSCRIBEs every channel that has subscribers
 // and waits for all confirmations; only then is the connection conn_.
 awaitable<void> Subscriber::connect_once() {
-  auto done = std::make_shared<OneShot>(strand_, Clock::time_point::max());
+  auto done = std::make_shared<core::OneShot>(strand_, Clock::time_point::max());
   connecting_ = done;
   std::exception_ptr failure;
   try {
@@ -174,7 +174,7 @@ awaitable<void> Subscriber::connect_once() {
     std::set<std::string> channels;
     for (const auto& [_, sub] : subscriptions_) channels.insert(sub.channel);
     if (!channels.empty()) {
-      std::vector<std::shared_ptr<OneShot>> waiters;
+      std::vector<std::shared_ptr<core::OneShot>> waiters;
       std::vector<std::string> command{"SUBSCRIBE"};
       for (const auto& channel : channels) {
         waiters.push_back(expect("subscribe", channel));
@@ -257,8 +257,8 @@ awaitable<void> Subscriber::health_check() {
   }
 }
 
-std::shared_ptr<OneShot> Subscriber::expect(const std::string& kind, const std::string& channel) {
-  auto waiter = std::make_shared<OneShot>(strand_, Clock::now() + config_.command_timeout);
+std::shared_ptr<core::OneShot> Subscriber::expect(const std::string& kind, const std::string& channel) {
+  auto waiter = std::make_shared<core::OneShot>(strand_, Clock::now() + config_.command_timeout);
   expected_[{kind, channel}].push_back(waiter);
   return waiter;
 }
@@ -268,7 +268,7 @@ std::shared_ptr<OneShot> Subscriber::expect(const std::string& kind, const std::
 // References, not copies: the arguments are the caller's named locals, so no temporary is built
 // inside the caller's co_await expression (GCC 12 destroys those twice).
 awaitable<void> Subscriber::await_confirmation(const std::shared_ptr<Connection>& conn,
-                                               const std::shared_ptr<OneShot>& waiter, std::string_view what) {
+                                               const std::shared_ptr<core::OneShot>& waiter, std::string_view what) {
   if (co_await waiter->wait()) co_return;
   const std::string reason = std::string(what) + " not answered within " + std::to_string(config_.command_timeout.count()) + " ms";
   conn->close(reason);

@@ -28,7 +28,7 @@
 
 #include "redis/config.hpp"
 #include "redis/connection.hpp"
-#include "redis/one_shot.hpp"
+#include "core/one_shot.hpp"
 
 namespace parley::redis {
 
@@ -78,9 +78,9 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   boost::asio::awaitable<void> connect_once();
   boost::asio::awaitable<void> supervise();
   boost::asio::awaitable<void> health_check();
-  std::shared_ptr<OneShot> expect(const std::string& kind, const std::string& channel);
+  std::shared_ptr<core::OneShot> expect(const std::string& kind, const std::string& channel);
   boost::asio::awaitable<void> await_confirmation(const std::shared_ptr<Connection>& conn,
-                                                  const std::shared_ptr<OneShot>& waiter, std::string_view what);
+                                                  const std::shared_ptr<core::OneShot>& waiter, std::string_view what);
   void on_push(const std::shared_ptr<Connection>& conn, Reply reply);
   void on_closed(const std::shared_ptr<Connection>& conn, const std::string& reason);
   void fail_expectations(const std::string& reason);
@@ -94,10 +94,10 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   // Strand only.
   std::shared_ptr<Connection> conn_;     // subscribed and confirmed
   std::shared_ptr<Connection> attempt_;  // being connected and re-subscribed
-  std::shared_ptr<OneShot> connecting_;  // completed when the attempt in progress ends
+  std::shared_ptr<core::OneShot> connecting_;  // completed when the attempt in progress ends
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::set<std::string> confirmed_;  // channels SUBSCRIBEd and confirmed on conn_
-  std::map<Expectation, std::deque<std::shared_ptr<OneShot>>> expected_;
+  std::map<Expectation, std::deque<std::shared_ptr<core::OneShot>>> expected_;
   std::uint64_t next_id_ = 1;
   bool down_ = false;  // a drop was announced to on_disconnect callbacks and not yet mended
   bool supervising_ = false;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "core/trace.hpp"
 #include "db/repositories/sql.hpp"
 
@@ -16,6 +17,13 @@ using boost::asio::awaitable;
 constexpr Query kAppend{"events.append",
                         "INSERT INTO events (conversation_id, user_id, type, payload, traceparent) "
                         "VALUES ($1, $2, $3, $4, $5) RETURNING position"};
+
+// PostgreSQL only: kAppend for each element of $1, a JSON array of rows (payload a JSON value).
+constexpr Query kAppendMany{
+    "events.append_many",
+    "INSERT INTO events (conversation_id, user_id, type, payload, traceparent) "
+    "SELECT conversation_id, user_id, type, payload, traceparent FROM json_to_recordset(CAST($1 AS json)) "
+    "AS e(conversation_id bigint, user_id bigint, type text, payload jsonb, traceparent text)"};
 
 // PostgreSQL only. The lock comes first, in a statement of its own, so the numbering statement
 // takes its snapshot after the previous sequencer committed and sees none of its rows as pending.
@@ -93,9 +101,13 @@ std::vector<LoggedEvent> logged_events(const ResultSet& rs) {
 
 Value optional_id(const std::optional<std::int64_t>& id) { return id ? Value(*id) : Value(nullptr); }
 
+void require_audience(const EventAudience& audience) {
+  if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
+}
+
 // The parameters of kAppend.
 std::array<Value, 5> append_params(const EventAudience& audience, std::string_view type, std::string_view payload_json) {
-  if (!audience.conversation_id && !audience.user_id) throw AppError::internal("an event without an audience");
+  require_audience(audience);
   // Written inside traced work (a request, a job): what the event causes later joins that trace.
   const trace::SpanContext* span = trace::current();
   return {optional_id(audience.conversation_id), optional_id(audience.user_id), std::string(type),
@@ -118,6 +130,43 @@ awaitable<void> EventLogRepository::append_later(Executor& tx, const EventAudien
                                                  std::string_view payload_json) {
   const std::array<Value, 5> params = append_params(audience, type, payload_json);
   co_await tx.execute_later(kAppend, params);
+}
+
+awaitable<void> EventLogRepository::append_many_later(Executor& tx, std::span<const NewEvent> events) {
+  if (events.empty()) co_return;
+  for (const NewEvent& e : events) require_audience(e.audience);
+  if (dialect_ != Dialect::postgres) {
+    for (const NewEvent& e : events) {
+      std::array<Value, 5> params{optional_id(e.audience.conversation_id), optional_id(e.audience.user_id),
+                                  std::string(e.type), std::string(e.payload_json),
+                                  e.traceparent ? Value(*e.traceparent) : Value(nullptr)};
+      co_await tx.execute_later(kAppend, params);
+    }
+    co_return;
+  }
+  std::string rows;
+  std::size_t size = 2;
+  for (const NewEvent& e : events) size += 160 + e.payload_json.size();
+  rows.reserve(size);
+  core::JsonWriter out(rows);
+  out.begin_array();
+  for (const NewEvent& e : events) {
+    out.begin_object();
+    out.key("conversation_id");
+    out.value(e.audience.conversation_id);
+    out.key("user_id");
+    out.value(e.audience.user_id);
+    out.key("type");
+    out.value(e.type);
+    out.key("payload");
+    out.raw(e.payload_json);  // already JSON: stored as the jsonb value it is
+    out.key("traceparent");
+    out.value(e.traceparent);
+    out.end_object();
+  }
+  out.end_array();
+  std::array<Value, 1> params{std::move(rows)};
+  co_await tx.execute_later(kAppendMany, params);
 }
 
 awaitable<std::vector<LoggedEvent>> EventLogRepository::sequence_pending(Database& db, int limit) {

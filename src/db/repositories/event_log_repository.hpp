@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,15 @@ namespace parley::db::repositories {
 struct EventAudience {
   std::optional<std::int64_t> conversation_id;  // its members (not banned) see the event
   std::optional<std::int64_t> user_id;          // and/or this one user
+};
+
+// An event to append with others (append_many): its payload is JSON text; `traceparent` is the
+// W3C trace context of the work that caused it, if traced.
+struct NewEvent {
+  EventAudience audience;
+  std::string_view type;
+  std::string_view payload_json;
+  std::optional<std::string> traceparent;
 };
 
 // A numbered event, as the sequencer hands it on (without its time) or a reader reads it.
@@ -54,6 +64,9 @@ class EventLogRepository {
   // row goes out with the transaction's COMMIT (or its next statement) in one round trip.
   boost::asio::awaitable<void> append_later(Executor& tx, const EventAudience& audience, std::string_view type,
                                             std::string_view payload_json);
+  // append_later() for several events, in order: one statement on PostgreSQL, one per event on
+  // SQLite. Their traceparents are theirs, not the current span's.
+  boost::asio::awaitable<void> append_many_later(Executor& tx, std::span<const NewEvent> events);
   // Numbers up to `limit` committed, unnumbered events in one transaction of its own and returns
   // them in position order (PostgreSQL; always empty on SQLite). Safe to call from several
   // processes at once: they take turns on the event_sequence row.

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "db/repositories/sql.hpp"
 
 namespace parley::db::repositories {
@@ -48,6 +49,13 @@ constexpr DualQuery kSetRole = PARLEY_DUAL("members.set_role", PARLEY_SQL_SET_RO
 constexpr DualQuery kSetMuted = PARLEY_DUAL("members.set_muted", PARLEY_SQL_SET_MUTED);
 constexpr DualQuery kList = PARLEY_DUAL("members.list", PARLEY_SQL_LIST);
 constexpr DualQuery kMarkRead = PARLEY_DUAL("members.mark_read", PARLEY_SQL_MARK_READ);
+// PostgreSQL only; kMarkRead's rule for each ($1: a JSON array of markers).
+constexpr Query kAdvanceMany{
+    "members.advance_read_markers",
+    "UPDATE conversation_members m SET last_read_message_id = r.message_id "
+    "FROM json_to_recordset(CAST($1 AS json)) AS r(conversation_id bigint, user_id bigint, message_id bigint) "
+    "WHERE m.conversation_id = r.conversation_id AND m.user_id = r.user_id AND m.banned_at IS NULL "
+    "AND (m.last_read_message_id IS NULL OR m.last_read_message_id < r.message_id)"};
 constexpr Query kRemove{"members.remove",
                         "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"};
 constexpr Query kCount{"members.count",
@@ -91,7 +99,8 @@ MemberRepository::MemberRepository(Dialect d)
          .set_role = kSetRole.pick(d),
          .set_muted = kSetMuted.pick(d),
          .list = kList.pick(d),
-         .mark_read = kMarkRead.pick(d)} {}
+         .mark_read = kMarkRead.pick(d)},
+      dialect_(d) {}
 
 awaitable<AddedMember> MemberRepository::add(Executor& db, std::int64_t conversation_id, std::int64_t user_id,
                                              std::string_view role) {
@@ -169,6 +178,27 @@ awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t
                                                       std::int64_t message_id) {
   std::array<Value, 3> params{conversation_id, user_id, message_id};
   co_await db.execute_later(q_.mark_read, params);
+}
+
+awaitable<void> MemberRepository::advance_read_markers(Executor& db, std::span<const ReadMarker> markers) {
+  if (markers.empty()) co_return;
+  if (dialect_ != Dialect::postgres) throw AppError::internal("members.advance_read_markers is PostgreSQL only");
+  std::string rows;
+  core::JsonWriter out(rows);
+  out.begin_array();
+  for (const ReadMarker& r : markers) {
+    out.begin_object();
+    out.key("conversation_id");
+    out.value(r.conversation_id);
+    out.key("user_id");
+    out.value(r.user_id);
+    out.key("message_id");
+    out.value(r.message_id);
+    out.end_object();
+  }
+  out.end_array();
+  std::array<Value, 1> params{std::move(rows)};
+  co_await db.execute_later(kAdvanceMany, params);
 }
 
 awaitable<std::optional<Member>> MemberRepository::mark_read(Executor& db, std::int64_t conversation_id,

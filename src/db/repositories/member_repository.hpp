@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,13 @@ Member member_from_row(const Row& r, std::size_t first);
 struct AddedMember {
   Member member;
   bool added = false;  // false: the row existed (possibly banned) and was left unchanged
+};
+
+// A read marker to move forward: `user_id` has read `conversation_id` up to `message_id`.
+struct ReadMarker {
+  std::int64_t conversation_id = 0;
+  std::int64_t user_id = 0;
+  std::int64_t message_id = 0;
 };
 
 class MemberRepository {
@@ -62,14 +70,17 @@ class MemberRepository {
   boost::asio::awaitable<std::vector<std::int64_t>> conversations_of(Executor& db, std::int64_t user_id);
   // Members not banned.
   boost::asio::awaitable<std::int64_t> count(Executor& db, std::int64_t conversation_id);
-  // Moves the read marker forward to `message_id` (never backwards). Returns the row afterwards;
-  // nullopt when the user is not a (non-banned) member. Throws AppError 400 when the message is
-  // not in the conversation.
   // Moves the read marker forward to `message_id`, which the caller knows is a message of the
   // conversation (the sender's own new message): one statement, no check, held back to go out with
   // the transaction's COMMIT (Executor::execute_later). Never moves it back.
   boost::asio::awaitable<void> advance_read_marker(Executor& db, std::int64_t conversation_id, std::int64_t user_id,
                                                    std::int64_t message_id);
+  // advance_read_marker() for many markers in one statement (PostgreSQL only, AppError 500
+  // elsewhere), held back the same way; at most one marker per (conversation, user).
+  boost::asio::awaitable<void> advance_read_markers(Executor& db, std::span<const ReadMarker> markers);
+  // Moves the read marker forward to `message_id` (never backwards). Returns the row afterwards;
+  // nullopt when the user is not a (non-banned) member. Throws AppError 400 when the message is
+  // not in the conversation.
   boost::asio::awaitable<std::optional<Member>> mark_read(Executor& db, std::int64_t conversation_id,
                                                           std::int64_t user_id, std::int64_t message_id);
 
@@ -78,6 +89,7 @@ class MemberRepository {
     Query add, find, ban, set_role, set_muted, list, mark_read;
   };
   Queries q_;
+  Dialect dialect_;
 };
 
 }  // namespace parley::db::repositories

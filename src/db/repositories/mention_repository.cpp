@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "db/repositories/sql.hpp"
 
 namespace parley::db::repositories {
@@ -30,6 +32,11 @@ constexpr DualQuery kInsert{
     "ON CONFLICT DO NOTHING",
     "INSERT INTO mentions (message_id, user_id) SELECT $1, value FROM json_each($2) WHERE true "
     "ON CONFLICT DO NOTHING"};
+// PostgreSQL only ($1: a JSON array of {message_id, user_id}).
+constexpr Query kInsertMany{"mentions.insert_many",
+                            "INSERT INTO mentions (message_id, user_id) SELECT message_id, user_id "
+                            "FROM json_to_recordset(CAST($1 AS json)) AS r(message_id bigint, user_id bigint) "
+                            "ON CONFLICT DO NOTHING"};
 constexpr DualQuery kForMessages{
     "mentions.for_messages",
     "SELECT message_id, user_id FROM mentions WHERE message_id = ANY (CAST($1 AS bigint[])) ORDER BY message_id, "
@@ -69,6 +76,25 @@ awaitable<void> MentionRepository::add(Executor& db, std::int64_t message_id, st
   if (user_ids.empty()) co_return;
   std::array<Value, 2> params{message_id, id_list_param(dialect_, user_ids)};
   co_await db.execute(insert_, params);
+}
+
+awaitable<void> MentionRepository::add_many(Executor& db, std::span<const MentionRow> mentions) {
+  if (mentions.empty()) co_return;
+  if (dialect_ != Dialect::postgres) throw AppError::internal("mentions.insert_many is PostgreSQL only");
+  std::string rows;
+  core::JsonWriter out(rows);
+  out.begin_array();
+  for (const MentionRow& m : mentions) {
+    out.begin_object();
+    out.key("message_id");
+    out.value(m.message_id);
+    out.key("user_id");
+    out.value(m.user_id);
+    out.end_object();
+  }
+  out.end_array();
+  std::array<Value, 1> params{std::move(rows)};
+  co_await db.execute_later(kInsertMany, params);
 }
 
 awaitable<std::vector<MentionRow>> MentionRepository::for_messages(Executor& db,

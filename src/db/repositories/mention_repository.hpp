@@ -32,6 +32,9 @@ class MentionRepository {
                                                                        std::span<const std::string> usernames_lower);
   // Records `user_ids` as the mentions of a new message (nothing to do for an empty list).
   boost::asio::awaitable<void> add(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids);
+  // The mentions of several new messages in one statement (PostgreSQL only, AppError 500
+  // elsewhere), held back to go out with the transaction's COMMIT (Executor::execute_later).
+  boost::asio::awaitable<void> add_many(Executor& db, std::span<const MentionRow> mentions);
   // Makes `user_ids` the mentions of `message_id` (previous ones are replaced, for edits).
   boost::asio::awaitable<void> replace(Executor& db, std::int64_t message_id, std::span<const std::int64_t> user_ids);
   // The mentions of every message of `message_ids`, by message id then user id.

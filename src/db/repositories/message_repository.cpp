@@ -4,6 +4,7 @@
 #include <array>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "db/repositories/sql_times.hpp"
 
 namespace parley::db::repositories {
@@ -71,6 +72,23 @@ using boost::asio::awaitable;
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
 
 constexpr DualQuery kInsert = PARLEY_DUAL("messages.insert", PARLEY_SQL_INSERT);
+// PostgreSQL only; $1 is a JSON array of rows. Each row takes its id from the identity's own
+// sequence in `input` (materialized: referenced twice, and nextval is volatile), so the ids
+// interleave with those of single inserts as those do among themselves, and the final SELECT can
+// answer row by row (`slot`, last) whether it was inserted.
+constexpr Query kInsertMany{
+    "messages.insert_many",
+    "WITH input AS ("
+    " SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, m.* FROM json_to_recordset(CAST($1 AS json))"
+    " AS m(slot integer, conversation_id bigint, sender_id bigint, body text, html text, mentions_everyone boolean,"
+    " client_msg_id text)),"
+    " inserted AS ("
+    " INSERT INTO messages (id, conversation_id, sender_id, body, html, mentions_everyone, client_msg_id)"
+    " OVERRIDING SYSTEM VALUE"
+    " SELECT id, conversation_id, sender_id, body, html, mentions_everyone, client_msg_id FROM input ORDER BY id"
+    " ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING"
+    " RETURNING " PARLEY_MESSAGE_COLUMNS(PARLEY_PG_TIME) ") "
+    "SELECT inserted.*, input.slot FROM input LEFT JOIN inserted ON inserted.id = input.id ORDER BY input.slot"};
 constexpr DualQuery kFind = PARLEY_DUAL("messages.find", PARLEY_SQL_FIND);
 // $1 is an id list (id_list_param).
 constexpr DualQuery kFindMany{"messages.find_many", PARLEY_SQL_FIND_MANY_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
@@ -141,6 +159,51 @@ MessageRepository::MessageRepository(Dialect d)
          .find_many = kFindMany.pick(d),
          .export_all = kExport.pick(d)},
       dialect_(d) {}
+
+awaitable<std::vector<std::optional<Message>>> MessageRepository::insert_many(Executor& db,
+                                                                              std::span<const NewMessage> messages) {
+  if (dialect_ != Dialect::postgres) throw AppError::internal("messages.insert_many is PostgreSQL only");
+  std::string rows;
+  std::size_t size = 2;
+  for (const NewMessage& m : messages) size += 160 + m.body.size() + m.html.size();
+  rows.reserve(size);
+  core::JsonWriter out(rows);
+  out.begin_array();
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const NewMessage& m = messages[i];
+    if (m.parent_id) throw AppError::internal("messages.insert_many takes top-level messages only");
+    out.begin_object();
+    out.key("slot");
+    out.value(static_cast<std::int64_t>(i));
+    out.key("conversation_id");
+    out.value(m.conversation_id);
+    out.key("sender_id");
+    out.value(m.sender_id);
+    out.key("body");
+    out.value(std::string_view(m.body));
+    out.key("html");
+    out.value(std::string_view(m.html));
+    out.key("mentions_everyone");
+    out.value(m.mentions_everyone);
+    out.key("client_msg_id");
+    out.value(m.client_msg_id);
+    out.end_object();
+  }
+  out.end_array();
+  std::array<Value, 1> params{std::move(rows)};
+  ResultSet rs = co_await db.execute(kInsertMany, params);
+  if (rs.rows.size() != messages.size()) throw AppError::internal("messages.insert_many: one row per message expected");
+  std::vector<std::optional<Message>> stored;
+  stored.reserve(messages.size());
+  for (const Row& r : rs.rows) {
+    if (r.is_null(0)) {
+      stored.emplace_back(std::nullopt);
+    } else {
+      stored.emplace_back(to_message(r));
+    }
+  }
+  co_return stored;
+}
 
 awaitable<InsertedMessage> MessageRepository::insert(Executor& db, const NewMessage& m) {
   if (m.parent_id) {

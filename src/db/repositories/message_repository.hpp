@@ -96,6 +96,12 @@ class MessageRepository {
   // A reply increments its parent's reply_count and sets last_reply_at. Throws AppError 400 when
   // parent_id is not a top-level message of the conversation; 400 on a CHECK (body too long).
   boost::asio::awaitable<InsertedMessage> insert(Executor& db, const NewMessage& message);
+  // The batched send (messaging/send_batcher.hpp), PostgreSQL only (AppError 500 elsewhere):
+  // inserts top-level messages (parent_id unset) in one statement, with ids ascending in their
+  // order. Element i of the result is messages[i] as stored, or nullopt when its (sender,
+  // client_msg_id) already existed or repeats one earlier in `messages` (nothing inserted).
+  boost::asio::awaitable<std::vector<std::optional<Message>>> insert_many(Executor& db,
+                                                                          std::span<const NewMessage> messages);
   boost::asio::awaitable<std::optional<Message>> find(Executor& db, std::int64_t id);
   // The messages of `ids` that exist, ascending by id, in one statement.
   boost::asio::awaitable<std::vector<Message>> find_many(Executor& db, std::span<const std::int64_t> ids);

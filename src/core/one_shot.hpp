@@ -1,7 +1,8 @@
 #pragma once
 // A one-shot outcome that a coroutine on a strand waits for, with a deadline: complete() (from the
 // same strand) wakes it with success or an error; the deadline wakes it with a timeout. Used for
-// "wait until the connect attempt in progress ends" and "wait until Redis confirms SUBSCRIBE".
+// "wait until the connect attempt in progress ends", "wait until Redis confirms SUBSCRIBE" and
+// "wait until the batch this send joined has committed" (messaging/send_batcher.hpp).
 //
 // Not thread-safe: create, complete and wait on one strand.
 #include <boost/asio/awaitable.hpp>
@@ -13,7 +14,7 @@
 #include <memory>
 #include <optional>
 
-namespace parley::redis {
+namespace parley::core {
 
 class OneShot {
  public:
@@ -47,4 +48,4 @@ class OneShot {
   std::optional<std::exception_ptr> outcome_;
 };
 
-}  // namespace parley::redis
+}  // namespace parley::core

@@ -1,0 +1,182 @@
+#include "messaging/send_batcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <tuple>
+#include <utility>
+
+#include "core/error.hpp"
+#include "core/one_shot.hpp"
+#include "core/trace_executor.hpp"
+#include "db/errors.hpp"
+#include "db/repositories/member_repository.hpp"
+#include "db/repositories/mention_repository.hpp"
+#include "events/pending_events.hpp"
+#include "messaging/cache_keys.hpp"
+#include "messaging/views.hpp"
+
+namespace parley::messaging {
+namespace {
+
+using boost::asio::awaitable;
+
+// Whether a failed batch certainly wrote nothing, so that each of its sends may be sent alone.
+// Before its COMMIT went out nothing of it can have committed; a COMMIT that PostgreSQL refused
+// (a held-back write broke a constraint, a deadlock) rolled everything back. A connection lost at
+// COMMIT, or a failure of unknown cause, may have committed.
+bool certainly_rolled_back(bool commit_sent, const std::exception_ptr& error) {
+  if (!commit_sent) return true;
+  try {
+    std::rethrow_exception(error);
+  } catch (const AppError& e) {
+    return (e.status() >= 400 && e.status() < 500) || e.code() == db::kSerializationFailureCode;
+  } catch (...) {
+    return false;
+  }
+}
+
+// One marker per (conversation, user), the highest message: the statement updates each row once.
+std::vector<db::repositories::ReadMarker> highest_per_member(std::vector<db::repositories::ReadMarker> markers) {
+  auto key = [](const db::repositories::ReadMarker& m) { return std::tie(m.conversation_id, m.user_id); };
+  std::sort(markers.begin(), markers.end(), [&](const auto& a, const auto& b) {
+    return key(a) < key(b) || (key(a) == key(b) && a.message_id > b.message_id);
+  });
+  markers.erase(std::unique(markers.begin(), markers.end(), [&](const auto& a, const auto& b) { return key(a) == key(b); }),
+                markers.end());
+  return markers;
+}
+
+// `executor` without the trace slot a request's executor makes current for every handler
+// (trace::SlotExecutor over its io_context, http/session.cpp): the batches are no request's, and
+// run() chooses the trace of each.
+boost::asio::any_io_executor untraced(const boost::asio::any_io_executor& executor) {
+  using Traced = trace::SlotExecutor<boost::asio::io_context::executor_type>;
+  if (const auto* traced = executor.target<Traced>()) return traced->inner();
+  return executor;
+}
+
+}  // namespace
+
+struct SendBatcher::Waiter {
+  explicit Waiter(const boost::asio::any_io_executor& executor)
+      : done(executor, std::chrono::steady_clock::time_point::max()) {}
+  core::OneShot done;
+  std::optional<std::string> json;  // set before `done` completes; nullopt: send alone
+};
+
+SendBatcher::SendBatcher(MessagingContext& ctx) : ctx_(ctx) {}
+SendBatcher::~SendBatcher() = default;
+
+awaitable<std::optional<std::string>> SendBatcher::write(BatchedSend send) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(executor);
+  bool start = false;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(Queued{std::move(send), waiter, executor});
+    start = !running_;
+    running_ = true;
+  }
+  if (start) boost::asio::co_spawn(untraced(executor), run(), boost::asio::detached);
+  co_await waiter->done.wait();  // rethrows the batch's error when its outcome is unknown
+  co_return std::move(waiter->json);
+}
+
+std::vector<SendBatcher::Queued> SendBatcher::take() {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) {
+    running_ = false;
+    return {};
+  }
+  const std::size_t n = std::min(queue_.size(), kMaxBatch);
+  std::vector<Queued> batch(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+  queue_.erase(queue_.begin(), queue_.begin() + n);
+  return batch;
+}
+
+awaitable<void> SendBatcher::run() {
+  // co_spawn may run this at once, inside the first send's write(): yield first, so that sends
+  // queued in the same turn of the event loop join the first batch.
+  const auto executor = co_await boost::asio::this_coro::executor;
+  co_await boost::asio::post(executor, boost::asio::use_awaitable);
+  for (;;) {
+    std::vector<Queued> batch = take();
+    if (batch.empty()) co_return;
+    // Inside the first traced send's span, through an executor of its own (see the header).
+    auto slot = std::make_shared<trace::Slot>();
+    auto traced = std::find_if(batch.begin(), batch.end(), [](const Queued& q) { return q.send.span.has_value(); });
+    if (traced != batch.end()) {
+      slot->span = *traced->send.span;
+      slot->active = true;
+    }
+    co_await boost::asio::co_spawn(trace::SlotExecutor(executor, std::move(slot)), write_batch(batch),
+                                   boost::asio::use_awaitable);
+  }
+}
+
+awaitable<void> SendBatcher::write_batch(std::vector<Queued>& batch) {
+  const std::size_t n = batch.size();
+  std::vector<std::optional<std::string>> answers(n);  // by position in the batch; sized once
+  std::exception_ptr error;
+  bool commit_sent = false;
+  try {
+    events::PendingEvents events(ctx_.events);
+    auto tx = co_await ctx_.db.begin();
+    std::vector<db::repositories::NewMessage> rows;
+    rows.reserve(n);
+    for (auto& q : batch) rows.push_back(std::move(q.send.message));
+    auto stored = co_await ctx_.messages.insert_many(*tx, rows);
+
+    std::vector<db::repositories::MentionRow> mentions;
+    std::vector<db::repositories::ReadMarker> markers;
+    std::vector<db::repositories::NewEvent> created;
+    markers.reserve(n);
+    created.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!stored[i]) continue;  // a known client_msg_id: sent alone, it answers with the original
+      BatchedSend& send = batch[i].send;
+      MessageView view;
+      view.message = std::move(*stored[i]);
+      view.sender = std::move(send.sender);
+      view.mentions = std::move(send.mentions);
+      for (auto user_id : view.mentions) mentions.push_back({view.message.id, user_id});
+      markers.push_back({view.message.conversation_id, view.message.sender_id, view.message.id});
+      answers[i] = message_json_text(view);
+      created.push_back({.audience = {.conversation_id = view.message.conversation_id, .user_id = std::nullopt},
+                         .type = "message.created",
+                         .payload_json = *answers[i],
+                         .traceparent = send.span ? std::optional<std::string>(trace::format_traceparent(*send.span))
+                                                  : std::nullopt});
+    }
+    // Held back: they go out with the COMMIT, in one round trip.
+    co_await ctx_.mentions.add_many(*tx, mentions);
+    const auto highest = highest_per_member(std::move(markers));
+    co_await ctx_.members.advance_read_markers(*tx, highest);
+    co_await events.record_all(*tx, created);
+    commit_sent = true;
+    co_await tx->commit();
+    co_await publish_committed(ctx_, events);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error && certainly_rolled_back(commit_sent, error)) {
+    for (auto& answer : answers) answer.reset();  // each is sent alone
+    error = nullptr;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    auto waiter = batch[i].waiter;
+    waiter->json = std::move(answers[i]);
+    // Completed on the requester's thread: a OneShot belongs to one.
+    boost::asio::post(batch[i].executor, [waiter, error] { waiter->done.complete(error); });
+  }
+}
+
+}  // namespace parley::messaging

@@ -1,0 +1,79 @@
+#pragma once
+// Group commit of sends on PostgreSQL. Concurrent sends, already checked and rendered by their
+// own requests, are written together: one transaction, one multi-row statement per table
+// (messages, mentions, read markers, events) and one COMMIT for up to kMaxBatch of them, so
+// PostgreSQL's cost per statement and per commit is shared instead of paid by each send.
+//
+// No timer: a send that finds no batch in flight starts one at once with whatever is queued (an
+// idle server writes each send alone, as fast as before); sends arriving while a batch is in
+// flight wait for it and go together in the next. The wait is at most one batch's write.
+//
+// A send whose client_msg_id is already known, or any send of a batch that failed before its
+// COMMIT could have taken effect, is handed back (nullopt): the caller sends it alone, which
+// answers the retry with the original or reports that send's own error. When a COMMIT's outcome
+// is unknown (the connection was lost), every send of the batch fails with that error, as a send
+// alone would: none of them is written twice.
+//
+// Tracing: a batch's statements are recorded in the trace of its first traced send (a send alone,
+// the usual case on an idle server, keeps every statement in its own trace); each send's
+// message.created event carries its own request's traceparent.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/trace.hpp"
+#include "db/repositories/message_repository.hpp"
+#include "db/repositories/user_repository.hpp"
+#include "messaging/context.hpp"
+
+namespace parley::messaging {
+
+// One send, its membership checked and its body rendered: what remains is writing it.
+struct BatchedSend {
+  db::repositories::NewMessage message;  // top level (no parent_id), no attachments
+  db::repositories::User sender;         // as the answer shows them
+  std::vector<std::int64_t> mentions;    // resolved, ascending
+  std::optional<trace::SpanContext> span;  // the request's, if traced: its event's traceparent
+};
+
+class SendBatcher {
+ public:
+  static constexpr std::size_t kMaxBatch = 128;
+
+  explicit SendBatcher(MessagingContext& ctx);
+  ~SendBatcher();
+  SendBatcher(const SendBatcher&) = delete;
+  SendBatcher& operator=(const SendBatcher&) = delete;
+
+  // Writes `send` with the sends queued alongside it and returns the message's JSON (the answer
+  // and the data of its message.created event, published after the commit); nullopt when the
+  // caller must send it alone (see above).
+  boost::asio::awaitable<std::optional<std::string>> write(BatchedSend send);
+
+ private:
+  struct Waiter;
+  struct Queued {
+    BatchedSend send;
+    std::shared_ptr<Waiter> waiter;
+    boost::asio::any_io_executor executor;  // the requester's: its waiter is completed there
+  };
+  // The next batch, oldest first; empty (and no batch in flight any more) when nothing waits.
+  std::vector<Queued> take();
+  // Writes batches until the queue is empty. Never throws.
+  boost::asio::awaitable<void> run();
+  // Writes one batch and completes its waiters. Never throws.
+  boost::asio::awaitable<void> write_batch(std::vector<Queued>& batch);
+
+  MessagingContext& ctx_;
+  std::mutex mutex_;  // guards queue_ and running_; never held across a suspension
+  std::vector<Queued> queue_;
+  bool running_ = false;
+};
+
+}  // namespace parley::messaging

@@ -1,0 +1,159 @@
+// Group commit of sends (send_batcher.hpp), on PostgreSQL: sends queued together are written in
+// one transaction whose statements do not grow with the number of sends; a known client_msg_id is
+// handed back; a batch that fails hands every send back and writes nothing.
+#include "messaging/send_batcher.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/json/parse.hpp>
+
+#include <map>
+#include <set>
+
+#include "db/repositories/counting_database.hpp"
+#include "db/repositories/repo_test_fixture.hpp"
+#include "events/event_stream.hpp"
+
+namespace parley::messaging {
+namespace {
+
+using namespace db;
+using namespace db::repositories;
+
+class SendBatcherTest : public RepoTest {
+ protected:
+  void SetUp() override {
+    RepoTest::SetUp();
+    if (IsSkipped()) return;
+    if (dialect() != Dialect::postgres) GTEST_SKIP() << "sends are batched on PostgreSQL only";
+  }
+
+  BatchedSend send_of(const User& sender, std::int64_t conversation_id, std::string body,
+                      std::optional<std::string> client_msg_id = std::nullopt,
+                      std::vector<std::int64_t> mentions = {}) {
+    return BatchedSend{.message = {.conversation_id = conversation_id,
+                                   .sender_id = sender.id,
+                                   .body = body,
+                                   .html = "<p>" + body + "</p>",
+                                   .client_msg_id = std::move(client_msg_id)},
+                       .sender = sender,
+                       .mentions = std::move(mentions),
+                       .span = std::nullopt};
+  }
+
+  // Queues every send before any runs, so they form one batch; returns each answer.
+  std::vector<std::optional<std::string>> write_together(SendBatcher& batcher, std::vector<BatchedSend> sends) {
+    std::vector<std::optional<std::string>> answers(sends.size());
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+      boost::asio::co_spawn(io_, batcher.write(std::move(sends[i])),
+                            [this, &answers, &done, i](std::exception_ptr error, std::optional<std::string> answer) {
+                              EXPECT_FALSE(error) << "no send may fail with an unknown outcome here";
+                              answers[i] = std::move(answer);
+                              if (++done == answers.size()) io_.stop();  // the pool's loops keep io_ busy
+                            });
+    }
+    io_.restart();
+    io_.run();
+    EXPECT_EQ(done, answers.size());
+    return answers;
+  }
+
+  // A one-number query. Its text must be a literal: connections keep prepared statements keyed by
+  // the text they were given, for as long as they live.
+  std::int64_t count(const char* sql, std::vector<Value> params = {}) {
+    return run(db_->execute(Query{sql, sql}, params)).one().int64(0);
+  }
+
+  spdlog::logger logger_{"send-batcher", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  events::EventBus bus_{logger_};
+};
+
+TEST_P(SendBatcherTest, ABatchCostsTheStatementsOfOneSendAndAnswersEachSend) {
+  User alice = make_user("alice");
+  User bob = make_user("bob");
+  Conversation group = make_group({alice.id, bob.id});
+  CountingDatabase counting(*db_);
+  events::EventStream stream(counting, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(counting, stream, MessagingSettings{});
+  SendBatcher batcher(ctx);
+
+  auto one = write_together(batcher, {send_of(alice, group.id, "alone", std::nullopt, {bob.id})});
+  ASSERT_TRUE(one[0]);
+  const int alone = counting.statements.exchange(0);
+
+  // 60 sends: alternating senders, one mentioning bob, one retry of "k-1" inside the batch.
+  std::vector<BatchedSend> sends;
+  for (int i = 0; i < 60; ++i) {
+    const User& sender = i % 2 == 0 ? alice : bob;
+    std::optional<std::string> client_id;
+    if (i == 10 || i == 12) client_id = "k-1";  // both alice's: the second is a retry
+    sends.push_back(send_of(sender, group.id, "m" + std::to_string(i), client_id,
+                            i == 7 ? std::vector<std::int64_t>{alice.id} : std::vector<std::int64_t>{}));
+  }
+  auto answers = write_together(batcher, std::move(sends));
+  EXPECT_EQ(counting.statements.load(), alone) << "the statements of a batch do not grow with its sends";
+
+  std::set<std::int64_t> ids;
+  std::int64_t last_id = 0;
+  std::map<std::int64_t, std::int64_t> newest_of;  // sender -> their newest message
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    if (i == 12) {
+      EXPECT_FALSE(answers[i]) << "a known client_msg_id is handed back, to be answered with the original";
+      continue;
+    }
+    ASSERT_TRUE(answers[i]) << i;
+    auto message = boost::json::parse(*answers[i]).as_object();
+    EXPECT_EQ(message.at("body").as_string(), "m" + std::to_string(i));
+    EXPECT_EQ(message.at("sender").as_object().at("id").as_int64(), i % 2 == 0 ? alice.id : bob.id);
+    const std::int64_t id = message.at("id").as_int64();
+    EXPECT_GT(id, last_id) << "ids ascend in the order the sends were queued";
+    last_id = id;
+    ids.insert(id);
+    newest_of[message.at("sender").as_object().at("id").as_int64()] = id;
+    if (i == 7) {
+      EXPECT_EQ(message.at("mentions"), boost::json::parse("[" + std::to_string(alice.id) + "]"));
+    }
+  }
+  EXPECT_EQ(ids.size(), 59u);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 60);
+  EXPECT_EQ(count("SELECT count(*) FROM events WHERE type = 'message.created'"), 60);
+  EXPECT_EQ(count("SELECT count(*) FROM mentions"), 2);
+  for (const auto& [sender, newest] : newest_of) {
+    EXPECT_EQ(count("SELECT last_read_message_id FROM conversation_members WHERE user_id = $1", {sender}), newest)
+        << "each sender has read up to their own newest message";
+  }
+}
+
+TEST_P(SendBatcherTest, AFailedBatchHandsEverySendBackAndWritesNothing) {
+  User alice = make_user("alice");
+  Conversation group = make_group({alice.id});
+  events::EventStream stream(*db_, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(*db_, stream, MessagingSettings{});
+  SendBatcher batcher(ctx);
+
+  // The insert fails: a conversation that does not exist (deleted after its send was checked).
+  auto at_insert = write_together(batcher, {send_of(alice, group.id, "fine"), send_of(alice, 987654, "gone")});
+  EXPECT_FALSE(at_insert[0]);
+  EXPECT_FALSE(at_insert[1]);
+  // A held-back write fails at COMMIT: a mention of a user that does not exist.
+  auto at_commit = write_together(
+      batcher, {send_of(alice, group.id, "fine"), send_of(alice, group.id, "bad mention", std::nullopt, {987654})});
+  EXPECT_FALSE(at_commit[0]);
+  EXPECT_FALSE(at_commit[1]);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM events"), 0);
+
+  // The batcher goes on: the next batch is written.
+  auto after = write_together(batcher, {send_of(alice, group.id, "later")});
+  EXPECT_TRUE(after[0]);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 1);
+}
+
+PARLEY_INSTANTIATE_REPO_TEST(SendBatcherTest);
+
+}  // namespace
+}  // namespace parley::messaging
