@@ -299,16 +299,9 @@ Messages::~Messages() = default;
 
 awaitable<std::optional<SentMessage>> Messages::send_batched(const http::Principal& by, std::int64_t conversation_id,
                                                              const SendInput& in) {
-  // The same checks as a send alone, read outside the batch's transaction: under READ COMMITTED
-  // the reads inside it saw no more than these (no row is locked), and the foreign keys still
-  // refuse a message into a conversation deleted since.
-  auto first = db::read_all(ctx_.db, ctx_.conversations.read_with_member(conversation_id, by.user_id),
-                            ctx_.users.read_by_id(by.user_id));
-  auto [found, sender] = co_await std::move(first);
-  auto access = access_from(std::move(found));
-  require_member(access);
-  require_not_archived(access);
-  if (!sender) throw AppError::unauthenticated();  // deleted since the request was authenticated
+  // Rendered before the batch checks the membership (the batch's transaction should hold no
+  // request's work): resolving @mentions reads the conversation's members, which a refused send's
+  // answer (404) never shows.
   auto rendered = co_await render_body(ctx_, ctx_.db, conversation_id, in.body);
   const trace::SpanContext* traced = trace::current();
   BatchedSend send{.message = {.conversation_id = conversation_id,
@@ -318,7 +311,6 @@ awaitable<std::optional<SentMessage>> Messages::send_batched(const http::Princip
                                .html = std::move(rendered.html),
                                .mentions_everyone = rendered.mentions_everyone,
                                .client_msg_id = in.client_msg_id},
-                   .sender = std::move(*sender),
                    .mentions = std::move(rendered.mentions),
                    .span = traced ? std::optional<trace::SpanContext>(*traced) : std::nullopt};
   auto written = batcher_->write(std::move(send));  // named: no temporary inside co_await (GCC 12)

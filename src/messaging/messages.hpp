@@ -137,7 +137,7 @@ class Messages {
   };
   boost::asio::awaitable<Located> locate(db::Executor& db, std::int64_t message_id, const http::Principal& by);
 
-  // send() through the batcher: checks and renders here, then waits for the batch's commit.
+  // send() through the batcher: renders here, then waits for the batch's check and commit.
   // nullopt: send it alone (a known client_msg_id, or a batch that failed before committing).
   boost::asio::awaitable<std::optional<SentMessage>> send_batched(const http::Principal& by,
                                                                   std::int64_t conversation_id, const SendInput& in);

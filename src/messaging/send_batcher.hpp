@@ -1,8 +1,11 @@
 #pragma once
-// Group commit of sends on PostgreSQL. Concurrent sends, already checked and rendered by their
-// own requests, are written together: one transaction, one multi-row statement per table
-// (messages, mentions, read markers, events) and one COMMIT for up to kMaxBatch of them, so
-// PostgreSQL's cost per statement and per commit is shared instead of paid by each send.
+// Group commit of sends on PostgreSQL. Concurrent sends, validated and rendered by their own
+// requests, are checked and written together: one transaction, one statement for every send's
+// check (the conversation with the sender's membership) and one for the senders, one multi-row
+// statement per table written (messages, mentions, read markers, events) and one COMMIT for up to
+// kMaxBatch sends, so PostgreSQL's cost per statement and per commit is shared instead of paid
+// by each send. A send the check refuses fails with the error a send alone would get (404, 409
+// archived, 401) and the others go on.
 //
 // No timer: a send that finds no batch in flight starts one at once with whatever is queued (an
 // idle server writes each send alone, as fast as before); sends arriving while a batch is in
@@ -29,15 +32,13 @@
 
 #include "core/trace.hpp"
 #include "db/repositories/message_repository.hpp"
-#include "db/repositories/user_repository.hpp"
 #include "messaging/context.hpp"
 
 namespace parley::messaging {
 
-// One send, its membership checked and its body rendered: what remains is writing it.
+// One send, validated and its body rendered: what remains is checking and writing it.
 struct BatchedSend {
   db::repositories::NewMessage message;  // top level (no parent_id), no attachments
-  db::repositories::User sender;         // as the answer shows them
   std::vector<std::int64_t> mentions;    // resolved, ascending
   std::optional<trace::SpanContext> span;  // the request's, if traced: its event's traceparent
 };
@@ -51,9 +52,9 @@ class SendBatcher {
   SendBatcher(const SendBatcher&) = delete;
   SendBatcher& operator=(const SendBatcher&) = delete;
 
-  // Writes `send` with the sends queued alongside it and returns the message's JSON (the answer
-  // and the data of its message.created event, published after the commit); nullopt when the
-  // caller must send it alone (see above).
+  // Checks and writes `send` with the sends queued alongside it and returns the message's JSON
+  // (the answer and the data of its message.created event, published after the commit); nullopt
+  // when the caller must send it alone (see above). Throws the check's AppError when refused.
   boost::asio::awaitable<std::optional<std::string>> write(BatchedSend send);
 
  private:

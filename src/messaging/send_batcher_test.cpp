@@ -1,6 +1,7 @@
-// Group commit of sends (send_batcher.hpp), on PostgreSQL: sends queued together are written in
-// one transaction whose statements do not grow with the number of sends; a known client_msg_id is
-// handed back; a batch that fails hands every send back and writes nothing.
+// Group commit of sends (send_batcher.hpp), on PostgreSQL: sends queued together are checked and
+// written in one transaction whose statements do not grow with the number of sends; a refused
+// send gets its own error; a known client_msg_id is handed back; a batch that fails hands every
+// send back and writes nothing.
 #include "messaging/send_batcher.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "core/error.hpp"
 #include "db/repositories/counting_database.hpp"
 #include "db/repositories/repo_test_fixture.hpp"
 #include "events/event_stream.hpp"
@@ -31,7 +33,7 @@ class SendBatcherTest : public RepoTest {
     if (dialect() != Dialect::postgres) GTEST_SKIP() << "sends are batched on PostgreSQL only";
   }
 
-  BatchedSend send_of(const User& sender, std::int64_t conversation_id, std::string body,
+  static BatchedSend send_of(const User& sender, std::int64_t conversation_id, std::string body,
                       std::optional<std::string> client_msg_id = std::nullopt,
                       std::vector<std::int64_t> mentions = {}) {
     return BatchedSend{.message = {.conversation_id = conversation_id,
@@ -39,26 +41,48 @@ class SendBatcherTest : public RepoTest {
                                    .body = body,
                                    .html = "<p>" + body + "</p>",
                                    .client_msg_id = std::move(client_msg_id)},
-                       .sender = sender,
                        .mentions = std::move(mentions),
                        .span = std::nullopt};
   }
 
-  // Queues every send before any runs, so they form one batch; returns each answer.
-  std::vector<std::optional<std::string>> write_together(SendBatcher& batcher, std::vector<BatchedSend> sends) {
-    std::vector<std::optional<std::string>> answers(sends.size());
+  struct Outcome {
+    std::optional<std::string> json;  // nullopt: handed back (or refused)
+    int refused = 0;                  // the AppError's status when the check refused the send
+  };
+
+  // Queues every send before any runs, so they form one batch; returns each outcome.
+  std::vector<Outcome> write_all(SendBatcher& batcher, std::vector<BatchedSend> sends) {
+    std::vector<Outcome> outcomes(sends.size());
     std::size_t done = 0;
     for (std::size_t i = 0; i < sends.size(); ++i) {
       boost::asio::co_spawn(io_, batcher.write(std::move(sends[i])),
-                            [this, &answers, &done, i](std::exception_ptr error, std::optional<std::string> answer) {
-                              EXPECT_FALSE(error) << "no send may fail with an unknown outcome here";
-                              answers[i] = std::move(answer);
-                              if (++done == answers.size()) io_.stop();  // the pool's loops keep io_ busy
+                            [this, &outcomes, &done, i](std::exception_ptr error, std::optional<std::string> answer) {
+                              outcomes[i].json = std::move(answer);
+                              if (error) {
+                                try {
+                                  std::rethrow_exception(error);
+                                } catch (const AppError& e) {
+                                  outcomes[i].refused = e.status();
+                                } catch (...) {
+                                  ADD_FAILURE() << "not an AppError";
+                                }
+                              }
+                              if (++done == outcomes.size()) io_.stop();  // the pool's loops keep io_ busy
                             });
     }
     io_.restart();
     io_.run();
-    EXPECT_EQ(done, answers.size());
+    EXPECT_EQ(done, outcomes.size());
+    return outcomes;
+  }
+
+  // The same when no send may be refused: each answer.
+  std::vector<std::optional<std::string>> write_together(SendBatcher& batcher, std::vector<BatchedSend> sends) {
+    std::vector<std::optional<std::string>> answers;
+    for (auto& outcome : write_all(batcher, std::move(sends))) {
+      EXPECT_EQ(outcome.refused, 0) << "no send may be refused or fail here";
+      answers.push_back(std::move(outcome.json));
+    }
     return answers;
   }
 
@@ -135,8 +159,9 @@ TEST_P(SendBatcherTest, AFailedBatchHandsEverySendBackAndWritesNothing) {
   MessagingContext ctx(*db_, stream, MessagingSettings{});
   SendBatcher batcher(ctx);
 
-  // The insert fails: a conversation that does not exist (deleted after its send was checked).
-  auto at_insert = write_together(batcher, {send_of(alice, group.id, "fine"), send_of(alice, 987654, "gone")});
+  // The insert fails: a body the table's CHECK refuses (the request's validation would have).
+  auto at_insert =
+      write_together(batcher, {send_of(alice, group.id, "fine"), send_of(alice, group.id, std::string(10001, 'x'))});
   EXPECT_FALSE(at_insert[0]);
   EXPECT_FALSE(at_insert[1]);
   // A held-back write fails at COMMIT: a mention of a user that does not exist.
@@ -151,6 +176,34 @@ TEST_P(SendBatcherTest, AFailedBatchHandsEverySendBackAndWritesNothing) {
   auto after = write_together(batcher, {send_of(alice, group.id, "later")});
   EXPECT_TRUE(after[0]);
   EXPECT_EQ(count("SELECT count(*) FROM messages"), 1);
+}
+
+TEST_P(SendBatcherTest, ARefusedSendGetsItsOwnErrorAndTheOthersAreWritten) {
+  User alice = make_user("alice");
+  User mallory = make_user("mallory");
+  Conversation group = make_group({alice.id});
+  Conversation archived = make_group({alice.id}, "archived");
+  run(db_->execute(Query{"test.archive", "UPDATE conversations SET archived_at = now() WHERE id = $1"},
+                   std::vector<Value>{archived.id}));
+  User ghost = mallory;
+  ghost.id = 987654;  // a sender deleted since their request was authenticated: no membership left
+  events::EventStream stream(*db_, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(*db_, stream, MessagingSettings{});
+  SendBatcher batcher(ctx);
+
+  auto outcomes = write_all(batcher, {send_of(alice, group.id, "one"), send_of(mallory, group.id, "not a member"),
+                                      send_of(alice, 987654, "no such conversation"),
+                                      send_of(alice, archived.id, "archived"), send_of(ghost, group.id, "deleted"),
+                                      send_of(alice, group.id, "two")});
+  EXPECT_TRUE(outcomes[0].json);
+  EXPECT_EQ(outcomes[1].refused, 404);
+  EXPECT_EQ(outcomes[2].refused, 404);
+  EXPECT_EQ(outcomes[3].refused, 409);
+  EXPECT_EQ(outcomes[4].refused, 404);
+  EXPECT_TRUE(outcomes[5].json);
+  for (std::size_t i = 1; i < 5; ++i) EXPECT_FALSE(outcomes[i].json);
+  EXPECT_EQ(count("SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM events"), 2);
 }
 
 PARLEY_INSTANTIATE_REPO_TEST(SendBatcherTest);

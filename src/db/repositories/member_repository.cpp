@@ -3,7 +3,6 @@
 #include <array>
 
 #include "core/error.hpp"
-#include "core/json_writer.hpp"
 #include "db/repositories/sql.hpp"
 
 namespace parley::db::repositories {
@@ -49,11 +48,14 @@ constexpr DualQuery kSetRole = PARLEY_DUAL("members.set_role", PARLEY_SQL_SET_RO
 constexpr DualQuery kSetMuted = PARLEY_DUAL("members.set_muted", PARLEY_SQL_SET_MUTED);
 constexpr DualQuery kList = PARLEY_DUAL("members.list", PARLEY_SQL_LIST);
 constexpr DualQuery kMarkRead = PARLEY_DUAL("members.mark_read", PARLEY_SQL_MARK_READ);
-// PostgreSQL only; kMarkRead's rule for each ($1: a JSON array of markers).
+// PostgreSQL only; kMarkRead's rule for each marker ($1, $2, $3: id lists of the same length).
+// Arrays, not a JSON document: the planner knows unnest's row count (json_to_recordset's is a
+// guessed 100, for which it scanned every membership instead of probing the primary key).
 constexpr Query kAdvanceMany{
     "members.advance_read_markers",
     "UPDATE conversation_members m SET last_read_message_id = r.message_id "
-    "FROM json_to_recordset(CAST($1 AS json)) AS r(conversation_id bigint, user_id bigint, message_id bigint) "
+    "FROM unnest(CAST($1 AS bigint[]), CAST($2 AS bigint[]), CAST($3 AS bigint[])) AS r(conversation_id, user_id, "
+    "message_id) "
     "WHERE m.conversation_id = r.conversation_id AND m.user_id = r.user_id AND m.banned_at IS NULL "
     "AND (m.last_read_message_id IS NULL OR m.last_read_message_id < r.message_id)"};
 constexpr Query kRemove{"members.remove",
@@ -183,21 +185,17 @@ awaitable<void> MemberRepository::advance_read_marker(Executor& db, std::int64_t
 awaitable<void> MemberRepository::advance_read_markers(Executor& db, std::span<const ReadMarker> markers) {
   if (markers.empty()) co_return;
   if (dialect_ != Dialect::postgres) throw AppError::internal("members.advance_read_markers is PostgreSQL only");
-  std::string rows;
-  core::JsonWriter out(rows);
-  out.begin_array();
+  std::vector<std::int64_t> conversations, users, messages;
+  conversations.reserve(markers.size());
+  users.reserve(markers.size());
+  messages.reserve(markers.size());
   for (const ReadMarker& r : markers) {
-    out.begin_object();
-    out.key("conversation_id");
-    out.value(r.conversation_id);
-    out.key("user_id");
-    out.value(r.user_id);
-    out.key("message_id");
-    out.value(r.message_id);
-    out.end_object();
+    conversations.push_back(r.conversation_id);
+    users.push_back(r.user_id);
+    messages.push_back(r.message_id);
   }
-  out.end_array();
-  std::array<Value, 1> params{std::move(rows)};
+  std::array<Value, 3> params{id_list_param(dialect_, conversations), id_list_param(dialect_, users),
+                              id_list_param(dialect_, messages)};
   co_await db.execute_later(kAdvanceMany, params);
 }
 
