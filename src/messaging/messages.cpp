@@ -299,9 +299,9 @@ Messages::~Messages() = default;
 
 awaitable<std::optional<SentMessage>> Messages::send_batched(const http::Principal& by, std::int64_t conversation_id,
                                                              const SendInput& in) {
-  // Rendered before the batch checks the membership (the batch's transaction should hold no
-  // request's work): resolving @mentions reads the conversation's members, which a refused send's
-  // answer (404) never shows.
+  // Rendered here, before the batch checks the membership, so that the batch's transaction waits
+  // for no Markdown and no mention lookup. The members that lookup reads never reach a refused
+  // send's answer (404).
   auto rendered = co_await render_body(ctx_, ctx_.db, conversation_id, in.body);
   const trace::SpanContext* traced = trace::current();
   BatchedSend send{.message = {.conversation_id = conversation_id,
