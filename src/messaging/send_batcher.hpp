@@ -7,8 +7,8 @@
 // by each send. A send the check refuses fails with the error a send alone would get (404, 409
 // archived, 401) and the others go on.
 //
-// No timer: a send that finds no batch in flight starts one at once with whatever is queued (an
-// idle server writes each send alone, as fast as before); sends arriving while a batch is in
+// No timer: a send that finds no batch in flight starts one on the next turn of the event loop
+// with whatever is queued by then (an idle server writes each send alone, as fast as before); sends arriving while a batch is in
 // flight wait for it and go together in the next. The wait is at most one batch's write.
 //
 // A send whose client_msg_id is already known, or any send of a batch that failed before its

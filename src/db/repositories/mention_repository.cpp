@@ -6,7 +6,6 @@
 #include <array>
 
 #include "core/error.hpp"
-#include "core/json_writer.hpp"
 #include "db/repositories/sql.hpp"
 
 namespace parley::db::repositories {
@@ -32,11 +31,10 @@ constexpr DualQuery kInsert{
     "ON CONFLICT DO NOTHING",
     "INSERT INTO mentions (message_id, user_id) SELECT $1, value FROM json_each($2) WHERE true "
     "ON CONFLICT DO NOTHING"};
-// PostgreSQL only ($1: a JSON array of {message_id, user_id}).
+// PostgreSQL only ($1, $2: id lists of the same length, pair by pair).
 constexpr Query kInsertMany{"mentions.insert_many",
-                            "INSERT INTO mentions (message_id, user_id) SELECT message_id, user_id "
-                            "FROM json_to_recordset(CAST($1 AS json)) AS r(message_id bigint, user_id bigint) "
-                            "ON CONFLICT DO NOTHING"};
+                            "INSERT INTO mentions (message_id, user_id) "
+                            "SELECT * FROM unnest(CAST($1 AS bigint[]), CAST($2 AS bigint[])) ON CONFLICT DO NOTHING"};
 constexpr DualQuery kForMessages{
     "mentions.for_messages",
     "SELECT message_id, user_id FROM mentions WHERE message_id = ANY (CAST($1 AS bigint[])) ORDER BY message_id, "
@@ -81,19 +79,14 @@ awaitable<void> MentionRepository::add(Executor& db, std::int64_t message_id, st
 awaitable<void> MentionRepository::add_many(Executor& db, std::span<const MentionRow> mentions) {
   if (mentions.empty()) co_return;
   if (dialect_ != Dialect::postgres) throw AppError::internal("mentions.insert_many is PostgreSQL only");
-  std::string rows;
-  core::JsonWriter out(rows);
-  out.begin_array();
+  std::vector<std::int64_t> messages, users;
+  messages.reserve(mentions.size());
+  users.reserve(mentions.size());
   for (const MentionRow& m : mentions) {
-    out.begin_object();
-    out.key("message_id");
-    out.value(m.message_id);
-    out.key("user_id");
-    out.value(m.user_id);
-    out.end_object();
+    messages.push_back(m.message_id);
+    users.push_back(m.user_id);
   }
-  out.end_array();
-  std::array<Value, 1> params{std::move(rows)};
+  std::array<Value, 2> params{id_list_param(dialect_, messages), id_list_param(dialect_, users)};
   co_await db.execute_later(kInsertMany, params);
 }
 
