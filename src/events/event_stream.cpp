@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace parley::events {
 
@@ -30,6 +31,7 @@ struct EventStream::State {
   asio::steady_timer wake;   // the loop sleeps on it; cancelled to wake it
   asio::steady_timer ended;  // cancelled when the loop has returned
   bool wanted = false;       // a pass was asked for since the last one started
+  bool announce = false;     // ... and events numbered by their own transaction committed since
   bool stopped = false;
   bool started = false;
   bool running = false;         // the loop has not returned yet
@@ -78,9 +80,10 @@ awaitable<void> EventStream::stop() {
       asio::use_awaitable);
 }
 
-void EventStream::committed() {
-  asio::post(state_->strand, [state = state_.get()] {
+void EventStream::committed(bool numbered) {
+  asio::post(state_->strand, [state = state_.get(), numbered] {
     state->wanted = true;
+    state->announce = state->announce || numbered;
     state->wake.cancel();
   });
 }
@@ -154,6 +157,8 @@ awaitable<void> EventStream::run(State* state) {
 }
 
 awaitable<void> EventStream::pass(State& state) {
+  // Committed before this pass started, so the tail below publishes them.
+  const bool announce = std::exchange(state.announce, false);
   if (db_.dialect() == db::Dialect::postgres) {
     std::int64_t last_numbered = 0;
     for (;;) {
@@ -176,6 +181,7 @@ awaitable<void> EventStream::pass(State& state) {
     bus_.publish(events);
     if (static_cast<int>(rows.size()) < options_.batch) break;
   }
+  if (announce && on_numbered_) on_numbered_(state.published);
   if (Clock::now() >= state.next_purge) {
     state.next_purge = Clock::now() + options_.purge_interval;
     const auto purged = co_await log_.purge_older_than(db_, options_.retention, 10000);

@@ -69,7 +69,9 @@ class EventStream {
   // closing the database. Waiting flush() calls return.
   boost::asio::awaitable<void> stop();
   // Called after a transaction that appended events committed: wakes the loop. Cheap, any thread.
-  void committed();
+  // `numbered`: the transaction numbered its events itself (EventLogRepository::append_many_later),
+  // so the next pass announces them to the other processes (on_numbered) once it has published them.
+  void committed(bool numbered = false);
   // Returns once every event committed before the call is numbered and published.
   boost::asio::awaitable<void> flush();
 
@@ -82,7 +84,8 @@ class EventStream {
   // The newest position: a stream that starts "now" resumes from here.
   boost::asio::awaitable<std::int64_t> head();
   // Called on the loop's strand after a pass numbered events (PostgreSQL), with the last position
-  // it numbered: the real-time bus tells the other processes to tail the log now. Set before start().
+  // it numbered, or published events a transaction of this process numbered, with the last position
+  // published: the real-time bus tells the other processes to tail the log now. Set before start().
   void on_numbered(std::function<void(std::int64_t last_position)> callback);
 
  private:

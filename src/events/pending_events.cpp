@@ -23,14 +23,16 @@ boost::asio::awaitable<void> PendingEvents::record_all(db::Executor& tx,
                                                        std::span<const db::repositories::NewEvent> events) {
   co_await stream_.log().append_many_later(tx, events);
   recorded_ += static_cast<int>(events.size());
+  numbered_ = numbered_ || !events.empty();
   for (const auto& e : events) {
     if (e.audience.conversation_id) conversations_.push_back(*e.audience.conversation_id);
   }
 }
 
 void PendingEvents::publish() {
-  if (recorded_ > 0) stream_.committed();
+  if (recorded_ > 0) stream_.committed(numbered_);
   recorded_ = 0;
+  numbered_ = false;
   conversations_.clear();
 }
 

@@ -27,7 +27,8 @@ class PendingEvents {
   boost::asio::awaitable<void> record(db::Executor& tx, std::string_view type, std::string_view data_json,
                                       db::repositories::EventAudience audience);
   // Several events with their own traceparents (db::repositories::NewEvent), in one statement on
-  // PostgreSQL.
+  // PostgreSQL that numbers them (EventLogRepository::append_many_later: call it last before the
+  // COMMIT).
   boost::asio::awaitable<void> record_all(db::Executor& tx, std::span<const db::repositories::NewEvent> events);
   // After the commit: hands what was recorded on to the stream, then forgets it.
   void publish();
@@ -37,6 +38,7 @@ class PendingEvents {
  private:
   EventStream& stream_;
   int recorded_ = 0;
+  bool numbered_ = false;  // record_all() numbered events in the transaction
   std::vector<std::int64_t> conversations_;
 };
 

@@ -7,7 +7,8 @@
 // Numbering: on SQLite the single writer hands out rowids in commit order, so append() returns
 // the position at once. On PostgreSQL a row is appended unnumbered and sequence_pending() numbers
 // committed rows afterwards under one row lock, so positions become visible in increasing order
-// and a reader never sees position N+1 before N.
+// and a reader never sees position N+1 before N. append_many_later() numbers its rows in the
+// writing transaction instead, holding that row lock until the COMMIT (one lock for many events).
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -65,7 +66,9 @@ class EventLogRepository {
   boost::asio::awaitable<void> append_later(Executor& tx, const EventAudience& audience, std::string_view type,
                                             std::string_view payload_json);
   // append_later() for several events, in order: one statement on PostgreSQL, one per event on
-  // SQLite. Their traceparents are theirs, not the current span's.
+  // SQLite. Their traceparents are theirs, not the current span's. On PostgreSQL the events are
+  // numbered in the transaction: the sequencer waits for its COMMIT and never sees them pending.
+  // Call it last before the COMMIT (the lock it takes is held until then).
   boost::asio::awaitable<void> append_many_later(Executor& tx, std::span<const NewEvent> events);
   // Numbers up to `limit` committed, unnumbered events in one transaction of its own and returns
   // them in position order (PostgreSQL; always empty on SQLite). Safe to call from several
