@@ -105,15 +105,14 @@ asio::awaitable<std::int64_t> Recorder::flush() {
     latency.swap(latency_);
   }
   if (events.empty() && latency.empty()) co_return 0;
-  boost::json::array event_rows;
+  std::vector<db::repositories::AnalyticsRepository::NewEvent> event_rows;
   event_rows.reserve(events.size());
   for (const auto& event : events) {
-    boost::json::object row{{"at", format_rfc3339(event.at)}, {"name", to_string(event.kind)}};
-    row["user_id"] = event.user_id ? boost::json::value(*event.user_id) : boost::json::value(nullptr);
-    row["status_code"] = event.status != 0 ? boost::json::value(event.status) : boost::json::value(nullptr);
-    row["properties"] = event.route.empty() ? boost::json::value(nullptr)
-                                            : boost::json::value(boost::json::object{{"route", event.route}});
-    event_rows.push_back(std::move(row));
+    event_rows.push_back({.at = format_rfc3339(event.at),
+                          .name = to_string(event.kind),
+                          .user_id = event.user_id,
+                          .status_code = event.status != 0 ? std::optional<int>(event.status) : std::nullopt,
+                          .route = event.route});
   }
   boost::json::array latency_rows;
   for (const auto& [key, requests] : latency) {
@@ -123,7 +122,7 @@ asio::awaitable<std::int64_t> Recorder::flush() {
   }
   try {
     auto tx = co_await database_.begin();
-    if (!event_rows.empty()) co_await repository_.insert_events(*tx, boost::json::serialize(event_rows));
+    co_await repository_.insert_events(*tx, event_rows);
     if (!latency_rows.empty()) co_await repository_.add_latency(*tx, boost::json::serialize(latency_rows));
     co_await tx->commit();
   } catch (...) {

@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/json_writer.hpp"
 #include "db/repositories/sql_times.hpp"
 
 namespace parley::db::repositories {
@@ -14,16 +15,46 @@ namespace {
 
 using boost::asio::awaitable;
 
+// PostgreSQL: arrays of one length ($1..$5), not a JSON document: nothing to parse but the arrays.
 constexpr DualQuery kInsertEvents{
     "analytics.insert_events",
     "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties) "
     "SELECT e.at, e.name, (SELECT u.id FROM users u WHERE u.id = e.user_id), e.status_code, "
-    "COALESCE(e.properties, '{}') FROM json_to_recordset(CAST($1 AS json)) "
-    "AS e(at timestamptz, name text, user_id bigint, status_code integer, properties jsonb)",
+    "CASE WHEN e.route IS NULL THEN CAST('{}' AS jsonb) ELSE jsonb_build_object('route', e.route) END "
+    "FROM unnest(CAST($1 AS timestamptz[]), CAST($2 AS text[]), CAST($3 AS bigint[]), CAST($4 AS integer[]),"
+    " CAST($5 AS text[])) AS e(at, name, user_id, status_code, route)",
     "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties) "
     "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(value, '$.at')), json_extract(value, '$.name'), "
     "(SELECT u.id FROM users u WHERE u.id = json_extract(value, '$.user_id')), json_extract(value, '$.status_code'), "
     "COALESCE(json_extract(value, '$.properties'), '{}') FROM json_each($1)"};
+
+// A PostgreSQL array literal of `count` elements, each written by `element(out, i)` (an empty
+// optional: NULL).
+template <typename Element>
+std::string pg_array(std::size_t count, Element element) {
+  std::string out(1, '{');
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) out.push_back(',');
+    element(out, i);
+  }
+  out.push_back('}');
+  return out;
+}
+
+// A quoted element of a text array literal.
+void quoted_element(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+template <typename Number>
+void number_element(std::string& out, const std::optional<Number>& number) {
+  out += number ? std::to_string(*number) : std::string("NULL");
+}
 
 // (WHERE true: SQLite needs it to tell the upsert's ON CONFLICT from a join's ON.)
 constexpr DualQuery kAddLatency{
@@ -94,8 +125,51 @@ AnalyticsRepository::AnalyticsRepository(Dialect d)
          .list_daily = kListDaily.pick(d),
          .purge_events = kPurgeEvents.pick(d)} {}
 
-awaitable<void> AnalyticsRepository::insert_events(Executor& db, std::string events_json) {
-  std::array<Value, 1> params{std::move(events_json)};
+awaitable<void> AnalyticsRepository::insert_events(Executor& db, std::span<const NewEvent> events) {
+  if (events.empty()) co_return;
+  if (dialect_ == Dialect::postgres) {
+    const std::size_t n = events.size();
+    std::array<Value, 5> params{
+        pg_array(n, [&](std::string& out, std::size_t i) { quoted_element(out, events[i].at); }),
+        pg_array(n, [&](std::string& out, std::size_t i) { quoted_element(out, events[i].name); }),
+        pg_array(n, [&](std::string& out, std::size_t i) { number_element(out, events[i].user_id); }),
+        pg_array(n, [&](std::string& out, std::size_t i) { number_element(out, events[i].status_code); }),
+        pg_array(n, [&](std::string& out, std::size_t i) {
+          if (events[i].route.empty()) {
+            out += "NULL";
+          } else {
+            quoted_element(out, events[i].route);
+          }
+        })};
+    co_await db.execute(q_.insert_events, params);
+    co_return;
+  }
+  std::string rows;
+  core::JsonWriter out(rows);
+  out.begin_array();
+  for (const NewEvent& e : events) {
+    out.begin_object();
+    out.key("at");
+    out.value(std::string_view(e.at));
+    out.key("name");
+    out.value(e.name);
+    out.key("user_id");
+    out.value(e.user_id);
+    out.key("status_code");
+    out.value(e.status_code);
+    out.key("properties");
+    if (e.route.empty()) {
+      out.value(nullptr);
+    } else {
+      out.begin_object();
+      out.key("route");
+      out.value(e.route);
+      out.end_object();
+    }
+    out.end_object();
+  }
+  out.end_array();
+  std::array<Value, 1> params{std::move(rows)};
   co_await db.execute(q_.insert_events, params);
 }
 

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/database.hpp"
@@ -35,10 +37,17 @@ class AnalyticsRepository {
  public:
   explicit AnalyticsRepository(Dialect dialect);
 
-  // Appends events given as a JSON array of {"at": RFC 3339, "name", "user_id": int|null,
-  // "status_code": int|null, "properties": object|null}: one statement whatever their number. A
-  // user deleted since is recorded as no user.
-  boost::asio::awaitable<void> insert_events(Executor& db, std::string events_json);
+  // One usage event to append.
+  struct NewEvent {
+    std::string at;  // RFC 3339
+    std::string_view name;
+    std::optional<std::int64_t> user_id;
+    std::optional<int> status_code;
+    std::string_view route;  // properties {"route": ...}; empty: no properties
+  };
+  // Appends `events` in one statement whatever their number (arrays on PostgreSQL, a JSON
+  // document on SQLite). A user deleted since is recorded as no user.
+  boost::asio::awaitable<void> insert_events(Executor& db, std::span<const NewEvent> events);
   // Adds request counts given as a JSON array of {"day", "bucket", "requests"} to the histogram.
   boost::asio::awaitable<void> add_latency(Executor& db, std::string counts_json);
 

@@ -167,7 +167,7 @@ awaitable<void> EventLogRepository::append_many_later(Executor& tx, std::span<co
     out.key("type");
     out.value(e.type);
     out.key("payload");
-    out.raw(e.payload_json);  // already JSON: stored as the jsonb value it is
+    out.raw(e.payload_json);  // already JSON: stored as this text (events.payload is json)
     out.key("traceparent");
     out.value(e.traceparent);
     out.end_object();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -68,6 +70,51 @@ TEST_P(EventLogRepoTest, NumbersAtInsertOnSqliteAndAfterCommitOnPostgres) {
   EXPECT_EQ(replay[0].type, "message.created");
   EXPECT_EQ(replay[0].created_at.size(), 24u);
   EXPECT_EQ(stream_of(a.id, 1), std::vector<std::int64_t>{2});
+}
+
+// A batch's events are numbered by its own transaction on PostgreSQL (nothing left for the
+// sequencer), after whatever the sequencer had already numbered and before what it numbers next;
+// every reader gets the payload back as the writer's text, byte for byte.
+TEST_P(EventLogRepoTest, AppendManyNumbersInItsTransactionAndKeepsTheWritersText) {
+  User a = make_user("a");
+  auto earlier = append({.conversation_id = std::nullopt, .user_id = a.id});  // pending on PostgreSQL
+  const std::string first = R"({"z":1, "a":{"k":"v"},"id":2})";  // jsonb would reorder and respace it
+  const std::string second = R"({"id":3,"text":"\u00e9 \"q\""})";
+  const std::vector<NewEvent> batch{
+      {.audience = {.conversation_id = std::nullopt, .user_id = a.id}, .type = "message.created", .payload_json = first},
+      {.audience = {.conversation_id = std::nullopt, .user_id = a.id},
+       .type = "message.created",
+       .payload_json = second,
+       .traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}};
+  run([&]() -> boost::asio::awaitable<void> {
+    auto tx = co_await db_->begin();
+    co_await log_.append_many_later(*tx, batch);
+    co_await tx->commit();
+  }());
+  auto later = append({.conversation_id = std::nullopt, .user_id = a.id}, "read.updated");
+  auto numbered = number();
+  if (dialect() == Dialect::postgres) {
+    EXPECT_FALSE(earlier || later);
+    ASSERT_EQ(numbered.size(), 2u) << "the batch's events were not left to the sequencer";
+    // The earlier row committed first but was still unnumbered: it comes after the batch's 1 and 2.
+    EXPECT_EQ(numbered[0].position, 3);
+    EXPECT_EQ(numbered[1].position, 4);
+    EXPECT_EQ(numbered[1].type, "read.updated");
+  } else {
+    EXPECT_EQ(earlier, std::optional<std::int64_t>(1));
+    EXPECT_EQ(later, std::optional<std::int64_t>(4));
+  }
+  EXPECT_EQ(run(log_.head(*db_)), 4);
+  auto tail = run(log_.tail(*db_, 0, 10));
+  ASSERT_EQ(tail.size(), 4u);
+  std::vector<std::string> payloads;
+  for (const auto& e : tail) payloads.push_back(e.payload);
+  const auto at = [&](std::string_view text) { return std::find(payloads.begin(), payloads.end(), text) - payloads.begin(); };
+  EXPECT_EQ(at(first) + 1, at(second)) << "in order, as written";
+  ASSERT_LT(at(second), static_cast<std::ptrdiff_t>(payloads.size()));
+  auto replay = run(log_.after(*db_, a.id, 0, 100));
+  ASSERT_EQ(replay.size(), tail.size());
+  EXPECT_EQ(replay[static_cast<std::size_t>(at(first))].payload, first);
 }
 
 TEST_P(EventLogRepoTest, RollbackLeavesNoEvent) {
