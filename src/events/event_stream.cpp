@@ -8,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <utility>
 
 namespace parley::events {
 
@@ -31,7 +30,10 @@ struct EventStream::State {
   asio::steady_timer wake;   // the loop sleeps on it; cancelled to wake it
   asio::steady_timer ended;  // cancelled when the loop has returned
   bool wanted = false;       // a pass was asked for since the last one started
-  bool announce = false;     // ... and events numbered by their own transaction committed since
+  // committed(true) calls so far, and how many of them a finished pass announced: a pass that
+  // fails announces nothing, so the next one still does.
+  std::uint64_t numbered_commits = 0;
+  std::uint64_t announced_commits = 0;
   bool stopped = false;
   bool started = false;
   bool running = false;         // the loop has not returned yet
@@ -83,7 +85,7 @@ awaitable<void> EventStream::stop() {
 void EventStream::committed(bool numbered) {
   asio::post(state_->strand, [state = state_.get(), numbered] {
     state->wanted = true;
-    state->announce = state->announce || numbered;
+    if (numbered) ++state->numbered_commits;
     state->wake.cancel();
   });
 }
@@ -158,7 +160,7 @@ awaitable<void> EventStream::run(State* state) {
 
 awaitable<void> EventStream::pass(State& state) {
   // Committed before this pass started, so the tail below publishes them.
-  const bool announce = std::exchange(state.announce, false);
+  const std::uint64_t numbered_commits = state.numbered_commits;
   if (db_.dialect() == db::Dialect::postgres) {
     std::int64_t last_numbered = 0;
     for (;;) {
@@ -181,7 +183,10 @@ awaitable<void> EventStream::pass(State& state) {
     bus_.publish(events);
     if (static_cast<int>(rows.size()) < options_.batch) break;
   }
-  if (announce && on_numbered_) on_numbered_(state.published);
+  if (numbered_commits > state.announced_commits) {
+    state.announced_commits = numbered_commits;
+    if (on_numbered_) on_numbered_(state.published);
+  }
   if (Clock::now() >= state.next_purge) {
     state.next_purge = Clock::now() + options_.purge_interval;
     const auto purged = co_await log_.purge_older_than(db_, options_.retention, 10000);
