@@ -5,6 +5,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 #include "analytics/rollup.hpp"
 #include "core/time.hpp"
 
@@ -80,6 +83,35 @@ void Recorder::observe_request(double seconds, std::optional<std::int64_t> user_
   if (first_today) record(Kind::active, user_id);
 }
 
+std::vector<db::repositories::AnalyticsRepository::NewEvent> Recorder::rows_for(const std::vector<Event>& events) {
+  // Sorted by (second, kind, user, status, route, time): a group is a run, its first event the earliest.
+  std::vector<const Event*> sorted;
+  sorted.reserve(events.size());
+  for (const auto& event : events) sorted.push_back(&event);
+  auto second_of = [](const Event* e) { return std::chrono::floor<std::chrono::seconds>(e->at); };
+  auto group_of = [&](const Event* e) { return std::tie(e->kind, e->user_id, e->status, e->route); };
+  std::sort(sorted.begin(), sorted.end(), [&](const Event* a, const Event* b) {
+    const auto sa = second_of(a), sb = second_of(b);
+    if (sa != sb) return sa < sb;
+    if (group_of(a) != group_of(b)) return group_of(a) < group_of(b);
+    return a->at < b->at;
+  });
+  std::vector<db::repositories::AnalyticsRepository::NewEvent> rows;
+  for (std::size_t i = 0; i < sorted.size();) {
+    const Event& first = *sorted[i];
+    std::size_t j = i + 1;
+    while (j < sorted.size() && second_of(sorted[j]) == second_of(&first) && group_of(sorted[j]) == group_of(&first)) ++j;
+    rows.push_back({.at = format_rfc3339(first.at),
+                    .name = to_string(first.kind),
+                    .user_id = first.user_id,
+                    .status_code = first.status != 0 ? std::optional<int>(first.status) : std::nullopt,
+                    .route = first.route,
+                    .occurrences = static_cast<int>(j - i)});
+    i = j;
+  }
+  return rows;
+}
+
 std::uint64_t Recorder::dropped() const {
   std::lock_guard lock(mutex_);
   return dropped_;
@@ -105,15 +137,7 @@ asio::awaitable<std::int64_t> Recorder::flush() {
     latency.swap(latency_);
   }
   if (events.empty() && latency.empty()) co_return 0;
-  std::vector<db::repositories::AnalyticsRepository::NewEvent> event_rows;
-  event_rows.reserve(events.size());
-  for (const auto& event : events) {
-    event_rows.push_back({.at = format_rfc3339(event.at),
-                          .name = to_string(event.kind),
-                          .user_id = event.user_id,
-                          .status_code = event.status != 0 ? std::optional<int>(event.status) : std::nullopt,
-                          .route = event.route});
-  }
+  const auto event_rows = rows_for(events);
   boost::json::array latency_rows;
   for (const auto& [key, requests] : latency) {
     latency_rows.push_back(boost::json::object{{"day", format_day(Day{std::chrono::days{key.first}})},

@@ -2,7 +2,9 @@
 // Records analytics events (docs/analytics.md) without slowing the request that causes them:
 // record() and observe_request() only append to a buffer in memory; a loop writes the buffer in
 // one transaction of two statements (every event in one INSERT, the latency counts in one upsert)
-// about every second, and at once past kWakeAt events.
+// about every second, and at once past kWakeAt events. Identical events of one second (same kind,
+// user, status and route) are written as one row that counts them (rows_for()), so a user sending
+// a message after another costs a row a second, not a row per message.
 //
 // Bounded: past max_buffered events, new ones are dropped and counted (dropped()), so a database
 // outage costs memory up to that bound and never blocks a request. A failed write keeps what it
@@ -72,7 +74,6 @@ class Recorder {
 
   std::uint64_t dropped() const;
 
- private:
   struct Event {
     std::chrono::system_clock::time_point at;
     Kind kind;
@@ -80,6 +81,12 @@ class Recorder {
     int status = 0;
     std::string route;
   };
+  // The rows that record `events`: one per (UTC second, kind, user, status, route), at its earliest
+  // event's time, with the number of events it stands for; ordered by second. The rows point into
+  // `events` (the routes).
+  static std::vector<db::repositories::AnalyticsRepository::NewEvent> rows_for(const std::vector<Event>& events);
+
+ private:
   // Requests per (day since the epoch, bucket) not written yet.
   using LatencyCounts = std::map<std::pair<std::int64_t, std::size_t>, std::uint64_t>;
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <tuple>
 #include <utility>
@@ -28,6 +29,12 @@ namespace parley::messaging {
 namespace {
 
 using boost::asio::awaitable;
+
+// A batch's statements take arrays whose lengths vary from batch to batch, so PostgreSQL would plan
+// some of them again for every batch (a custom plan: ~200 µs for the read markers' UPDATE) where
+// the generic plan, an index probe per element, is the right one for any length. Held back with
+// the first round trip; ends with the transaction.
+constexpr db::Query kGenericPlans{"batch.generic_plans", "SET LOCAL plan_cache_mode = force_generic_plan"};
 
 // Whether a failed batch certainly wrote nothing, so that each of its sends may be sent alone.
 // Before its COMMIT went out nothing of it can have committed; a COMMIT that PostgreSQL refused
@@ -91,10 +98,10 @@ awaitable<std::optional<std::string>> SendBatcher::write(BatchedSend send) {
   co_return std::move(waiter->json);
 }
 
-std::vector<SendBatcher::Queued> SendBatcher::take() {
+std::vector<SendBatcher::Queued> SendBatcher::take(bool may_stop) {
   std::lock_guard lock(mutex_);
   if (queue_.empty()) {
-    running_ = false;
+    if (may_stop) running_ = false;
     return {};
   }
   const std::size_t n = std::min(queue_.size(), kMaxBatch);
@@ -108,9 +115,16 @@ awaitable<void> SendBatcher::run() {
   // queued in the same turn of the event loop join the first batch.
   const auto executor = co_await boost::asio::this_coro::executor;
   co_await boost::asio::post(executor, boost::asio::use_awaitable);
+  constexpr auto kNoDeadline = std::chrono::steady_clock::time_point::max();
+  std::deque<std::shared_ptr<core::OneShot>> committing;  // the batches whose COMMIT went out, oldest first
   for (;;) {
-    std::vector<Queued> batch = take();
-    if (batch.empty()) co_return;
+    std::vector<Queued> batch = take(/*may_stop=*/committing.empty());
+    if (batch.empty()) {
+      if (committing.empty()) co_return;
+      co_await committing.front()->wait();  // sends may arrive meanwhile: look again before stopping
+      committing.pop_front();
+      continue;
+    }
     // Inside the first traced send's span, through an executor of its own (see the header).
     auto slot = std::make_shared<trace::Slot>();
     auto traced = std::find_if(batch.begin(), batch.end(), [](const Queued& q) { return q.send.span.has_value(); });
@@ -118,12 +132,20 @@ awaitable<void> SendBatcher::run() {
       slot->span = *traced->send.span;
       slot->active = true;
     }
-    co_await boost::asio::co_spawn(trace::SlotExecutor(executor, std::move(slot)), write_batch(batch),
-                                   boost::asio::use_awaitable);
+    auto sent = std::make_shared<core::OneShot>(executor, kNoDeadline);
+    auto done = std::make_shared<core::OneShot>(executor, kNoDeadline);
+    boost::asio::co_spawn(trace::SlotExecutor(executor, std::move(slot)), write_batch(std::move(batch), sent),
+                          [done](const std::exception_ptr&) { done->complete(); });
+    co_await sent->wait();  // the next batch's INSERT comes after this batch's COMMIT went out
+    committing.push_back(std::move(done));
+    while (committing.size() >= kMaxBatches) {  // the next batch would be one too many
+      co_await committing.front()->wait();
+      committing.pop_front();
+    }
   }
 }
 
-awaitable<void> SendBatcher::write_batch(std::vector<Queued>& batch) {
+awaitable<void> SendBatcher::write_batch(std::vector<Queued> batch, std::shared_ptr<core::OneShot> sent) {
   const std::size_t n = batch.size();
   // By position in the batch; sized once (the events point into `answers`).
   std::vector<std::optional<std::string>> answers(n);
@@ -133,6 +155,7 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued>& batch) {
   try {
     events::PendingEvents events(ctx_.events);
     auto tx = co_await ctx_.db.begin();
+    co_await tx->execute_later(kGenericPlans, {});
     // Every send's check and every sender, in one round trip that carries the BEGIN.
     std::vector<std::int64_t> conversation_ids, sender_ids;
     conversation_ids.reserve(n);
@@ -198,11 +221,16 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued>& batch) {
     co_await ctx_.members.advance_read_markers(*tx, highest);
     co_await events.record_all(*tx, created);
     commit_sent = true;
-    co_await tx->commit();
+    auto commit = tx->commit();
+    // The next batch may start now: its own last statements come two round trips later, after this
+    // COMMIT is on its way.
+    sent->complete();
+    co_await std::move(commit);
     co_await publish_committed(ctx_, events);
   } catch (...) {
     error = std::current_exception();
   }
+  sent->complete();  // failed before its COMMIT (or already completed)
   if (error && certainly_rolled_back(commit_sent, error)) {
     for (auto& answer : answers) answer.reset();  // each is sent alone, checked again
     for (auto& refusal : refusals) refusal = nullptr;

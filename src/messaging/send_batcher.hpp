@@ -7,9 +7,18 @@
 // by each send. A send the check refuses fails with the error a send alone would get (404, 409
 // archived, 401) and the others go on.
 //
-// No timer: a send that finds no batch in flight starts one on the next turn of the event loop
-// with whatever is queued by then (an idle server writes each send alone, as fast as before); sends arriving while a batch is in
-// flight wait for it and go together in the next. The wait is at most one batch's write.
+// No timer: a send that finds no batch being written starts one on the next turn of the event loop
+// with whatever is queued by then (an idle server writes each send alone, as fast as before); sends
+// arriving meanwhile go together in the next batch.
+//
+// Two batches overlap: the next batch's BEGIN, check and message INSERT run while the previous
+// one's COMMIT (with its held-back writes) is in flight, so the pipeline does not idle through
+// each commit's round trip and WAL flush. Never more than two: a third waits for the oldest to
+// finish. Their order is kept where it matters: a batch's INSERT starts only after the previous
+// batch's COMMIT went out, so message ids follow batch order, and a batch's event INSERT waits in
+// PostgreSQL for the previous batch's lock on event_sequence, so batches commit in that order too.
+// Neither waits for the other in a cycle: the earlier batch never needs a lock the later one holds
+// (the later one holds only its own new rows and key-share locks before its last round trip).
 //
 // A send whose client_msg_id is already known, or any send of a batch that failed before its
 // COMMIT could have taken effect, is handed back (nullopt): the caller sends it alone, which
@@ -30,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "core/one_shot.hpp"
 #include "core/trace.hpp"
 #include "db/repositories/message_repository.hpp"
 #include "messaging/context.hpp"
@@ -46,6 +56,7 @@ struct BatchedSend {
 class SendBatcher {
  public:
   static constexpr std::size_t kMaxBatch = 128;
+  static constexpr std::size_t kMaxBatches = 2;  // at once, counting the one being started
 
   explicit SendBatcher(MessagingContext& ctx);
   ~SendBatcher();
@@ -64,12 +75,14 @@ class SendBatcher {
     std::shared_ptr<Waiter> waiter;
     boost::asio::any_io_executor executor;  // the requester's: its waiter is completed there
   };
-  // The next batch, oldest first; empty (and no batch in flight any more) when nothing waits.
-  std::vector<Queued> take();
-  // Writes batches until the queue is empty. Never throws.
+  // The next batch, oldest first. Empty when nothing waits; then, if `may_stop`, the writer stops
+  // (the next send starts another).
+  std::vector<Queued> take(bool may_stop);
+  // Writes batches until the queue is empty and the last batch is done. Never throws.
   boost::asio::awaitable<void> run();
-  // Writes one batch and completes its waiters. Never throws.
-  boost::asio::awaitable<void> write_batch(std::vector<Queued>& batch);
+  // Writes one batch and completes its waiters; completes `sent` once its COMMIT has gone out (or
+  // it failed before). Never throws.
+  boost::asio::awaitable<void> write_batch(std::vector<Queued> batch, std::shared_ptr<core::OneShot> sent);
 
   MessagingContext& ctx_;
   std::mutex mutex_;  // guards queue_ and running_; never held across a suspension

@@ -152,6 +152,40 @@ TEST_P(SendBatcherTest, ABatchCostsTheStatementsOfOneSendAndAnswersEachSend) {
   }
 }
 
+// More sends than one batch holds: the next batch starts while the previous one commits (two
+// transactions at once, never three), and ids and event positions still follow the queue's order.
+TEST_P(SendBatcherTest, BatchesOverlapTwoAtATimeAndKeepTheQueuesOrder) {
+  User alice = make_user("alice");
+  Conversation group = make_group({alice.id});
+  CountingDatabase counting(*db_);
+  events::EventStream stream(counting, bus_, io_.get_executor(), logger_);
+  MessagingContext ctx(counting, stream, MessagingSettings{});
+  SendBatcher batcher(ctx);
+
+  constexpr std::size_t kSends = 3 * SendBatcher::kMaxBatch + 10;
+  std::vector<BatchedSend> sends;
+  for (std::size_t i = 0; i < kSends; ++i) sends.push_back(send_of(alice, group.id, "m" + std::to_string(i)));
+  auto answers = write_together(batcher, std::move(sends));
+  EXPECT_EQ(counting.max_open_transactions.load(), 2) << "the next batch overlaps the one committing, no more";
+
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < kSends; ++i) {
+    ASSERT_TRUE(answers[i]) << i;
+    auto message = boost::json::parse(*answers[i]).as_object();
+    EXPECT_EQ(message.at("body").as_string(), "m" + std::to_string(i));
+    ids.push_back(message.at("id").as_int64());
+    if (i > 0) {
+      EXPECT_GT(ids[i], ids[i - 1]) << "ids ascend in the order the sends were queued";
+    }
+  }
+  auto by_position = run(db_->execute(
+      Query{"test.events_by_position",
+            "SELECT CAST(payload ->> 'id' AS bigint) FROM events WHERE type = 'message.created' ORDER BY position"}));
+  ASSERT_EQ(by_position.rows.size(), kSends);
+  for (std::size_t i = 0; i < kSends; ++i) EXPECT_EQ(by_position.rows[i].int64(0), ids[i]) << "events in the same order";
+  EXPECT_EQ(count("SELECT count(*) FROM events WHERE position IS NULL"), 0) << "each batch numbered its own events";
+}
+
 TEST_P(SendBatcherTest, AFailedBatchHandsEverySendBackAndWritesNothing) {
   User alice = make_user("alice");
   Conversation group = make_group({alice.id});

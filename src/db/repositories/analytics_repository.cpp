@@ -15,18 +15,18 @@ namespace {
 
 using boost::asio::awaitable;
 
-// PostgreSQL: arrays of one length ($1..$5), not a JSON document: nothing to parse but the arrays.
+// PostgreSQL: arrays of one length ($1..$6), not a JSON document: nothing to parse but the arrays.
 constexpr DualQuery kInsertEvents{
     "analytics.insert_events",
-    "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties) "
+    "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties, occurrences) "
     "SELECT e.at, e.name, (SELECT u.id FROM users u WHERE u.id = e.user_id), e.status_code, "
-    "CASE WHEN e.route IS NULL THEN CAST('{}' AS jsonb) ELSE jsonb_build_object('route', e.route) END "
+    "CASE WHEN e.route IS NULL THEN CAST('{}' AS jsonb) ELSE jsonb_build_object('route', e.route) END, e.occurrences "
     "FROM unnest(CAST($1 AS timestamptz[]), CAST($2 AS text[]), CAST($3 AS bigint[]), CAST($4 AS integer[]),"
-    " CAST($5 AS text[])) AS e(at, name, user_id, status_code, route)",
-    "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties) "
+    " CAST($5 AS text[]), CAST($6 AS integer[])) AS e(at, name, user_id, status_code, route, occurrences)",
+    "INSERT INTO analytics_events (occurred_at, name, user_id, status_code, properties, occurrences) "
     "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(value, '$.at')), json_extract(value, '$.name'), "
     "(SELECT u.id FROM users u WHERE u.id = json_extract(value, '$.user_id')), json_extract(value, '$.status_code'), "
-    "COALESCE(json_extract(value, '$.properties'), '{}') FROM json_each($1)"};
+    "COALESCE(json_extract(value, '$.properties'), '{}'), json_extract(value, '$.occurrences') FROM json_each($1)"};
 
 // A PostgreSQL array literal of `count` elements, each written by `element(out, i)` (an empty
 // optional: NULL).
@@ -68,7 +68,7 @@ constexpr DualQuery kAddLatency{
 
 // analytics_events_time_idx.
 #define PARLEY_SQL_COUNT_EVENTS(TIME, NOW, AT) \
-  "SELECT name, count(*) FROM analytics_events WHERE occurred_at >= " AT("$1") " AND occurred_at < " AT("$2") \
+  "SELECT name, sum(occurrences) FROM analytics_events WHERE occurred_at >= " AT("$1") " AND occurred_at < " AT("$2") \
   " GROUP BY name"
 #define PARLEY_SQL_COUNT_USERS(TIME, NOW, AT)                                                                \
   "SELECT count(DISTINCT user_id) FROM analytics_events WHERE occurred_at >= " AT("$1") " AND occurred_at < " \
@@ -129,7 +129,7 @@ awaitable<void> AnalyticsRepository::insert_events(Executor& db, std::span<const
   if (events.empty()) co_return;
   if (dialect_ == Dialect::postgres) {
     const std::size_t n = events.size();
-    std::array<Value, 5> params{
+    std::array<Value, 6> params{
         pg_array(n, [&](std::string& out, std::size_t i) { quoted_element(out, events[i].at); }),
         pg_array(n, [&](std::string& out, std::size_t i) { quoted_element(out, events[i].name); }),
         pg_array(n, [&](std::string& out, std::size_t i) { number_element(out, events[i].user_id); }),
@@ -140,7 +140,8 @@ awaitable<void> AnalyticsRepository::insert_events(Executor& db, std::span<const
           } else {
             quoted_element(out, events[i].route);
           }
-        })};
+        }),
+        pg_array(n, [&](std::string& out, std::size_t i) { out += std::to_string(events[i].occurrences); })};
     co_await db.execute(q_.insert_events, params);
     co_return;
   }
@@ -166,6 +167,8 @@ awaitable<void> AnalyticsRepository::insert_events(Executor& db, std::span<const
       out.value(e.route);
       out.end_object();
     }
+    out.key("occurrences");
+    out.value(e.occurrences);
     out.end_object();
   }
   out.end_array();

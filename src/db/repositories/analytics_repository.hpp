@@ -37,13 +37,14 @@ class AnalyticsRepository {
  public:
   explicit AnalyticsRepository(Dialect dialect);
 
-  // One usage event to append.
+  // A usage event to append, standing for `occurrences` identical ones.
   struct NewEvent {
     std::string at;  // RFC 3339
     std::string_view name;
     std::optional<std::int64_t> user_id;
     std::optional<int> status_code;
     std::string_view route;  // properties {"route": ...}; empty: no properties
+    int occurrences = 1;
   };
   // Appends `events` in one statement whatever their number (arrays on PostgreSQL, a JSON
   // document on SQLite). A user deleted since is recorded as no user.
@@ -51,7 +52,7 @@ class AnalyticsRepository {
   // Adds request counts given as a JSON array of {"day", "bucket", "requests"} to the histogram.
   boost::asio::awaitable<void> add_latency(Executor& db, std::string counts_json);
 
-  // Events by name in [from, to) (RFC 3339), and the distinct users among them.
+  // Events by name in [from, to) (RFC 3339, rows' occurrences summed), and the distinct users among them.
   struct Counts {
     std::map<std::string, std::int64_t> by_kind;
     std::int64_t users = 0;
