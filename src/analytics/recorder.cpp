@@ -100,7 +100,9 @@ std::vector<db::repositories::AnalyticsRepository::NewEvent> Recorder::rows_for(
   for (std::size_t i = 0; i < sorted.size();) {
     const Event& first = *sorted[i];
     std::size_t j = i + 1;
-    while (j < sorted.size() && second_of(sorted[j]) == second_of(&first) && group_of(sorted[j]) == group_of(&first)) ++j;
+    while (j < sorted.size() && second_of(sorted[j]) == second_of(&first) && group_of(sorted[j]) == group_of(&first)) {
+      ++j;
+    }
     rows.push_back({.at = format_rfc3339(first.at),
                     .name = to_string(first.kind),
                     .user_id = first.user_id,

@@ -182,7 +182,9 @@ TEST_P(SendBatcherTest, BatchesOverlapTwoAtATimeAndKeepTheQueuesOrder) {
       Query{"test.events_by_position",
             "SELECT CAST(payload ->> 'id' AS bigint) FROM events WHERE type = 'message.created' ORDER BY position"}));
   ASSERT_EQ(by_position.rows.size(), kSends);
-  for (std::size_t i = 0; i < kSends; ++i) EXPECT_EQ(by_position.rows[i].int64(0), ids[i]) << "events in the same order";
+  for (std::size_t i = 0; i < kSends; ++i) {
+    EXPECT_EQ(by_position.rows[i].int64(0), ids[i]) << "events in the same order";
+  }
   EXPECT_EQ(count("SELECT count(*) FROM events WHERE position IS NULL"), 0) << "each batch numbered its own events";
 }
 

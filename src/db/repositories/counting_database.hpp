@@ -54,7 +54,8 @@ class CountingDatabase final : public Database {
   boost::asio::awaitable<std::unique_ptr<Transaction>> begin(Isolation isolation) override {
     ++statements;
     const int open = ++open_transactions;
-    for (int seen = max_open_transactions.load(); open > seen && !max_open_transactions.compare_exchange_weak(seen, open);) {
+    int seen = max_open_transactions.load();
+    while (open > seen && !max_open_transactions.compare_exchange_weak(seen, open)) {
     }
     std::unique_ptr<Transaction> tx;
     try {
