@@ -444,15 +444,18 @@ std::uint16_t App::start() {
   if (scheduler_) scheduler_->start();
   if (config_.run_api) analytics_->start();
   auto port = server_->start(pool_);
-  // The log sink batches writes; this bounds how long a quiet period can keep a line unwritten.
+  // The logger batches writes; this bounds how long a quiet period can keep a line unwritten (the
+  // access log's sink does the same on its own thread), and reports access-log lines dropped.
   asio::co_spawn(
       pool_.primary(),
       [this]() -> asio::awaitable<void> {
         for (;;) {
           log_flush_timer_.expires_after(std::chrono::milliseconds(250));
           auto [ec] = co_await log_flush_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (auto dropped = access_log_.take_dropped_lines()) {
+            logger_->warn("access log: {} lines dropped, its target was slower than the requests", dropped);
+          }
           logger_->flush();
-          access_log_.flush();
           if (ec) co_return;
         }
       },

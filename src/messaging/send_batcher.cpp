@@ -21,7 +21,6 @@
 #include "db/repositories/member_repository.hpp"
 #include "db/repositories/mention_repository.hpp"
 #include "events/pending_events.hpp"
-#include "messaging/access.hpp"
 #include "messaging/cache_keys.hpp"
 #include "messaging/views.hpp"
 
@@ -149,62 +148,44 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued> batch, std::shared_
   const std::size_t n = batch.size();
   // By position in the batch; sized once (the events point into `answers`).
   std::vector<std::optional<std::string>> answers(n);
-  std::vector<std::exception_ptr> refusals(n);
   std::exception_ptr error;
   bool commit_sent = false;
   try {
     events::PendingEvents events(ctx_.events);
     auto tx = co_await ctx_.db.begin();
     co_await tx->execute_later(kGenericPlans, {});
-    // Every send's check and every sender, in one round trip that carries the BEGIN.
-    std::vector<std::int64_t> conversation_ids, sender_ids;
-    conversation_ids.reserve(n);
+    // Every send checked and inserted, and every sender read, in one round trip that carries the
+    // BEGIN. A send the insert skipped (refused by its check, or a known client_msg_id) is handed
+    // back: sent alone, it gets its own error or the original.
+    std::vector<db::repositories::NewMessage> rows;
+    std::vector<std::int64_t> sender_ids;
+    rows.reserve(n);
     sender_ids.reserve(n);
-    for (const auto& q : batch) {
-      conversation_ids.push_back(q.send.message.conversation_id);
+    for (auto& q : batch) {
       sender_ids.push_back(q.send.message.sender_id);
+      rows.push_back(std::move(q.send.message));
     }
-    auto checks = db::read_all(*tx, ctx_.conversations.read_many_with_member(conversation_ids, sender_ids),
-                               ctx_.users.read_many(sender_ids));
-    auto [found, senders] = co_await std::move(checks);
-    std::vector<std::optional<db::repositories::ConversationWithMember>> access_of(n);
-    for (auto& f : found) access_of.at(f.slot) = std::move(f.found);
+    auto first = db::read_all(*tx, ctx_.messages.insert_many(rows), ctx_.users.read_many(sender_ids));
+    auto [stored, senders] = co_await std::move(first);
     auto sender_of = [&senders](std::int64_t id) -> const db::repositories::User* {
-      auto it = std::lower_bound(senders.begin(), senders.end(), id, [](const auto& u, std::int64_t v) { return u.id < v; });
+      auto it = std::lower_bound(senders.begin(), senders.end(), id,
+                                 [](const auto& u, std::int64_t v) { return u.id < v; });
       return it != senders.end() && it->id == id ? &*it : nullptr;
     };
-
-    std::vector<std::size_t> accepted;  // positions of the sends that passed their check
-    std::vector<db::repositories::NewMessage> rows;
-    accepted.reserve(n);
-    rows.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      try {
-        auto access = access_from(std::move(access_of[i]));
-        require_member(access);
-        require_not_archived(access);
-        if (sender_of(batch[i].send.message.sender_id) == nullptr) throw AppError::unauthenticated();  // deleted
-      } catch (...) {
-        refusals[i] = std::current_exception();
-        continue;
-      }
-      accepted.push_back(i);
-      rows.push_back(std::move(batch[i].send.message));
-    }
-    auto stored = co_await ctx_.messages.insert_many(*tx, rows);
 
     std::vector<db::repositories::MentionRow> mentions;
     std::vector<db::repositories::ReadMarker> markers;
     std::vector<db::repositories::NewEvent> created;
-    markers.reserve(accepted.size());
-    created.reserve(accepted.size());
-    for (std::size_t j = 0; j < accepted.size(); ++j) {
-      if (!stored[j]) continue;  // a known client_msg_id: sent alone, it answers with the original
-      const std::size_t i = accepted[j];
+    markers.reserve(stored.size());
+    created.reserve(stored.size());
+    for (auto& [i, message] : stored) {
+      const db::repositories::User* sender = sender_of(message.sender_id);
+      // Read after the insert, whose foreign key check holds the sender's row until the COMMIT.
+      if (sender == nullptr) throw AppError::internal("send batch: an inserted message's sender was not read");
       BatchedSend& send = batch[i].send;
       MessageView view;
-      view.message = std::move(*stored[j]);
-      view.sender = *sender_of(view.message.sender_id);
+      view.message = std::move(message);
+      view.sender = *sender;
       view.mentions = std::move(send.mentions);
       for (auto user_id : view.mentions) mentions.push_back({view.message.id, user_id});
       markers.push_back({view.message.conversation_id, view.message.sender_id, view.message.id});
@@ -222,7 +203,7 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued> batch, std::shared_
     co_await events.record_all(*tx, created);
     commit_sent = true;
     auto commit = tx->commit();
-    // The next batch may start now: its own last statements come two round trips later, after this
+    // The next batch may start now: its own last statements come a round trip later, after this
     // COMMIT is on its way.
     sent->complete();
     co_await std::move(commit);
@@ -233,15 +214,13 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued> batch, std::shared_
   sent->complete();  // failed before its COMMIT (or already completed)
   if (error && certainly_rolled_back(commit_sent, error)) {
     for (auto& answer : answers) answer.reset();  // each is sent alone, checked again
-    for (auto& refusal : refusals) refusal = nullptr;
     error = nullptr;
   }
   for (std::size_t i = 0; i < n; ++i) {
     auto waiter = batch[i].waiter;
     waiter->json = std::move(answers[i]);
-    auto outcome = refusals[i] ? refusals[i] : error;
     // Completed on the requester's thread: a OneShot belongs to one.
-    boost::asio::post(batch[i].executor, [waiter, outcome] { waiter->done.complete(outcome); });
+    boost::asio::post(batch[i].executor, [waiter, error] { waiter->done.complete(error); });
   }
 }
 

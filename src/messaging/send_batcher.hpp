@@ -1,28 +1,30 @@
 #pragma once
 // Group commit of sends on PostgreSQL. Concurrent sends, validated and rendered by their own
-// requests, are checked and written together: one transaction, one statement for every send's
-// check (the conversation with the sender's membership) and one for the senders, one multi-row
-// statement per table written (messages, mentions, read markers, events) and one COMMIT for up to
-// kMaxBatch sends, so PostgreSQL's cost per statement and per commit is shared instead of paid
-// by each send. A send the check refuses fails with the error a send alone would get (404, 409
-// archived, 401) and the others go on.
+// requests, are checked and written together: one transaction in two round trips for up to
+// kMaxBatch sends. The first carries the BEGIN, one statement that checks every send (the sender
+// is an unbanned member of the conversation, which is not archived) and inserts those that pass,
+// and the senders' read; the second one multi-row statement per other table written (mentions,
+// read markers, events) and the COMMIT. PostgreSQL's cost per statement, per round trip and per
+// commit is shared instead of paid by each send. A send the check refuses is handed back (see
+// below) and, sent alone, fails with the error it would have got anyway (404, 409 archived,
+// 401); the others go on.
 //
 // No timer: a send that finds no batch being written starts one on the next turn of the event loop
 // with whatever is queued by then (an idle server writes each send alone, as fast as before); sends
 // arriving meanwhile go together in the next batch.
 //
-// Two batches overlap: the next batch's BEGIN, check and message INSERT run while the previous
-// one's COMMIT (with its held-back writes) is in flight, so the pipeline does not idle through
-// each commit's round trip and WAL flush. Never more than two: a third waits for the oldest to
+// Two batches overlap: the next batch's first round trip (BEGIN, the checked INSERT) runs while
+// the previous one's COMMIT (with its held-back writes) is in flight, so the pipeline does not
+// idle through each commit's round trip and WAL flush. Never more than two: a third waits for the oldest to
 // finish. Their order is kept where it matters: a batch's INSERT starts only after the previous
 // batch's COMMIT went out, so message ids follow batch order, and a batch's event INSERT waits in
 // PostgreSQL for the previous batch's lock on event_sequence, so batches commit in that order too.
 // Neither waits for the other in a cycle: the earlier batch never needs a lock the later one holds
 // (the later one holds only its own new rows and key-share locks before its last round trip).
 //
-// A send whose client_msg_id is already known, or any send of a batch that failed before its
-// COMMIT could have taken effect, is handed back (nullopt): the caller sends it alone, which
-// answers the retry with the original or reports that send's own error. When a COMMIT's outcome
+// A send the check refused, a send whose client_msg_id is already known, or any send of a batch
+// that failed before its COMMIT could have taken effect, is handed back (nullopt): the caller
+// sends it alone, which answers the retry with the original or reports that send's own error. When a COMMIT's outcome
 // is unknown (the connection was lost), every send of the batch fails with that error, as a send
 // alone would: none of them is written twice.
 //
@@ -65,7 +67,7 @@ class SendBatcher {
 
   // Checks and writes `send` with the sends queued alongside it and returns the message's JSON
   // (the answer and the data of its message.created event, published after the commit); nullopt
-  // when the caller must send it alone (see above). Throws the check's AppError when refused.
+  // when the caller must send it alone (see above).
   boost::asio::awaitable<std::optional<std::string>> write(BatchedSend send);
 
  private:

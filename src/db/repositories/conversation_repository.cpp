@@ -91,14 +91,6 @@ constexpr DualQuery kFindById = PARLEY_DUAL("conversations.find_by_id", PARLEY_S
 constexpr DualQuery kFindWithMember = PARLEY_DUAL("conversations.find_with_member", PARLEY_SQL_FIND_WITH_MEMBER);
 // PostgreSQL only: kFindWithMember's columns for each pair of the id lists $1 and $2, then the
 // pair's 0-based slot.
-constexpr Query kFindManyWithMember{
-    "conversations.find_many_with_member",
-    "SELECT " PARLEY_CONV_COLUMNS(PARLEY_PG_TIME) ", m.conversation_id, m.user_id, m.role, " PARLEY_PG_TIME(
-        "m.joined_at") ", m.last_read_message_id, m.muted, " PARLEY_PG_TIME("m.banned_at") ", s.slot - 1 "
-                       "FROM unnest(CAST($1 AS bigint[]), CAST($2 AS bigint[])) WITH ORDINALITY AS s(conversation_id, "
-                       "user_id, slot) JOIN conversations c ON c.id = s.conversation_id "
-                       "LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = s.user_id "
-                       "ORDER BY s.slot"};
 constexpr DualQuery kFindByDirectKey = PARLEY_DUAL("conversations.find_by_direct_key", PARLEY_SQL_FIND_BY_DIRECT_KEY);
 constexpr DualQuery kListForUser = PARLEY_DUAL("conversations.list_for_user", PARLEY_SQL_LIST_FOR_USER);
 constexpr DualQuery kSummary = PARLEY_DUAL("conversations.summary", PARLEY_SQL_SUMMARY);
@@ -197,24 +189,6 @@ Read<std::optional<ConversationWithMember>> ConversationRepository::read_with_me
             const Row& r = rs.rows.front();
             ConversationWithMember out{.conversation = to_conversation(r), .member = std::nullopt};
             if (!r.is_null(kConvColumns)) out.member = member_from_row(r, kConvColumns);
-            return out;
-          }};
-}
-
-Read<std::vector<SlottedConversation>> ConversationRepository::read_many_with_member(
-    std::span<const std::int64_t> conversation_ids, std::span<const std::int64_t> user_ids) const {
-  if (dialect_ != Dialect::postgres) throw AppError::internal("conversations.find_many_with_member is PostgreSQL only");
-  if (conversation_ids.size() != user_ids.size()) throw AppError::internal("find_many_with_member: unequal lists");
-  return {kFindManyWithMember,
-          {id_list_param(dialect_, conversation_ids), id_list_param(dialect_, user_ids)},
-          [](const ResultSet& rs) {
-            std::vector<SlottedConversation> out;
-            out.reserve(rs.rows.size());
-            for (const Row& r : rs.rows) {
-              ConversationWithMember found{.conversation = to_conversation(r), .member = std::nullopt};
-              if (!r.is_null(kConvColumns)) found.member = member_from_row(r, kConvColumns);
-              out.push_back({static_cast<std::size_t>(r.int64(kConvColumns + 7)), std::move(found)});
-            }
             return out;
           }};
 }

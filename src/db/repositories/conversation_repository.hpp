@@ -35,13 +35,6 @@ struct ConversationWithMember {
   std::optional<Member> member;  // none: not a member (nor banned)
 };
 
-// A conversation with one user's membership, found for the `slot`-th (conversation, user) pair a
-// read_many_with_member() asked about.
-struct SlottedConversation {
-  std::size_t slot = 0;
-  ConversationWithMember found;
-};
-
 struct NewConversation {
   std::string kind;  // group | channel (direct: use create_direct)
   std::optional<std::string> name;
@@ -116,11 +109,6 @@ class ConversationRepository {
   boost::asio::awaitable<std::optional<ConversationWithMember>> find_with_member(Executor& db, std::int64_t id,
                                                                                  std::int64_t user_id);
   Read<std::optional<ConversationWithMember>> read_with_member(std::int64_t id, std::int64_t user_id) const;  // to batch
-  // read_with_member() for many pairs in one statement (the batched send's check), PostgreSQL
-  // only (AppError 500 elsewhere): pair i is (conversation_ids[i], user_ids[i]); a pair whose
-  // conversation does not exist has no entry. In slot order.
-  Read<std::vector<SlottedConversation>> read_many_with_member(std::span<const std::int64_t> conversation_ids,
-                                                               std::span<const std::int64_t> user_ids) const;
   // One conversation as `viewer_id` sees it in a list: with member_count and last_message, and
   // my_role, muted and unread_count from the viewer's membership (my_role "" and zeros when the
   // viewer is not a member or is banned). nullopt when the conversation does not exist.

@@ -72,23 +72,32 @@ using boost::asio::awaitable;
   "RETURNING " PARLEY_MESSAGE_COLUMNS(TIME)
 
 constexpr DualQuery kInsert = PARLEY_DUAL("messages.insert", PARLEY_SQL_INSERT);
-// PostgreSQL only; $1 is a JSON array of rows. Each row takes its id from the identity's own
-// sequence in `input` (materialized: referenced twice, and nextval is volatile), so the ids
-// interleave with those of single inserts as those do among themselves, and the final SELECT can
-// answer row by row (`slot`, last) whether it was inserted.
+// PostgreSQL only; $1 is a JSON array of rows. A row is inserted only when its sender exists and
+// is an unbanned member of its conversation, which is not archived (the rules of a send alone,
+// which answers the others with their errors), and its (sender, client_msg_id) is new. Each
+// inserted row takes its id from the identity's own sequence in `allowed` (materialized: referenced
+// twice, and nextval is volatile; PostgreSQL evaluates a volatile output column after the ORDER BY,
+// so the ids ascend with `slot`), so the ids interleave with those of single inserts as those do
+// among themselves. The final SELECT answers with each inserted row and its `slot` (last).
 constexpr Query kInsertMany{
     "messages.insert_many",
     "WITH input AS ("
-    " SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, m.* FROM json_to_recordset(CAST($1 AS json))"
-    " AS m(slot integer, conversation_id bigint, sender_id bigint, body text, html text, mentions_everyone boolean,"
-    " client_msg_id text)),"
+    " SELECT m.* FROM json_to_recordset(CAST($1 AS json)) AS m(slot integer, conversation_id bigint,"
+    " sender_id bigint, body text, html text, mentions_everyone boolean, client_msg_id text)),"
+    " allowed AS ("
+    " SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, i.* FROM input i"
+    " JOIN conversations c ON c.id = i.conversation_id AND c.archived_at IS NULL"
+    " JOIN conversation_members cm ON cm.conversation_id = i.conversation_id AND cm.user_id = i.sender_id"
+    " AND cm.banned_at IS NULL"
+    " JOIN users u ON u.id = i.sender_id"
+    " ORDER BY i.slot),"
     " inserted AS ("
     " INSERT INTO messages (id, conversation_id, sender_id, body, html, mentions_everyone, client_msg_id)"
     " OVERRIDING SYSTEM VALUE"
-    " SELECT id, conversation_id, sender_id, body, html, mentions_everyone, client_msg_id FROM input ORDER BY id"
+    " SELECT id, conversation_id, sender_id, body, html, mentions_everyone, client_msg_id FROM allowed ORDER BY id"
     " ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING"
     " RETURNING " PARLEY_MESSAGE_COLUMNS(PARLEY_PG_TIME) ") "
-    "SELECT inserted.*, input.slot FROM input LEFT JOIN inserted ON inserted.id = input.id ORDER BY input.slot"};
+    "SELECT inserted.*, allowed.slot FROM allowed JOIN inserted ON inserted.id = allowed.id ORDER BY allowed.slot"};
 constexpr DualQuery kFind = PARLEY_DUAL("messages.find", PARLEY_SQL_FIND);
 // $1 is an id list (id_list_param).
 constexpr DualQuery kFindMany{"messages.find_many", PARLEY_SQL_FIND_MANY_PG(PARLEY_PG_TIME, PARLEY_PG_NOW),
@@ -115,6 +124,8 @@ constexpr Query kRecordEdit{
 constexpr Query kDeleteEdits{"messages.delete_edits", "DELETE FROM message_edits WHERE message_id = $1"};
 constexpr Query kDeleteReactions{"messages.delete_reactions", "DELETE FROM reactions WHERE message_id = $1"};
 constexpr Query kDeleteMentions{"messages.delete_mentions", "DELETE FROM mentions WHERE message_id = $1"};
+
+constexpr std::size_t kMessageColumns = 13;  // PARLEY_MESSAGE_COLUMNS, which to_message() reads
 
 Message to_message(const Row& r) {
   return Message{.id = r.int64(0),
@@ -160,8 +171,7 @@ MessageRepository::MessageRepository(Dialect d)
          .export_all = kExport.pick(d)},
       dialect_(d) {}
 
-awaitable<std::vector<std::optional<Message>>> MessageRepository::insert_many(Executor& db,
-                                                                              std::span<const NewMessage> messages) {
+Read<std::vector<SlottedMessage>> MessageRepository::insert_many(std::span<const NewMessage> messages) const {
   if (dialect_ != Dialect::postgres) throw AppError::internal("messages.insert_many is PostgreSQL only");
   std::string rows;
   std::size_t size = 2;
@@ -190,19 +200,14 @@ awaitable<std::vector<std::optional<Message>>> MessageRepository::insert_many(Ex
     out.end_object();
   }
   out.end_array();
-  std::array<Value, 1> params{std::move(rows)};
-  ResultSet rs = co_await db.execute(kInsertMany, params);
-  if (rs.rows.size() != messages.size()) throw AppError::internal("messages.insert_many: one row per message expected");
-  std::vector<std::optional<Message>> stored;
-  stored.reserve(messages.size());
-  for (const Row& r : rs.rows) {
-    if (r.is_null(0)) {
-      stored.emplace_back(std::nullopt);
-    } else {
-      stored.emplace_back(to_message(r));
-    }
-  }
-  co_return stored;
+  return {kInsertMany, {std::move(rows)}, [](const ResultSet& rs) {
+            std::vector<SlottedMessage> stored;
+            stored.reserve(rs.rows.size());
+            for (const Row& r : rs.rows) {
+              stored.push_back({static_cast<std::size_t>(r.int64(kMessageColumns)), to_message(r)});
+            }
+            return stored;
+          }};
 }
 
 awaitable<InsertedMessage> MessageRepository::insert(Executor& db, const NewMessage& m) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "db/read.hpp"
 
 namespace parley::db::repositories {
 
@@ -44,6 +45,12 @@ struct NewMessage {
   std::string html;
   bool mentions_everyone = false;
   std::optional<std::string> client_msg_id;
+};
+
+// A message insert_many() stored for the `slot`-th message it was given.
+struct SlottedMessage {
+  std::size_t slot = 0;
+  Message message;
 };
 
 struct InsertedMessage {
@@ -96,12 +103,13 @@ class MessageRepository {
   // A reply increments its parent's reply_count and sets last_reply_at. Throws AppError 400 when
   // parent_id is not a top-level message of the conversation; 400 on a CHECK (body too long).
   boost::asio::awaitable<InsertedMessage> insert(Executor& db, const NewMessage& message);
-  // The batched send (messaging/send_batcher.hpp), PostgreSQL only (AppError 500 elsewhere):
-  // inserts top-level messages (parent_id unset) in one statement, with ids ascending in their
-  // order. Element i of the result is messages[i] as stored, or nullopt when its (sender,
-  // client_msg_id) already existed or repeats one earlier in `messages` (nothing inserted).
-  boost::asio::awaitable<std::vector<std::optional<Message>>> insert_many(Executor& db,
-                                                                          std::span<const NewMessage> messages);
+  // The batched send's write (messaging/send_batcher.hpp), PostgreSQL only (AppError 500
+  // elsewhere), to run with other statements (db/read.hpp): one statement inserts the top-level
+  // messages (parent_id unset) that a send alone would insert — the sender exists and is an
+  // unbanned member of the conversation, which is not archived, and (sender, client_msg_id) is
+  // new, nor repeated earlier in `messages` — with ids ascending in their order. Answers with the
+  // inserted messages and their positions in `messages`, in order; a message it skipped has none.
+  Read<std::vector<SlottedMessage>> insert_many(std::span<const NewMessage> messages) const;
   boost::asio::awaitable<std::optional<Message>> find(Executor& db, std::int64_t id);
   // The messages of `ids` that exist, ascending by id, in one statement.
   boost::asio::awaitable<std::vector<Message>> find_many(Executor& db, std::span<const std::int64_t> ids);
