@@ -12,14 +12,14 @@
 namespace parley::http {
 
 namespace {
-constexpr auto kFlushInterval = std::chrono::milliseconds(250);
-}  // namespace
 
-namespace {
+constexpr auto kFlushInterval = std::chrono::milliseconds(250);
+
 bool is_regular_file(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
+
 }  // namespace
 
 AccessLogSink::AccessLogSink(int fd, std::size_t max_pending_bytes)

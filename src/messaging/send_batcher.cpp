@@ -182,14 +182,14 @@ awaitable<void> SendBatcher::write_batch(std::vector<Queued> batch, std::shared_
       const db::repositories::User* sender = sender_of(message.sender_id);
       // Read after the insert, whose foreign key check holds the sender's row until the COMMIT.
       if (sender == nullptr) throw AppError::internal("send batch: an inserted message's sender was not read");
-      BatchedSend& send = batch[i].send;
+      BatchedSend& send = batch.at(i).send;  // `i` is the slot the statement echoes
       MessageView view;
       view.message = std::move(message);
       view.sender = *sender;
       view.mentions = std::move(send.mentions);
       for (auto user_id : view.mentions) mentions.push_back({view.message.id, user_id});
       markers.push_back({view.message.conversation_id, view.message.sender_id, view.message.id});
-      answers[i] = message_json_text(view);
+      answers.at(i) = message_json_text(view);
       created.push_back({.audience = {.conversation_id = view.message.conversation_id, .user_id = std::nullopt},
                          .type = "message.created",
                          .payload_json = *answers[i],
