@@ -1,5 +1,6 @@
 #pragma once
-// A read prepared by a repository but not yet run, so that a caller can run several together:
+// A statement prepared by a repository but not yet run (a read, or a write whose returned rows are
+// parsed, such as messages.insert_many), so that a caller can run several together:
 //
 //   auto [users, reactions] = co_await db::read_all(db, users.read_many(ids), reactions.read_counts(ids, me));
 //
