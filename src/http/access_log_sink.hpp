@@ -14,9 +14,10 @@
 // target is a file, the writer starts the writeback of every kWritebackBytes it wrote
 // (sync_file_range, not waiting for it), as PostgreSQL does with its own files (*_flush_after).
 // Left to the kernel, the log's dirty pages are written back in bursts of hundreds of megabytes
-// (30 s after a busy period), and the database's WAL fsync on the same disk waits behind them:
-// every send stalled for 0.1-0.3 s a few times a run, p99 160-200 ms instead of 34 ms
-// (docs/benchmarks.md, "the tail was the access log's writeback").
+// (30 s after a busy period); with what else is dirty on that disk (the database's data files),
+// the database's WAL fsync waits behind them: every send stalled for up to 0.3 s a few times a
+// run, p99 160-200 ms instead of 34 ms (docs/benchmarks.md, "the send's tail was the access log's
+// writeback").
 //
 // When the target is slower than the requests for long, the lines handed over and not written yet
 // are bounded (kMaxPendingBytes by default): what does not fit is dropped and counted, never
