@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 
 namespace parley::graphql {
 namespace {
@@ -354,8 +353,6 @@ bool Execution::project_value(const Projected& field, std::string_view mods, con
 // convert or reject is left to it (false).
 bool Execution::project_leaf(const Projected& field, const value& in, value& out) {
   using Leaf = Projected::Leaf;
-  constexpr std::int64_t kIntMin = std::numeric_limits<std::int32_t>::min();
-  constexpr std::int64_t kIntMax = std::numeric_limits<std::int32_t>::max();
   switch (field.leaf) {
     case Leaf::String:
       if (!in.is_string()) return false;

@@ -4,13 +4,9 @@
 
 #include <charconv>
 #include <cmath>
-#include <limits>
 
 namespace parley::graphql {
 namespace {
-
-constexpr std::int64_t kIntMin = std::numeric_limits<std::int32_t>::min();
-constexpr std::int64_t kIntMax = std::numeric_limits<std::int32_t>::max();
 
 std::string show(const boost::json::value& v) { return boost::json::serialize(v); }
 

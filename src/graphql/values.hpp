@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,10 @@ namespace parley::graphql {
 
 // Nesting bound for coercing JSON inputs (lists and input objects inside variables).
 inline constexpr int kMaxInputDepth = 64;
+
+// The range of the Int scalar (spec 3.5.1: a signed 32-bit integer), as int64 for comparisons.
+inline constexpr std::int64_t kIntMin = std::numeric_limits<std::int32_t>::min();
+inline constexpr std::int64_t kIntMax = std::numeric_limits<std::int32_t>::max();
 
 enum class Coerced { Ok, Missing, Invalid };
 
