@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <utility>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
